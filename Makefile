@@ -1,0 +1,161 @@
+# kvmmem - one non-recursive GNU Makefile.
+#
+#   make                  build build/kvmmem_exporter (and build/kvmmem.so when collectd-dev is there)
+#   make run              install missing packages (as root), build, start the exporter
+#   make check            install what the tests need, then run every test
+#   make update-golden    regenerate golden files from the current build
+#   O=dir                 build somewhere else; SANITIZE=address,undefined; WERROR=1
+
+O ?= build
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# User CFLAGS win over nothing: project flags are appended, never replace them.
+CFLAGS ?= -O2 -g
+PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers -fPIC -fvisibility=hidden -D_GNU_SOURCE -MMD -MP -Icommon
+PROJECT_LDFLAGS :=
+ifeq ($(WERROR),1)
+PROJECT_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+PROJECT_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+PROJECT_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# pkg-config is asked lazily (=, not :=) so `make check` can install
+# packages first and only then need them.
+CORE_PKGS := libvirt libxml-2.0
+EXPORTER_PKGS := libmicrohttpd zlib yaml-0.1
+CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS))
+CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS)) -lpthread -lm
+EXPORTER_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(EXPORTER_PKGS))
+EXPORTER_LIBS = $(shell $(PKG_CONFIG) --libs $(EXPORTER_PKGS)) -lcrypt
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+COLLECTD_INCLUDE ?= /usr/include/collectd
+COLLECTD_CFLAGS = -DHAVE_CONFIG_H -I$(COLLECTD_INCLUDE)
+HAVE_COLLECTD := $(wildcard $(COLLECTD_INCLUDE)/core/daemon/plugin.h)
+
+ALL_CFLAGS = $(PROJECT_CFLAGS) $(CORE_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
+
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+EXPORTER_SRCS := $(sort $(filter-out exporter/main.c,$(wildcard exporter/*.c)))
+PLUGIN_SRCS := $(sort $(wildcard collectd-plugin/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRCS := $(sort $(wildcard tests/unit/helpers/*.c))
+
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(O)/%.o)
+EXPORTER_OBJS := $(EXPORTER_SRCS:%.c=$(O)/%.o)
+PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(O)/%.o)
+HELPER_OBJS := $(HELPER_SRCS:%.c=$(O)/%.o)
+LIBCOMMON := $(O)/libkvmmem_common.a
+LIBEXPORTER := $(O)/libkvmmem_exporter.a
+EXPORTER_BIN := $(O)/kvmmem_exporter
+PLUGIN_SO := $(O)/kvmmem.so
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/bin/%)
+
+ifneq ($(HAVE_COLLECTD),)
+ALL_TARGETS := $(EXPORTER_BIN) $(PLUGIN_SO)
+else
+ALL_TARGETS := $(EXPORTER_BIN)
+endif
+
+.PHONY: all run check check-deps check-run unit integration update-golden lint format format-check clean \
+	install uninstall e2e bench
+.DEFAULT_GOAL := all
+
+all: $(ALL_TARGETS)
+ifeq ($(HAVE_COLLECTD),)
+	@echo "note: $(COLLECTD_INCLUDE)/core/daemon/plugin.h not found (apt-get install collectd-dev); skipped $(PLUGIN_SO)"
+endif
+
+$(O)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/exporter/%.o: exporter/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(EXPORTER_CFLAGS) -DKVMMEM_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(O)/collectd-plugin/%.o: collectd-plugin/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(COLLECTD_CFLAGS) -DKVMMEM_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(O)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(EXPORTER_CFLAGS) $(CMOCKA_CFLAGS) -Iexporter -Icollectd-plugin -Itests/unit \
+		-DFIXTURES='"$(CURDIR)/tests/fixtures"' -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBEXPORTER): $(EXPORTER_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# The revision is compiled into one small object so a new commit relinks
+# instead of rebuilding everything.
+$(O)/exporter/revision.o: FORCE
+	@mkdir -p $(@D)
+	@printf 'const char kvmmem_revision[] = "%s";\n' '$(REVISION)' > $(O)/exporter/revision.c.new
+	@cmp -s $(O)/exporter/revision.c.new $(O)/exporter/revision.c 2>/dev/null || mv $(O)/exporter/revision.c.new $(O)/exporter/revision.c
+	@rm -f $(O)/exporter/revision.c.new
+	@[ $@ -nt $(O)/exporter/revision.c ] || $(CC) $(ALL_CFLAGS) -c -o $@ $(O)/exporter/revision.c
+FORCE:
+
+$(EXPORTER_BIN): $(O)/exporter/main.o $(O)/exporter/revision.o $(LIBEXPORTER) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXPORTER_LIBS) $(CORE_LIBS)
+
+# collectd resolves plugin_* symbols from its own executable at dlopen
+# time, so no --no-undefined here.  Only module_register is exported.
+$(PLUGIN_SO): $(PLUGIN_OBJS) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $(PLUGIN_OBJS) $(LIBCOMMON) $(CORE_LIBS)
+
+$(O)/tests/bin/%: $(O)/tests/unit/%.o $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON) $(CMOCKA_LIBS) $(EXPORTER_LIBS) $(CORE_LIBS)
+
+# --- set-up ------------------------------------------------------------------
+
+run:
+	scripts/deps.sh run
+	$(MAKE) --no-print-directory $(EXPORTER_BIN)
+	$(EXPORTER_BIN) $(ARGS)
+
+# --- tests -------------------------------------------------------------------
+
+check:
+	scripts/deps.sh test
+	$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BINS)
+	tests/run.sh $(O)
+
+unit: $(UNIT_BINS)
+	tests/run.sh $(O) unit
+
+integration: all
+	tests/run.sh $(O) integration
+
+update-golden: all
+	tests/update-golden.sh $(O)
+
+lint:
+	tests/lint.sh
+
+format:
+	clang-format -i $(COMMON_SRCS) $(wildcard common/*.h exporter/*.c exporter/*.h collectd-plugin/*.c collectd-plugin/*.h tests/unit/*.c tests/unit/*.h)
+
+format-check:
+	tests/lint.sh format
+
+clean:
+	rm -rf $(O)
+
+-include $(COMMON_OBJS:.o=.d) $(EXPORTER_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(O)/exporter/main.d \
+	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d)

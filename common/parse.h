@@ -1,0 +1,64 @@
+/*
+ * parse.h - bounded file reading and checked number parsing.
+ *
+ * Numbers are read with a cursor and explicit limits, after curl's
+ * strparse: no atoi, no unchecked strtoul.  Every function returns 0 or a
+ * negative errno and leaves its outputs untouched on failure.
+ */
+#ifndef KVMMEM_PARSE_H
+#define KVMMEM_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest file the core reads whole (sysfs values, ksm_stat, meminfo,
+ * vmstat, pidfiles, cmdline).  Anything larger is treated as garbage. */
+#define PARSE_MAX_FILE (64 * 1024)
+
+/*
+ * Reads the file at path into dst (at most dstsz - 1 bytes, NUL-terminated).
+ * Returns 0, -ENOENT when the file does not exist, -EFBIG when it does not
+ * fit, -EISDIR for a directory, or another negative errno.
+ */
+int read_file(const char *path, char *dst, size_t dstsz, size_t *len);
+/* The same relative to an open directory (openat), for /proc/<pid>/... */
+int read_file_at(int dirfd, const char *name, char *dst, size_t dstsz, size_t *len);
+
+/* A cursor over [p, end). */
+struct cursor {
+	const char *p;
+	const char *end;
+};
+
+static inline struct cursor cursor_make(const char *s, size_t len)
+{
+	struct cursor c = {s, s + len};
+	return c;
+}
+
+static inline bool cursor_eof(const struct cursor *c) { return c->p >= c->end; }
+
+/* Skips spaces and tabs (not newlines). */
+void cursor_skip_blanks(struct cursor *c);
+/* Skips any whitespace including newlines. */
+void cursor_skip_space(struct cursor *c);
+/* Consumes the literal text if it is next; returns true if it did. */
+bool cursor_accept(struct cursor *c, const char *lit);
+/* Advances past the next '\n' (or to the end). */
+void cursor_next_line(struct cursor *c);
+
+/* Unsigned decimal, at most max.  -EINVAL if no digit, -ERANGE if above max. */
+int cursor_u64(struct cursor *c, uint64_t max, uint64_t *out);
+/* Signed decimal with optional '-' or '+', within [min, max]. */
+int cursor_i64(struct cursor *c, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * Whole-value parsers for one-number files such as sysfs attributes: the
+ * text must be exactly a number, optionally surrounded by blanks and
+ * followed by one newline.  "12abc", "", "-1" (for unsigned) are -EINVAL.
+ */
+int parse_u64_value(const char *s, size_t len, uint64_t *out);
+int parse_i64_value(const char *s, size_t len, int64_t *out);
+
+#endif

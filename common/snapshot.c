@@ -1,0 +1,107 @@
+/* snapshot.c - allocation and ordering of snapshot data. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const collector_names[COLL_COUNT] = {
+	[COLL_KSM] = "ksm",
+	[COLL_MEMINFO] = "meminfo",
+	[COLL_LIBVIRT] = "libvirt",
+	[COLL_DOMAIN_KSM] = "domain_ksm",
+};
+
+const char *collector_name(enum collector_id id)
+{
+	return (unsigned)id < COLL_COUNT ? collector_names[id] : "unknown";
+}
+
+int collector_lookup(const char *name, enum collector_id *out)
+{
+	for (int i = 0; i < COLL_COUNT; i++) {
+		if (strcmp(collector_names[i], name) == 0) {
+			*out = (enum collector_id)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+double mval_as_double(const struct mval *m)
+{
+	switch (m->kind) {
+	case MV_U64:
+		return (double)m->v.u;
+	case MV_I64:
+		return (double)m->v.i;
+	default:
+		return m->v.f;
+	}
+}
+
+void snapshot_init(struct snapshot *s) { memset(s, 0, sizeof(*s)); }
+
+void snapshot_clear(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->ndoms; i++)
+		free(s->doms[i].name);
+	free(s->doms);
+	snapshot_init(s);
+}
+
+static int reserve_domains(struct snapshot *s, size_t extra)
+{
+	if (s->ndoms + extra <= s->doms_alloc)
+		return 0;
+	size_t n = s->doms_alloc != 0 ? s->doms_alloc : 16;
+	while (n < s->ndoms + extra)
+		n *= 2;
+	struct dom_snap *p = realloc(s->doms, n * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	s->doms = p;
+	s->doms_alloc = n;
+	return 0;
+}
+
+struct dom_snap *snapshot_add_domain(struct snapshot *s, const char *name, const char *uuid)
+{
+	if (reserve_domains(s, 1) != 0)
+		return NULL;
+	char *copy = strdup(name);
+	if (copy == NULL)
+		return NULL;
+	struct dom_snap *d = &s->doms[s->ndoms++];
+	memset(d, 0, sizeof(*d));
+	d->name = copy;
+	if (uuid != NULL) {
+		size_t n = strnlen(uuid, UUID_STRING_LEN - 1);
+		memcpy(d->uuid, uuid, n);
+		d->uuid[n] = '\0';
+	}
+	return d;
+}
+
+int snapshot_take_domains(struct snapshot *dst, struct snapshot *src)
+{
+	if (reserve_domains(dst, src->ndoms) != 0)
+		return -ENOMEM;
+	if (src->ndoms != 0)
+		memcpy(dst->doms + dst->ndoms, src->doms, src->ndoms * sizeof(*src->doms));
+	dst->ndoms += src->ndoms;
+	src->ndoms = 0;
+	return 0;
+}
+
+static int cmp_dom(const void *a, const void *b)
+{
+	const struct dom_snap *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+void snapshot_finish(struct snapshot *s)
+{
+	if (s->ndoms > 1)
+		qsort(s->doms, s->ndoms, sizeof(*s->doms), cmp_dom);
+}

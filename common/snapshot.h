@@ -1,0 +1,192 @@
+/*
+ * snapshot.h - the plain data one collection produces.
+ *
+ * Every value carries a present bit: kernels and guests differ in what they
+ * report, and absent is not zero.  Values are stored already in base units
+ * (bytes, seconds) so front-ends only translate, never convert.
+ *
+ * Field enums are indexes into fixed arrays; the catalogue (catalogue.h)
+ * says which field feeds which metric family.
+ */
+#ifndef KVMMEM_SNAPSHOT_H
+#define KVMMEM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum mval_kind { MV_U64 = 0, MV_I64, MV_F64 };
+
+/* One value that may be absent. */
+struct mval {
+	bool present;
+	uint8_t kind; /* enum mval_kind */
+	union {
+		uint64_t u;
+		int64_t i;
+		double f;
+	} v;
+};
+
+static inline void mval_set_u64(struct mval *m, uint64_t v)
+{
+	m->present = true;
+	m->kind = MV_U64;
+	m->v.u = v;
+}
+
+static inline void mval_set_i64(struct mval *m, int64_t v)
+{
+	m->present = true;
+	m->kind = MV_I64;
+	m->v.i = v;
+}
+
+static inline void mval_set_f64(struct mval *m, double v)
+{
+	m->present = true;
+	m->kind = MV_F64;
+	m->v.f = v;
+}
+
+/* The value as a double, for consumers that only do floating point. */
+double mval_as_double(const struct mval *m);
+
+/* Host-wide values.  Names follow the kernel files they come from. */
+enum host_field {
+	/* <sysfs>/kernel/mm/ksm/ (Documentation/admin-guide/mm/ksm.rst) */
+	HF_KSM_RUN,
+	HF_KSM_PAGES_SHARED,
+	HF_KSM_PAGES_SHARING,
+	HF_KSM_PAGES_UNSHARED,
+	HF_KSM_PAGES_VOLATILE,
+	HF_KSM_PAGES_SCANNED,
+	HF_KSM_PAGES_SKIPPED,
+	HF_KSM_FULL_SCANS,
+	HF_KSM_GENERAL_PROFIT, /* bytes, signed */
+	HF_KSM_ZERO_PAGES,
+	HF_KSM_STABLE_NODE_CHAINS,
+	HF_KSM_STABLE_NODE_DUPS,
+	HF_KSM_PAGES_TO_SCAN,
+	HF_KSM_SLEEP_SECONDS, /* sleep_millisecs / 1000 */
+	HF_KSM_MERGE_ACROSS_NODES,
+	HF_KSM_MAX_PAGE_SHARING,
+	HF_KSM_USE_ZERO_PAGES,
+	HF_KSM_SMART_SCAN,
+	HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, /* stable_node_chains_prune_millisecs / 1000 */
+	HF_KSM_ADVISOR_MAX_CPU_RATIO, /* advisor_max_cpu percent / 100 */
+	HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN,
+	HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN,
+	HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS,
+	/* ksmd's utime + stime from <procfs>/<pid>/stat, in seconds */
+	HF_KSMD_CPU_SECONDS,
+	/* <procfs>/vmstat */
+	HF_KSM_COW,           /* cow_ksm */
+	HF_KSM_SWAPIN_COPIES, /* ksm_swpin_copy */
+	/* sysconf and <procfs>/meminfo */
+	HF_PAGE_SIZE_BYTES,
+	HF_MEM_TOTAL_BYTES,
+	HF_MEM_AVAILABLE_BYTES,
+	HF_COUNT
+};
+
+/* Per-domain values. */
+enum dom_field {
+	DF_STATE,                   /* virDomainState */
+	DF_MEMORY_MAXIMUM_BYTES,    /* balloon.maximum, else <memory> of the XML */
+	DF_BALLOON_CURRENT_BYTES,   /* balloon.current (the "actual" tag) */
+	DF_STATS_PERIOD_SECONDS,    /* <memballoon><stats period>; 0 = off */
+	DF_GUEST_UNUSED_BYTES,      /* guest-reported, see virDomainMemoryStatTags */
+	DF_GUEST_AVAILABLE_BYTES,
+	DF_GUEST_USABLE_BYTES,
+	DF_GUEST_DISK_CACHES_BYTES,
+	DF_GUEST_SWAP_IN_BYTES,     /* cumulative */
+	DF_GUEST_SWAP_OUT_BYTES,    /* cumulative */
+	DF_GUEST_MAJOR_FAULTS,      /* cumulative */
+	DF_GUEST_MINOR_FAULTS,      /* cumulative */
+	DF_GUEST_HUGETLB_ALLOCS,    /* cumulative */
+	DF_GUEST_HUGETLB_FAILURES,  /* cumulative */
+	DF_GUEST_STATS_UPDATED,     /* unix seconds of the guest's last report */
+	DF_RSS_BYTES,               /* host RSS of the QEMU process */
+	/* <procfs>/<pid>/ksm_stat and ksm_merging_pages of the QEMU process */
+	DF_KSM_MERGING_PAGES,
+	DF_KSM_RMAP_ITEMS,
+	DF_KSM_ZERO_PAGES,
+	DF_KSM_PROFIT_BYTES,        /* signed */
+	DF_KSM_MERGEABLE,           /* 0/1 */
+	DF_KSM_MERGE_ANY,           /* 0/1 */
+	DF_COUNT
+};
+
+/* What the domain XML says about memory.  Strings are static literals. */
+struct domain_config {
+	bool present;
+	const char *balloon;   /* memballoon model: "virtio", "virtio-transitional", "xen", "none", ... */
+	bool nosharepages;     /* <memoryBacking><nosharepages/> */
+	bool hugepages;        /* <memoryBacking><hugepages> */
+	bool locked;           /* <memoryBacking><locked/> */
+};
+
+#define UUID_STRING_LEN 37 /* 36 characters and the NUL, as VIR_UUID_STRING_BUFLEN */
+
+struct dom_snap {
+	char *name; /* owned */
+	char uuid[UUID_STRING_LEN];
+	pid_t pid; /* QEMU pid, 0 when unknown or not running */
+	struct domain_config config;
+	struct mval f[DF_COUNT];
+};
+
+/* Independent parts of a collection; each can be switched off and each
+ * reports its own success and duration. */
+enum collector_id {
+	COLL_KSM,        /* sysfs ksm, ksmd CPU, vmstat KSM counters */
+	COLL_MEMINFO,    /* page size, MemTotal, MemAvailable */
+	COLL_LIBVIRT,    /* domains, balloon, domain XML */
+	COLL_DOMAIN_KSM, /* per-QEMU-process KSM */
+	COLL_COUNT
+};
+
+/* Flag names: --collector.<name>, and the "collector" label. */
+const char *collector_name(enum collector_id id);
+/* Returns 0 and sets *out, or -ENOENT. */
+int collector_lookup(const char *name, enum collector_id *out);
+
+struct coll_status {
+	bool enabled;
+	bool ran;
+	bool success;
+	double duration_seconds;
+};
+
+#define KSM_ADVISOR_MODE_MAX 32
+
+struct snapshot {
+	struct mval host[HF_COUNT];
+	char advisor_mode[KSM_ADVISOR_MODE_MAX]; /* "" when absent */
+
+	struct dom_snap *doms; /* sorted by name after snapshot_finish() */
+	size_t ndoms;
+	size_t doms_alloc;
+
+	struct mval libvirt_up; /* absent when the libvirt collector is off */
+	struct coll_status coll[COLL_COUNT];
+};
+
+/* Zeroes a snapshot: nothing present, no domains. */
+void snapshot_init(struct snapshot *s);
+/* Frees the domains and zeroes the snapshot. */
+void snapshot_clear(struct snapshot *s);
+
+/* Appends a domain with copied name and uuid (uuid may be NULL).  Returns
+ * the new entry (owned by s) or NULL when out of memory.  Pointers into
+ * s->doms are invalidated by the next add. */
+struct dom_snap *snapshot_add_domain(struct snapshot *s, const char *name, const char *uuid);
+/* Moves every domain of src to the end of dst; src is left with none.
+ * Returns 0 or -ENOMEM (then nothing moved). */
+int snapshot_take_domains(struct snapshot *dst, struct snapshot *src);
+/* Sorts domains by name (byte order) so output is stable. */
+void snapshot_finish(struct snapshot *s);
+
+#endif

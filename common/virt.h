@@ -1,0 +1,48 @@
+/*
+ * virt.h - libvirt: domains, balloon statistics and memory configuration.
+ *
+ * One persistent read-only connection with keepalive, reconnected lazily.
+ * All libvirt calls run on the object's own worker thread, so a libvirtd
+ * that never answers can delay a collection by at most its timeout; one
+ * request runs at a time and a late answer is dropped, nothing piles up.
+ *
+ * Per collection: one virConnectGetAllDomainStats(STATE|BALLOON,
+ * NOWAIT) for every domain, active or not; virDomainMemoryStats only for
+ * running domains whose bulk record carries no guest balloon fields (the
+ * test:/// driver); the domain XML only when a domain is new or changed
+ * (started, stopped, redefined), cached by UUID otherwise.
+ */
+#ifndef KVMMEM_VIRT_H
+#define KVMMEM_VIRT_H
+
+#include <stddef.h>
+
+#include "log.h"
+#include "snapshot.h"
+
+struct virt;
+struct virt_ops; /* virt_ops.h: the libvirt calls, swappable in tests */
+
+/*
+ * Creates the client and its worker thread; does not connect yet (the
+ * first collection does, so start-up never waits for libvirt).  ops NULL
+ * means the real libvirt.  uri and log are borrowed.  NULL on failure.
+ */
+struct virt *virt_new(const char *uri, const struct virt_ops *ops, const struct kvm_log *log);
+/* Stops the worker (waiting at most briefly for a stuck call) and frees. */
+void virt_free(struct virt *v);
+
+/*
+ * Appends every domain to s with name, uuid, config, DF_STATE,
+ * DF_MEMORY_MAXIMUM_BYTES, DF_BALLOON_CURRENT_BYTES, DF_STATS_PERIOD_SECONDS,
+ * the DF_GUEST_* fields and DF_RSS_BYTES that libvirt reports.  Waits at
+ * most timeout_ms.  Returns 0 when libvirt answered, -ETIMEDOUT when it did
+ * not answer in time (s unchanged), or another negative errno when it is
+ * unreachable (s unchanged; the failure is logged once, recovery too).
+ */
+int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms);
+
+/* Writes the libvirt library version ("9.0.0") into buf. */
+void virt_library_version(char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,39 @@
+#!/bin/sh
+# deps.sh run|test - install the Debian/Ubuntu packages kvmmem needs.
+#
+# As root, missing packages are installed with apt-get.  Otherwise the
+# exact apt-get line is printed and the script fails, so nothing half-works.
+set -eu
+
+BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libcrypt-dev"
+RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
+# promtool (prometheus), a real collectd, curl for HTTP tests, cmocka for unit tests.
+TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip"
+
+case "${1:-}" in
+run) WANT="$BUILD $RUNTIME" ;;
+test) WANT="$BUILD $RUNTIME $TEST" ;;
+*) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $WANT; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "kvmmem needs these packages; run as root:" >&2
+	echo "  $line" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Update the package lists only when apt cannot find a package we want.
+if ! apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $missing; then
+	apt-get -o DPkg::Lock::Timeout=900 update
+	apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $missing
+fi
