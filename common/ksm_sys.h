@@ -1,5 +1,5 @@
 /*
- * ksm_sys.h - host-wide KSM: <sysfs>/kernel/mm/ksm/*, ksmd's CPU time
+ * ksm_sys.h - host-wide KSM: the files of <sysfs>/kernel/mm/ksm/, ksmd's CPU time
  * (<procfs>/<pid>/stat of the kernel thread named ksmd) and the KSM
  * counters of <procfs>/vmstat (cow_ksm, ksm_swpin_copy).
  *
