@@ -1,0 +1,206 @@
+/* test_exposition.c - text format 0.0.4: exact documents, escaping, all-or-nothing. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "catalogue.h"
+#include "exposition.h"
+#include "snapshot.h"
+
+/* A family that is not in the catalogue: the catalogue's help texts have
+ * no backslash or newline, but the sink must still escape them. */
+static const struct family odd = {
+    .id = FAM_KSM_RUN,
+    .name = "test_odd",
+    .type = MT_COUNTER,
+    .unit = "",
+    .labels = "l",
+    .help = "back\\slash and\nnewline \"quotes\" stay",
+    .source = SRC_SPECIAL,
+    .field = -1,
+};
+
+static void test_sink_escaping(void **state)
+{
+	(void)state;
+	struct buf b;
+	struct sink sk;
+	struct mval v;
+	struct label l[] = {{"a", "q\"b\\n\nz"}, {"b", "caf\xc3\xa9 \xe2\x9c\x93"}, {"c", ""}, {"d", NULL}};
+
+	buf_init(&b, 1 << 20);
+	exposition_sink(&sk, &b);
+	assert_int_equal(sk.begin_family(sk.ctx, &odd), 0);
+	mval_set_i64(&v, INT64_MIN);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, l, 4, &v), 0);
+	mval_set_u64(&v, UINT64_MAX);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	mval_set_f64(&v, NAN);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, l + 2, 1, &v), 0);
+	mval_set_f64(&v, INFINITY);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	mval_set_f64(&v, -INFINITY);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	mval_set_f64(&v, 0.1);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	mval_set_f64(&v, -2.5e-7);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	mval_set_i64(&v, 42);
+	assert_int_equal(sk.sample(sk.ctx, &odd, NULL, NULL, 0, &v), 0);
+	assert_null(sk.end_family);
+	assert_string_equal(b.data, "# HELP test_odd back\\\\slash and\\nnewline \"quotes\" stay\n"
+	                            "# TYPE test_odd counter\n"
+	                            "test_odd{a=\"q\\\"b\\\\n\\nz\",b=\"caf\xc3\xa9 \xe2\x9c\x93\",c=\"\",d=\"\"} "
+	                            "-9223372036854775808\n"
+	                            "test_odd 18446744073709551615\n"
+	                            "test_odd{c=\"\"} NaN\n"
+	                            "test_odd +Inf\n"
+	                            "test_odd -Inf\n"
+	                            "test_odd 0.1\n"
+	                            "test_odd -2.5e-07\n"
+	                            "test_odd 42\n");
+	buf_free(&b);
+}
+
+/* A small host with two awkward domains, only the ksm and libvirt
+ * collectors on; everything not set here is absent and must not show. */
+static void build_snapshot(struct snapshot *s)
+{
+	struct dom_snap *d;
+
+	snapshot_init(s);
+	s->coll[COLL_KSM] =
+	    (struct coll_status){.enabled = true, .ran = true, .success = true, .duration_seconds = 0.25};
+	s->coll[COLL_LIBVIRT] =
+	    (struct coll_status){.enabled = true, .ran = true, .success = false, .duration_seconds = 8};
+	/* domain_ksm is on but did not run: its samples show, its self
+	 * metrics do not. */
+	s->coll[COLL_DOMAIN_KSM] = (struct coll_status){.enabled = true, .ran = false};
+	/* meminfo is off: its field must not appear although it is present. */
+	s->coll[COLL_MEMINFO] = (struct coll_status){.enabled = false};
+	mval_set_u64(&s->host[HF_MEM_TOTAL_BYTES], 1024);
+	mval_set_u64(&s->host[HF_KSM_RUN], 1);
+	mval_set_i64(&s->host[HF_KSM_GENERAL_PROFIT], -123456789);
+	mval_set_f64(&s->host[HF_KSM_SLEEP_SECONDS], 0.02);
+	mval_set_u64(&s->libvirt_up, 0);
+
+	d = snapshot_add_domain(s, "a\"b\\c\nd", "0b4c1d2e-0000-4000-8000-000000000001");
+	assert_non_null(d);
+	mval_set_u64(&d->f[DF_STATE], 1);
+	mval_set_f64(&d->f[DF_GUEST_STATS_UPDATED], 1764140729);
+	mval_set_i64(&d->f[DF_KSM_PROFIT_BYTES], -4096);
+	d = snapshot_add_domain(s, "caf\xc3\xa9", NULL);
+	assert_non_null(d);
+	mval_set_u64(&d->f[DF_STATE], 5);
+	d->config = (struct domain_config){.present = true, .balloon = "virtio", .nosharepages = true};
+	snapshot_finish(s);
+}
+
+static const char expected_doc[] =
+    "# HELP kvmmem_ksm_run KSM state from ksm/run: 0 stopped, 1 running, 2 unmerging all pages\n"
+    "# TYPE kvmmem_ksm_run gauge\n"
+    "kvmmem_ksm_run 1\n"
+    "# HELP kvmmem_ksm_general_profit_bytes Memory KSM saves minus its own metadata; negative when it costs more "
+    "(ksm/general_profit)\n"
+    "# TYPE kvmmem_ksm_general_profit_bytes gauge\n"
+    "kvmmem_ksm_general_profit_bytes -123456789\n"
+    "# HELP kvmmem_ksm_sleep_seconds Tunable: pause of ksmd between batches (ksm/sleep_millisecs)\n"
+    "# TYPE kvmmem_ksm_sleep_seconds gauge\n"
+    "kvmmem_ksm_sleep_seconds 0.02\n"
+    "# HELP kvmmem_libvirt_up 1 if libvirt answered this collection in time, 0 otherwise\n"
+    "# TYPE kvmmem_libvirt_up gauge\n"
+    "kvmmem_libvirt_up 0\n"
+    "# HELP kvmmem_domain_info Every libvirt domain, active or not, with its UUID; always 1\n"
+    "# TYPE kvmmem_domain_info gauge\n"
+    "kvmmem_domain_info{domain=\"a\\\"b\\\\c\\nd\",uuid=\"0b4c1d2e-0000-4000-8000-000000000001\"} 1\n"
+    "kvmmem_domain_info{domain=\"caf\xc3\xa9\",uuid=\"\"} 1\n"
+    "# HELP kvmmem_domain_state_code libvirt virDomainState: 1 running, 2 blocked, 3 paused, 4 shutting down, 5 shut "
+    "off, 6 crashed, 7 suspended by power management\n"
+    "# TYPE kvmmem_domain_state_code gauge\n"
+    "kvmmem_domain_state_code{domain=\"a\\\"b\\\\c\\nd\"} 1\n"
+    "kvmmem_domain_state_code{domain=\"caf\xc3\xa9\"} 5\n"
+    "# HELP kvmmem_domain_memory_config_info Memory configuration from the domain XML: balloon model, hugepages, KSM "
+    "allowed, locked; always 1\n"
+    "# TYPE kvmmem_domain_memory_config_info gauge\n"
+    "kvmmem_domain_memory_config_info{domain=\"caf\xc3\xa9\",balloon=\"virtio\",hugepages=\"false\",ksm=\"false\","
+    "locked=\"false\"} 1\n"
+    "# HELP kvmmem_domain_guest_stats_updated_timestamp_seconds Unix time of the guest's last memory report "
+    "(balloon.last-update)\n"
+    "# TYPE kvmmem_domain_guest_stats_updated_timestamp_seconds gauge\n"
+    "kvmmem_domain_guest_stats_updated_timestamp_seconds{domain=\"a\\\"b\\\\c\\nd\"} 1764140729\n"
+    "# HELP kvmmem_domain_ksm_profit_bytes Memory KSM saves on the domain minus its metadata; may be negative "
+    "(ksm_process_profit)\n"
+    "# TYPE kvmmem_domain_ksm_profit_bytes gauge\n"
+    "kvmmem_domain_ksm_profit_bytes{domain=\"a\\\"b\\\\c\\nd\"} -4096\n"
+    "# HELP kvmmem_scrape_collector_success 1 if the collector finished without error in this collection\n"
+    "# TYPE kvmmem_scrape_collector_success gauge\n"
+    "kvmmem_scrape_collector_success{collector=\"ksm\"} 1\n"
+    "kvmmem_scrape_collector_success{collector=\"libvirt\"} 0\n"
+    "# HELP kvmmem_scrape_collector_duration_seconds Time the collector took in this collection\n"
+    "# TYPE kvmmem_scrape_collector_duration_seconds gauge\n"
+    "kvmmem_scrape_collector_duration_seconds{collector=\"ksm\"} 0.25\n"
+    "kvmmem_scrape_collector_duration_seconds{collector=\"libvirt\"} 8\n"
+    "# HELP kvmmem_exporter_build_info kvmmem build and the libvirt library it runs with; always 1\n"
+    "# TYPE kvmmem_exporter_build_info gauge\n"
+    "kvmmem_exporter_build_info{version=\"1.2.3\",revision=\"abc\\\"def\",libvirt_version=\"\"} 1\n";
+
+static void test_render_snapshot(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct buf b;
+	struct build_labels bl = {.version = "1.2.3", .revision = "abc\"def", .libvirt_version = NULL};
+
+	build_snapshot(&s);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(exposition_render(&s, &bl, &b), 0);
+	assert_string_equal(b.data, expected_doc);
+	assert_int_equal(b.len, sizeof(expected_doc) - 1);
+	buf_free(&b);
+	snapshot_clear(&s);
+}
+
+/* Every cap below the document's size fails the whole render. */
+static void test_cap_fails_whole_document(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct buf b;
+	size_t full;
+
+	build_snapshot(&s);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(exposition_render(&s, NULL, &b), 0);
+	full = b.len;
+	buf_free(&b);
+	assert_true(full > 100);
+	for (size_t cap = 0; cap < full; cap += 7) {
+		buf_init(&b, cap);
+		assert_int_equal(exposition_render(&s, NULL, &b), -E2BIG);
+		assert_true(buf_failed(&b));
+		buf_free(&b);
+	}
+	buf_init(&b, full);
+	assert_int_equal(exposition_render(&s, NULL, &b), 0);
+	assert_int_equal(b.len, full);
+	assert_int_equal(b.data[full - 1], '\n');
+	buf_free(&b);
+	snapshot_clear(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sink_escaping),
+	    cmocka_unit_test(test_render_snapshot),
+	    cmocka_unit_test(test_cap_fails_whole_document),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
