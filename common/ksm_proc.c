@@ -1,0 +1,257 @@
+/*
+ * ksm_proc.c - per-process KSM of one QEMU process.
+ *
+ * Keys as fs/proc/base.c prints them (kernel 6.1 started ksm_stat with
+ * ksm_rmap_items; later kernels added zero pages, merging pages, the signed
+ * profit in bytes and the two yes/no flags).  ksm_merging_pages (5.19) is a
+ * single number.
+ */
+#include "ksm_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "complain.h"
+#include "parse.h"
+
+/* ksm_stat is six short lines today; leave room for many more keys. */
+#define KSM_STAT_MAX 4096
+
+enum stat_kind { SK_U64, SK_I64, SK_YESNO };
+
+static const struct stat_key {
+	const char *name;
+	enum dom_field field;
+	enum stat_kind kind;
+} stat_keys[] = {
+	{"ksm_rmap_items", DF_KSM_RMAP_ITEMS, SK_U64},
+	{"ksm_zero_pages", DF_KSM_ZERO_PAGES, SK_U64},
+	{"ksm_merging_pages", DF_KSM_MERGING_PAGES, SK_U64},
+	{"ksm_process_profit", DF_KSM_PROFIT_BYTES, SK_I64},
+	{"ksm_merge_any", DF_KSM_MERGE_ANY, SK_YESNO},
+	{"ksm_mergeable", DF_KSM_MERGEABLE, SK_YESNO},
+};
+
+struct ksm_proc {
+	const struct kvm_env *env;
+	struct complaint_set *complaints;
+	/* Permission problems are one cause for every process: log once, not
+	 * once per pid. */
+	struct complaint eacces;
+};
+
+struct ksm_proc *ksm_proc_new(const struct kvm_env *env)
+{
+	struct ksm_proc *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->env = env;
+	p->complaints = complaint_set_new();
+	if (p->complaints == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void ksm_proc_free(struct ksm_proc *p)
+{
+	if (p == NULL)
+		return;
+	complaint_set_free(p->complaints);
+	free(p);
+}
+
+/* The value part of one line: "123", "-5" or "yes"/"no", then the end of
+ * the line. */
+static int parse_value(const struct stat_key *k, struct cursor *c, struct mval *m)
+{
+	uint64_t u = 0;
+	int64_t i = 0;
+	int yes = -1;
+	int r = 0;
+
+	cursor_skip_blanks(c);
+	switch (k->kind) {
+	case SK_U64:
+		r = cursor_u64(c, UINT64_MAX, &u);
+		break;
+	case SK_I64:
+		r = cursor_i64(c, INT64_MIN, INT64_MAX, &i);
+		break;
+	case SK_YESNO:
+		if (cursor_accept(c, "yes"))
+			yes = 1;
+		else if (cursor_accept(c, "no"))
+			yes = 0;
+		else
+			r = -EINVAL;
+		break;
+	}
+	if (r != 0)
+		return -EINVAL;
+	cursor_skip_blanks(c);
+	if (!cursor_eof(c) && !cursor_accept(c, "\n"))
+		return -EINVAL;
+	if (k->kind == SK_U64)
+		mval_set_u64(m, u);
+	else if (k->kind == SK_I64)
+		mval_set_i64(m, i);
+	else
+		mval_set_u64(m, (uint64_t)yes);
+	return 0;
+}
+
+int ksm_stat_parse(const char *text, size_t len, struct dom_snap *d)
+{
+	struct cursor c = cursor_make(text, len);
+	int err = 0;
+
+	while (!cursor_eof(&c)) {
+		const char *eol = memchr(c.p, '\n', (size_t)(c.end - c.p));
+		struct cursor line = cursor_make(c.p, (size_t)((eol != NULL ? eol + 1 : c.end) - c.p));
+		const char *key = line.p;
+		while (!cursor_eof(&line) && *line.p != ' ' && *line.p != '\t' && *line.p != ':' && *line.p != '\n')
+			line.p++;
+		size_t kl = (size_t)(line.p - key);
+		for (size_t i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++) {
+			const struct stat_key *k = &stat_keys[i];
+			if (strlen(k->name) != kl || memcmp(k->name, key, kl) != 0)
+				continue;
+			/* "key: yes" for the flags, "key value" for numbers. */
+			if (k->kind == SK_YESNO && !cursor_accept(&line, ":"))
+				err = -EINVAL;
+			else if (k->kind != SK_YESNO && (cursor_eof(&line) || (*line.p != ' ' && *line.p != '\t')))
+				err = -EINVAL;
+			else if (parse_value(k, &line, &d->f[k->field]) != 0)
+				err = -EINVAL;
+			break;
+		}
+		cursor_next_line(&c);
+	}
+	return err;
+}
+
+static int open_pid_dir(struct ksm_proc *p, pid_t pid, char *dir, size_t dirsz)
+{
+	if (pid <= 0)
+		return -ESRCH;
+	if (snprintf(dir, dirsz, "%s/%d", p->env->procfs, (int)pid) >= (int)dirsz)
+		return -ENAMETOOLONG;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return fd;
+}
+
+/* After ENOENT on a file: did the process exit (its directory is empty
+ * then) or does this kernel lack the file? */
+static bool process_gone(int dirfd)
+{
+	return faccessat(dirfd, "stat", F_OK, 0) != 0;
+}
+
+static void complain_eacces(struct ksm_proc *p, const char *path)
+{
+	complain(p->env->log, &p->eacces,
+		 "%s: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode 0400 and need the "
+		 "process's user, root or CAP_DAC_READ_SEARCH",
+		 path);
+}
+
+/* Reads one file of the pid directory; logs what deserves it. */
+static int read_one(struct ksm_proc *p, int dirfd, const char *dir, const char *name, char *buf, size_t bufsz,
+		    size_t *len)
+{
+	int r = read_file_at(dirfd, name, buf, bufsz, len);
+	if (r == -ESRCH || (r == -ENOENT && process_gone(dirfd)))
+		return -ESRCH;
+	if (r == 0 || r == -ENOENT)
+		return r;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (r == -EACCES || r == -EPERM)
+		complain_eacces(p, path);
+	else
+		complain_key(p->env->log, p->complaints, path, "%s", r == -EFBIG ? "file too large" : strerror(-r));
+	return r;
+}
+
+int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
+{
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	char buf[KSM_STAT_MAX];
+	size_t len;
+	int err = 0;
+	bool any = false;
+	/* Work on a copy so a process that exits half-way leaves d untouched. */
+	struct dom_snap t = *d;
+
+	int dirfd = open_pid_dir(p, pid, dir, sizeof(dir));
+	if (dirfd < 0) {
+		if (dirfd == -ESRCH)
+			log_debug(p->env->log, "%s/%d: process gone", p->env->procfs, (int)pid);
+		return dirfd;
+	}
+
+	int r = read_one(p, dirfd, dir, "ksm_stat", buf, sizeof(buf), &len);
+	if (r == -ESRCH)
+		goto gone;
+	snprintf(path, sizeof(path), "%s/ksm_stat", dir);
+	if (r == 0) {
+		any = true;
+		complain_release(p->env->log, &p->eacces, "%s: readable again", path);
+		r = ksm_stat_parse(buf, len, &t);
+		if (r != 0) {
+			complain_key(p->env->log, p->complaints, path, "malformed line; those fields skipped");
+			err = r;
+		} else {
+			complain_key_release(p->env->log, p->complaints, path, "readable again");
+		}
+	} else if (r != -ENOENT) {
+		err = r;
+	}
+
+	/* Kernels since 6.9 repeat ksm_merging_pages inside ksm_stat; the
+	 * separate file is only needed before that. */
+	if (!t.f[DF_KSM_MERGING_PAGES].present) {
+		r = read_one(p, dirfd, dir, "ksm_merging_pages", buf, sizeof(buf), &len);
+		if (r == -ESRCH)
+			goto gone;
+		snprintf(path, sizeof(path), "%s/ksm_merging_pages", dir);
+		if (r == 0) {
+			uint64_t v;
+			any = true;
+			complain_release(p->env->log, &p->eacces, "%s: readable again", path);
+			r = parse_u64_value(buf, len, &v);
+			if (r == 0) {
+				mval_set_u64(&t.f[DF_KSM_MERGING_PAGES], v);
+				complain_key_release(p->env->log, p->complaints, path, "readable again");
+			} else {
+				complain_key(p->env->log, p->complaints, path, "not a valid value; field skipped");
+				if (err == 0)
+					err = r;
+			}
+		} else if (r != -ENOENT && err == 0) {
+			err = r;
+		}
+	}
+	close(dirfd);
+	memcpy(d->f, t.f, sizeof(d->f));
+	if (err == 0 && !any) {
+		log_debug(p->env->log, "%s: no ksm_stat nor ksm_merging_pages on this kernel", dir);
+		return -ENOENT;
+	}
+	return err;
+
+gone:
+	close(dirfd);
+	log_debug(p->env->log, "%s: process gone", dir);
+	return -ESRCH;
+}
