@@ -173,7 +173,7 @@ static int read_one(struct ksm_proc *p, int dirfd, const char *dir, const char *
 		return -ESRCH;
 	if (r == 0 || r == -ENOENT)
 		return r;
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (r == -EACCES || r == -EPERM)
 		complain_eacces(p, path);
@@ -185,7 +185,7 @@ static int read_one(struct ksm_proc *p, int dirfd, const char *dir, const char *
 int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 {
 	char dir[PATH_MAX];
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	char buf[KSM_STAT_MAX];
 	size_t len;
 	int err = 0;

@@ -205,7 +205,7 @@ static void report(struct ksm_sys *k, const char *path, int r)
 static int read_sysfs(struct ksm_sys *k, int dirfd, const char *dir, struct snapshot *s)
 {
 	char val[KSM_VALUE_MAX];
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	size_t len;
 	int err = 0;
 
@@ -291,7 +291,7 @@ static int parse_stat(const char *text, size_t len, char *comm, size_t commsz, i
 /* 0 and the CPU ticks when pid is the ksmd kernel thread, else an errno. */
 static int ksmd_ticks(struct ksm_sys *k, pid_t pid, uint64_t *ticks)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	char buf[STAT_MAX];
 	char comm[64];
 	size_t len;
@@ -371,7 +371,7 @@ static void read_ksmd(struct ksm_sys *k, struct snapshot *s)
  * the end of a truncated file has an unknown name and is skipped. */
 static int read_vmstat(struct ksm_sys *k, struct snapshot *s)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	size_t len;
 	int err = 0;
 

@@ -89,7 +89,7 @@ int meminfo_parse(const char *text, size_t len, struct mval *total, struct mval 
 
 int meminfo_collect(struct meminfo *m, struct snapshot *s)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	size_t len;
 
 	long ps = sysconf(_SC_PAGESIZE);
