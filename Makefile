@@ -58,6 +58,15 @@ EXPORTER_BIN := $(O)/kvmmem_exporter
 PLUGIN_SO := $(O)/kvmmem.so
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/bin/%)
 
+# Unit tests of the collectd plugin (tests/unit/test_plugin*.c) link the
+# plugin objects and stand-ins for the symbols collectd's executable
+# provides (tests/unit/collectd/); without collectd-dev they are left out.
+CD_STUB_SRCS := $(sort $(wildcard tests/unit/collectd/*.c))
+CD_STUB_OBJS := $(CD_STUB_SRCS:%.c=$(O)/%.o)
+ifeq ($(HAVE_COLLECTD),)
+UNIT_BINS := $(filter-out $(O)/tests/bin/test_plugin%,$(UNIT_BINS))
+endif
+
 ifneq ($(HAVE_COLLECTD),)
 ALL_TARGETS := $(EXPORTER_BIN) $(PLUGIN_SO)
 else
@@ -120,6 +129,20 @@ $(O)/tests/bin/%: $(O)/tests/unit/%.o $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON) $(CMOCKA_LIBS) $(EXPORTER_LIBS) $(CORE_LIBS)
 
+# The more specific patterns win over the generic test rules above.
+$(O)/tests/unit/test_plugin%.o: tests/unit/test_plugin%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(COLLECTD_CFLAGS) $(CMOCKA_CFLAGS) -Icollectd-plugin -Itests/unit -Itests/unit/collectd \
+		-DFIXTURES='"$(CURDIR)/tests/fixtures"' -DTOPDIR='"$(CURDIR)"' -c -o $@ $<
+
+$(O)/tests/unit/collectd/%.o: tests/unit/collectd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(COLLECTD_CFLAGS) -c -o $@ $<
+
+$(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
+
 # --- set-up ------------------------------------------------------------------
 
 run:
@@ -157,5 +180,61 @@ format-check:
 clean:
 	rm -rf $(O)
 
+# --- install -----------------------------------------------------------------
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=/tmp/root]
+#
+# The unit goes into $(PREFIX)/lib/systemd/system, which systemd searches for
+# both /usr and /usr/local; Debian 12 packages pass UNITDIR=/lib/systemd/system.
+# The defaults file lives in /etc whatever the PREFIX, because the unit reads
+# it from a fixed path.  It is installed only when absent (an operator's flags
+# survive a reinstall) and uninstalled only while unchanged.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COLLECTD_PLUGINDIR ?= $(PREFIX)/lib/collectd
+INSTALL ?= install
+KVMMEM_DATADIR = $(DATADIR)/kvmmem
+DASHBOARDS = $(wildcard dashboards/grafana/*.json)
+RULES = $(wildcard dashboards/prometheus/*.yml)
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 0755 $(EXPORTER_BIN) $(DESTDIR)$(BINDIR)/kvmmem_exporter
+	$(INSTALL) -m 0644 man/kvmmem_exporter.1 $(DESTDIR)$(MANDIR)/man1/kvmmem_exporter.1
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' packaging/kvmmem_exporter.service \
+		>$(DESTDIR)$(UNITDIR)/kvmmem_exporter.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kvmmem_exporter.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/kvmmem_exporter.service.tmp $(DESTDIR)$(UNITDIR)/kvmmem_exporter.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/kvmmem_exporter ] || \
+		$(INSTALL) -m 0644 packaging/kvmmem_exporter.default $(DESTDIR)$(SYSCONFDIR)/default/kvmmem_exporter
+ifneq ($(HAVE_COLLECTD),)
+	$(INSTALL) -d $(DESTDIR)$(COLLECTD_PLUGINDIR) $(DESTDIR)$(MANDIR)/man5
+	$(INSTALL) -m 0644 $(PLUGIN_SO) $(DESTDIR)$(COLLECTD_PLUGINDIR)/kvmmem.so
+	$(INSTALL) -m 0644 man/collectd-kvmmem.5 $(DESTDIR)$(MANDIR)/man5/collectd-kvmmem.5
+endif
+ifneq ($(DASHBOARDS),)
+	$(INSTALL) -d $(DESTDIR)$(KVMMEM_DATADIR)/grafana
+	$(INSTALL) -m 0644 $(DASHBOARDS) $(DESTDIR)$(KVMMEM_DATADIR)/grafana/
+endif
+ifneq ($(RULES),)
+	$(INSTALL) -d $(DESTDIR)$(KVMMEM_DATADIR)/prometheus
+	$(INSTALL) -m 0644 $(RULES) $(DESTDIR)$(KVMMEM_DATADIR)/prometheus/
+endif
+
+# Shared directories (bin, man1, the unit directory) stay; $(KVMMEM_DATADIR)
+# is kvmmem's own and goes completely.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kvmmem_exporter $(DESTDIR)$(MANDIR)/man1/kvmmem_exporter.1 \
+		$(DESTDIR)$(MANDIR)/man5/collectd-kvmmem.5 $(DESTDIR)$(COLLECTD_PLUGINDIR)/kvmmem.so \
+		$(DESTDIR)$(UNITDIR)/kvmmem_exporter.service
+	! cmp -s packaging/kvmmem_exporter.default $(DESTDIR)$(SYSCONFDIR)/default/kvmmem_exporter || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/kvmmem_exporter
+	rm -rf $(DESTDIR)$(KVMMEM_DATADIR)
+
 -include $(COMMON_OBJS:.o=.d) $(EXPORTER_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(O)/exporter/main.d \
-	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d)
+	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d) $(CD_STUB_OBJS:.o=.d)
