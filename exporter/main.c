@@ -1,0 +1,207 @@
+/*
+ * main.c - kvmmem_exporter: flags in, collector and HTTP server up, clean
+ * exit on SIGTERM/SIGINT.  Everything else lives in the modules it wires.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "collect.h"
+#include "emit.h"
+#include "http.h"
+#include "logfmt.h"
+#include "scrape.h"
+#include "virt.h"
+
+#define PROG "kvmmem_exporter"
+/* The largest exposition served; above it the scrape fails with 500. */
+#define MAX_BODY (64u * 1024 * 1024)
+#define CONNECTION_LIMIT 64
+#define CONNECTION_TIMEOUT_S 30
+
+extern const char kvmmem_revision[];
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int print_usage(void)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 64 * 1024);
+	rc = cli_usage(&b, PROG);
+	if (rc == 0)
+		rc = write_all(STDOUT_FILENO, b.data, b.len);
+	buf_free(&b);
+	return rc == 0 ? 0 : 1;
+}
+
+static int print_version(void)
+{
+	char lv[32];
+
+	virt_library_version(lv, sizeof(lv));
+	printf("%s, version %s (revision: %s)\n  libvirt: %s\n  libmicrohttpd: %s\n", PROG, KVMMEM_VERSION,
+	       kvmmem_revision, lv, MHD_get_version());
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Leaves a little of the scrape deadline for rendering and sending. */
+static int libvirt_timeout_ms(uint64_t scrape_ms)
+{
+	uint64_t margin = scrape_ms / 10;
+	if (margin > 500)
+		margin = 500;
+	return (int)(scrape_ms - margin);
+}
+
+static int dump(struct scrape *sc, const struct kvm_log *lg)
+{
+	struct scrape_result *res = NULL;
+	const char *data;
+	size_t len;
+	int rc = scrape_get(sc, &res);
+
+	if (rc == 0)
+		rc = scrape_result_body(res, &data, &len);
+	if (rc == 0)
+		rc = write_all(STDOUT_FILENO, data, len);
+	if (rc != 0) {
+		log_errx(lg, "cannot write the exposition: %s", strerror(-rc));
+		scrape_result_put(res);
+		return 1;
+	}
+	rc = scrape_result_collect_status(res);
+	scrape_result_put(res);
+	if (rc == -EIO) {
+		log_errx(lg, "nothing could be collected");
+		return 1;
+	}
+	return 0;
+}
+
+/* Waits in the main thread for SIGTERM or SIGINT, which every thread
+ * blocks, so no work ever runs inside a signal handler. */
+static int wait_for_stop(const sigset_t *set, const struct kvm_log *lg)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	log_info(lg, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct cli_opts o;
+	char err[CLI_ERR_MAX];
+	struct kvm_log lg = {.backend = logfmt_stderr, .ctx = NULL, .max_level = LOG_LVL_INFO};
+	struct collect_opts co;
+	struct collector *coll = NULL;
+	struct scrape *sc = NULL;
+	struct http *http = NULL;
+	char libvirt_version[32];
+	sigset_t stop;
+	int status = 1;
+
+	if (cli_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: error: %s\n", PROG, err);
+		return 2;
+	}
+	if (o.action == CLI_HELP)
+		return print_usage();
+	if (o.action == CLI_VERSION)
+		return print_version();
+	lg.max_level = o.log_level;
+
+	if (o.action == CLI_SERVE && o.web_config_file != NULL) {
+		/* Serving without the TLS or authentication the operator asked
+		 * for would be worse than not starting. */
+		log_errx(&lg, "--web.config.file=%s: TLS and basic auth are not supported yet; refusing to start",
+		         o.web_config_file);
+		return 1;
+	}
+
+	/* Blocked before any thread starts, so every thread inherits it. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if (o.action == CLI_SERVE)
+		pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+	collect_opts_default(&co);
+	co.env.sysfs = o.sysfs;
+	co.env.procfs = o.procfs;
+	co.env.libvirt_run = o.libvirt_run;
+	co.env.log = &lg;
+	co.libvirt_uri = o.libvirt_uri;
+	for (int i = 0; i < COLL_COUNT; i++)
+		co.enabled[i] = o.collectors[i];
+	co.libvirt_timeout_ms = libvirt_timeout_ms(o.scrape_timeout_ms);
+
+	virt_library_version(libvirt_version, sizeof(libvirt_version));
+	struct build_labels build = {
+	    .version = KVMMEM_VERSION, .revision = kvmmem_revision, .libvirt_version = libvirt_version};
+
+	coll = collector_new(&co);
+	if (coll == NULL) {
+		log_errx(&lg, "cannot create the collector (out of memory or no threads)");
+		goto out;
+	}
+	sc = scrape_new(coll, &build, MAX_BODY, &lg);
+	if (sc == NULL) {
+		log_errx(&lg, "out of memory");
+		goto out;
+	}
+	if (o.action == CLI_DUMP) {
+		status = dump(sc, &lg);
+		goto out;
+	}
+
+	struct http_opts ho = {
+	    .host = o.listen_host,
+	    .port = o.listen_port,
+	    .telemetry_path = o.telemetry_path,
+	    .scrape = sc,
+	    .log = &lg,
+	    .connection_limit = CONNECTION_LIMIT,
+	    .connection_timeout_s = CONNECTION_TIMEOUT_S,
+	};
+	if (http_start(&ho, &http, err, sizeof(err)) != 0) {
+		log_errx(&lg, "%s", err);
+		goto out;
+	}
+	log_info(&lg, "%s %s (revision %s) listening on %s, port %u, metrics at %s, libvirt %s", PROG, KVMMEM_VERSION,
+	         kvmmem_revision, o.listen_address, http_port(http), o.telemetry_path, o.libvirt_uri);
+	wait_for_stop(&stop, &lg);
+	status = 0;
+
+out:
+	http_stop(http);
+	scrape_free(sc);
+	collector_free(coll);
+	return status;
+}
