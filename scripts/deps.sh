@@ -9,6 +9,8 @@ BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev z
 RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
 # promtool (prometheus), a real collectd, curl for HTTP tests, cmocka for unit tests.
 TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip"
+# Packaging checks: man rendering, systemd-analyze for the unit, the Debian build and lintian.
+TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
 
 case "${1:-}" in
 run) WANT="$BUILD $RUNTIME" ;;
