@@ -237,26 +237,8 @@ static bool has_body(struct MHD_Connection *conn)
 	return *cl != '\0';
 }
 
-static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                             const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+static mhd_result route(struct http *h, struct MHD_Connection *conn, const char *url)
 {
-	struct http *h = cls;
-
-	(void)version;
-	(void)upload_data;
-	/* Everything is decided on the first call, from the headers alone;
-	 * a later call would mean body data arrived anyway. */
-	if (*con_cls != NULL || *upload_data_size != 0)
-		return MHD_NO;
-	*con_cls = h;
-	log_debug(h->log, "%s %s", method, url);
-
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		static const char msg[] = "method not allowed\n";
-		return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_PLAIN, msg, sizeof(msg) - 1, "GET, HEAD");
-	}
-	if (has_body(conn))
-		return send_text(conn, HTTP_STATUS_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
 	if (strcmp(url, h->telemetry_path) == 0)
 		return serve_metrics(h, conn);
 	if (strcmp(url, "/") == 0)
@@ -264,6 +246,33 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	if (strcmp(url, "/-/healthy") == 0)
 		return send_text(conn, MHD_HTTP_OK, "OK");
 	return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                             const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	/* Second call: the request is complete (it has no body, see below),
+	 * so answering now keeps the connection reusable. */
+	if (*con_cls != NULL) {
+		if (*upload_data_size != 0)
+			return MHD_NO;
+		return route(h, conn, url);
+	}
+	log_debug(h->log, "%s %s", method, url);
+	/* First call, headers only: refusals go out at once (libmicrohttpd
+	 * then closes the connection, so an unread body does no harm). */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		static const char msg[] = "method not allowed\n";
+		return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_PLAIN, msg, sizeof(msg) - 1, "GET, HEAD");
+	}
+	if (has_body(conn))
+		return send_text(conn, HTTP_STATUS_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
+	*con_cls = h;
+	return MHD_YES;
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
