@@ -190,8 +190,11 @@ int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 	size_t len;
 	int err = 0;
 	bool any = false;
-	/* Work on a copy so a process that exits half-way leaves d untouched. */
+	/* Work on a copy so a process that exits half-way leaves d untouched;
+	 * its KSM fields start absent so a reused d gets this reading only. */
 	struct dom_snap t = *d;
+	for (size_t i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++)
+		t.f[stat_keys[i].field] = (struct mval){0};
 
 	int dirfd = open_pid_dir(p, pid, dir, sizeof(dir));
 	if (dirfd < 0) {
