@@ -181,7 +181,7 @@ static const struct cli_case cases[] = {
 
 static void check_case(const struct cli_case *c)
 {
-	char *argv[MAXARGS + 1];
+	char *argv[MAXARGS + 2]; /* program name, the case, NULL */
 	int argc = 1;
 	struct cli_opts got, want;
 	char err[CLI_ERR_MAX];
