@@ -61,6 +61,8 @@ class Checker:
         self.findings = []
         self.known_metrics = None
         self.queries = []  # (file, where, kind, text) kind: promql | label_values | influxql
+        self.records = []
+        self.parsed = 0
 
     def fail(self, path, where, problem):
         self.findings.append("%s: %s: %s" % (os.path.basename(path), where, problem))
@@ -73,8 +75,9 @@ class Checker:
                 names |= set(re.findall(r'"(kvmmem_[a-z0-9_]+)"', f.read()))
         if self.args.rules:
             with open(self.args.rules, encoding="utf-8") as f:
-                names |= set(re.findall(r"^\s*-?\s*record:\s*(\S+)\s*$", f.read(), re.M))
-        self.known_metrics = names if names else None
+                self.records = re.findall(r"^\s*-?\s*record:\s*(\S+)\s*$", f.read(), re.M)
+            names |= set(self.records)
+        self.known_metrics = names if self.args.catalogue else None
 
     # ---- structure -----------------------------------------------------------
     def check_file(self, path):
@@ -377,6 +380,16 @@ class Checker:
             elif self.args.verbose:
                 print("%s: %s: %d series" % (os.path.basename(path), where, len(result)))
 
+    def live_records(self, overrides):
+        """Every recording rule of --rules must have data in the live Prometheus."""
+        base = self.args.prometheus.rstrip("/")
+        job = overrides.get("job", ".+")
+        for name in self.records:
+            expr = '%s{job=~"%s"}' % (name, job)
+            r = self.http_json(base + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+            if r.get("status") != "success" or not r["data"]["result"]:
+                self.fail(self.args.rules, "record %s" % name, "no data: %s" % expr)
+
     def live_influxdb(self, overrides):
         base = self.args.influxdb.rstrip("/")
         for path, where, kind, text in self.queries:
@@ -413,6 +426,8 @@ def main():
     ap.add_argument("--rate-interval", default="1m", help="value of $__rate_interval, $__interval, $__range")
     ap.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                     help="value of a dashboard variable in live queries (default: match all)")
+    ap.add_argument("--live-records", action="store_true",
+                    help="with --prometheus and --rules: every recording rule must return data too")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every live query's series count")
     args = ap.parse_args()
     duration_seconds(args.rate_interval)
@@ -427,11 +442,12 @@ def main():
     c.load_names()
     for f in args.files:
         c.check_file(f)
-    c.parsed = 0
     if args.promtool:
         c.check_promql_syntax()
     if args.prometheus:
         c.live_prometheus(overrides)
+        if args.live_records:
+            c.live_records(overrides)
     if args.influxdb:
         c.live_influxdb(overrides)
     for line in c.findings:
