@@ -1,0 +1,29 @@
+/* virt_libvirt.c - the real libvirt behind struct virt_ops. */
+#include "virt_ops.h"
+
+static const struct virt_ops libvirt_ops = {
+	.connect_open_read_only = virConnectOpenReadOnly,
+	.connect_close = virConnectClose,
+	.connect_is_alive = virConnectIsAlive,
+	.connect_set_keep_alive = virConnectSetKeepAlive,
+	.connect_get_all_domain_stats = virConnectGetAllDomainStats,
+	.domain_stats_record_list_free = virDomainStatsRecordListFree,
+	.domain_memory_stats = virDomainMemoryStats,
+	.domain_get_xml_desc = virDomainGetXMLDesc,
+	.domain_get_uuid_string = virDomainGetUUIDString,
+	.domain_get_name = virDomainGetName,
+	.domain_get_id = virDomainGetID,
+	.event_register_default_impl = virEventRegisterDefaultImpl,
+	.event_run_default_impl = virEventRunDefaultImpl,
+	.event_add_timeout = virEventAddTimeout,
+	.event_remove_timeout = virEventRemoveTimeout,
+	.connect_domain_event_register_any = virConnectDomainEventRegisterAny,
+	.connect_domain_event_deregister_any = virConnectDomainEventDeregisterAny,
+	.get_last_error = virGetLastError,
+	.set_error_func = virSetErrorFunc,
+};
+
+const struct virt_ops *virt_ops_libvirt(void)
+{
+	return &libvirt_ops;
+}

@@ -1,0 +1,56 @@
+/*
+ * virt_ops.h - the libvirt calls virt.c makes, as a table.
+ *
+ * Each member has exactly the signature of the libvirt function it is
+ * named after, so virt_libvirt.c fills the table with the real functions
+ * and a unit test can put canned answers (errors, a call that never
+ * returns) in their place without a daemon.  Handles (virConnectPtr,
+ * virDomainPtr) are opaque to virt.c: a fake may use any non-NULL pointer.
+ */
+#ifndef KVMMEM_VIRT_OPS_H
+#define KVMMEM_VIRT_OPS_H
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+struct virt_ops {
+	/* Connection. */
+	virConnectPtr (*connect_open_read_only)(const char *name);
+	int (*connect_close)(virConnectPtr conn);
+	int (*connect_is_alive)(virConnectPtr conn);
+	int (*connect_set_keep_alive)(virConnectPtr conn, int interval, unsigned int count);
+
+	/* Statistics. */
+	int (*connect_get_all_domain_stats)(virConnectPtr conn, unsigned int stats, virDomainStatsRecordPtr **ret,
+					    unsigned int flags);
+	void (*domain_stats_record_list_free)(virDomainStatsRecordPtr *stats);
+	int (*domain_memory_stats)(virDomainPtr dom, virDomainMemoryStatPtr stats, unsigned int nr_stats,
+				   unsigned int flags);
+
+	/* Per domain. */
+	char *(*domain_get_xml_desc)(virDomainPtr dom, unsigned int flags);
+	int (*domain_get_uuid_string)(virDomainPtr dom, char *buf);
+	const char *(*domain_get_name)(virDomainPtr dom);
+	unsigned int (*domain_get_id)(virDomainPtr dom);
+
+	/* Events: the default loop (keepalive needs one) and lifecycle events. */
+	int (*event_register_default_impl)(void);
+	int (*event_run_default_impl)(void);
+	int (*event_add_timeout)(int frequency, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff);
+	int (*event_remove_timeout)(int timer);
+	int (*connect_domain_event_register_any)(virConnectPtr conn, virDomainPtr dom, int event_id,
+						 virConnectDomainEventGenericCallback cb, void *opaque,
+						 virFreeCallback freecb);
+	int (*connect_domain_event_deregister_any)(virConnectPtr conn, int callback_id);
+
+	/* Errors: the calling thread's last error, NULL when there is none. */
+	virErrorPtr (*get_last_error)(void);
+	/* The process-wide handler libvirt calls on every error; by default
+	 * it prints to stderr. */
+	void (*set_error_func)(void *userdata, virErrorFunc handler);
+};
+
+/* The table of the real libvirt functions (virt_libvirt.c). */
+const struct virt_ops *virt_ops_libvirt(void);
+
+#endif

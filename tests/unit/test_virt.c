@@ -1,0 +1,878 @@
+/*
+ * test_virt.c - the libvirt client: typed-parameter mapping, the memory
+ * stats fallback, the XML cache, reconnects, timeouts, and one run against
+ * libvirt's real test driver.
+ *
+ * Most tests use a fake ops table.  It is a fake because the real test
+ * driver cannot do what these tests need: its bulk stats carry no
+ * balloon.* fields at all (libvirt 9.0), it never fails like a dropped
+ * connection, and no call of it blocks.  The last test uses the real
+ * driver with the k6.18 fixture.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "virt.h"
+#include "virt_ops.h"
+
+/* --- the fake libvirt --------------------------------------------------- */
+
+#define NDOM 4
+
+struct fdom {
+	const char *name;
+	const char *uuid;
+	unsigned int id;
+	int state;
+	bool listed;
+	bool balloon; /* bulk record carries balloon.* */
+	const char *xml;
+	int xml_calls;
+	int memstats_calls;
+};
+
+static struct fake {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int opens, closes, alive;
+	bool fail_open;
+	int bulk_calls;
+	unsigned int bulk_flags, bulk_stats;
+	int bulk_fail; /* 0, or a virErrorNumber to fail with */
+	bool block_bulk, blocked;
+	bool have_err;
+	virError err;
+	virConnectDomainEventGenericCallback cb;
+	void *cb_opaque;
+	int registered, deregistered;
+	int loop_runs;
+	bool loop_wake;
+	struct fdom doms[NDOM];
+} F;
+
+static const char XML_A[] = "<domain><memory unit='KiB'>1048576</memory><devices><memballoon model='virtio'>"
+			    "<stats period='5'/></memballoon></devices></domain>";
+static const char XML_B[] = "<domain><memory unit='MiB'>512</memory><memoryBacking><nosharepages/></memoryBacking>"
+			    "<devices><memballoon model='virtio'/></devices></domain>";
+static const char XML_C[] = "<domain><memory unit='GiB'>3</memory><devices><memballoon model='none'/></devices>"
+			    "</domain>";
+static const char XML_D[] = "<domain><memory>2048</memory><memoryBacking><hugepages/><locked/></memoryBacking>"
+			    "<devices><memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>";
+
+static void fake_reset(void)
+{
+	/* The lock and condition are set up once: a worker left behind by a
+	 * failed test may still use them. */
+	static bool once;
+	if (!once) {
+		pthread_mutex_init(&F.m, NULL);
+		pthread_cond_init(&F.c, NULL);
+		once = true;
+	}
+	pthread_mutex_lock(&F.m);
+	pthread_mutex_t m = F.m;
+	pthread_cond_t c = F.c;
+	memset(&F, 0, sizeof(F));
+	F.m = m;
+	F.c = c;
+	F.alive = 1;
+	F.doms[0] = (struct fdom){"a-full", "00000000-0000-4000-8000-00000000000a", 1, VIR_DOMAIN_RUNNING, true, true,
+				  XML_A, 0, 0};
+	F.doms[1] = (struct fdom){"b-testdrv", "00000000-0000-4000-8000-00000000000b", 2, VIR_DOMAIN_RUNNING, true,
+				  false, XML_B, 0, 0};
+	F.doms[2] = (struct fdom){"c-off", "00000000-0000-4000-8000-00000000000c", (unsigned)-1, VIR_DOMAIN_SHUTOFF,
+				  true, false, XML_C, 0, 0};
+	F.doms[3] = (struct fdom){"d-paused", "00000000-0000-4000-8000-00000000000d", 4, VIR_DOMAIN_PAUSED, true,
+				  false, XML_D, 0, 0};
+	pthread_mutex_unlock(&F.m);
+}
+
+static void set_err(int code)
+{
+	F.have_err = true;
+	F.err.code = code;
+	F.err.domain = VIR_FROM_NONE;
+	F.err.message = code == VIR_ERR_SYSTEM_ERROR ? "Cannot write data: Broken pipe" : "fake failure";
+}
+
+static virConnectPtr f_open(const char *name)
+{
+	(void)name;
+	pthread_mutex_lock(&F.m);
+	F.opens++;
+	bool fail = F.fail_open;
+	if (fail)
+		set_err(VIR_ERR_NO_CONNECT);
+	else
+		F.alive = 1;
+	pthread_mutex_unlock(&F.m);
+	return fail ? NULL : (virConnectPtr)&F;
+}
+
+static int f_close(virConnectPtr c)
+{
+	assert_ptr_equal(c, &F);
+	pthread_mutex_lock(&F.m);
+	F.closes++;
+	pthread_mutex_unlock(&F.m);
+	return 0;
+}
+
+static int f_alive(virConnectPtr c)
+{
+	(void)c;
+	pthread_mutex_lock(&F.m);
+	int a = F.alive;
+	pthread_mutex_unlock(&F.m);
+	return a;
+}
+
+static int f_keepalive(virConnectPtr c, int interval, unsigned int count)
+{
+	(void)c;
+	assert_int_equal(interval, 5);
+	assert_int_equal(count, 3);
+	return 0;
+}
+
+static void add_param(virDomainStatsRecordPtr r, const char *field, int type, unsigned long long v)
+{
+	virTypedParameterPtr p = &r->params[r->nparams++];
+	snprintf(p->field, sizeof(p->field), "%s", field);
+	p->type = type;
+	if (type == VIR_TYPED_PARAM_INT)
+		p->value.i = (int)v;
+	else
+		p->value.ul = v;
+}
+
+static int f_bulk(virConnectPtr c, unsigned int stats, virDomainStatsRecordPtr **ret, unsigned int flags)
+{
+	(void)c;
+	pthread_mutex_lock(&F.m);
+	F.bulk_calls++;
+	F.bulk_stats = stats;
+	F.bulk_flags = flags;
+	if (F.block_bulk) {
+		F.blocked = true;
+		pthread_cond_broadcast(&F.c);
+		while (F.block_bulk)
+			pthread_cond_wait(&F.c, &F.m);
+		F.blocked = false;
+	}
+	if (F.bulk_fail) {
+		set_err(F.bulk_fail);
+		if (F.bulk_fail == VIR_ERR_SYSTEM_ERROR)
+			F.alive = 0;
+		pthread_mutex_unlock(&F.m);
+		return -1;
+	}
+	virDomainStatsRecordPtr *recs = calloc(NDOM + 1, sizeof(*recs));
+	int n = 0;
+	for (int i = 0; i < NDOM; i++) {
+		struct fdom *d = &F.doms[i];
+		if (!d->listed)
+			continue;
+		virDomainStatsRecordPtr r = calloc(1, sizeof(*r));
+		r->dom = (virDomainPtr)d;
+		r->params = calloc(20, sizeof(*r->params));
+		add_param(r, "state.state", VIR_TYPED_PARAM_INT, (unsigned long long)d->state);
+		add_param(r, "state.reason", VIR_TYPED_PARAM_INT, 1);
+		if (d->balloon) {
+			add_param(r, "balloon.current", VIR_TYPED_PARAM_ULLONG, 262144);
+			add_param(r, "balloon.maximum", VIR_TYPED_PARAM_ULLONG, 2097152);
+			add_param(r, "balloon.swap_in", VIR_TYPED_PARAM_ULLONG, 3);
+			add_param(r, "balloon.swap_out", VIR_TYPED_PARAM_ULLONG, 4);
+			add_param(r, "balloon.major_fault", VIR_TYPED_PARAM_ULLONG, 5);
+			add_param(r, "balloon.minor_fault", VIR_TYPED_PARAM_ULLONG, 767);
+			add_param(r, "balloon.unused", VIR_TYPED_PARAM_ULLONG, 174552);
+			add_param(r, "balloon.available", VIR_TYPED_PARAM_ULLONG, 223632);
+			add_param(r, "balloon.usable", VIR_TYPED_PARAM_ULLONG, 177776);
+			add_param(r, "balloon.last-update", VIR_TYPED_PARAM_ULLONG, 1795673334);
+			add_param(r, "balloon.disk_caches", VIR_TYPED_PARAM_ULLONG, 24220);
+			add_param(r, "balloon.hugetlb_pgalloc", VIR_TYPED_PARAM_ULLONG, 6);
+			add_param(r, "balloon.hugetlb_pgfail", VIR_TYPED_PARAM_ULLONG, 7);
+			add_param(r, "balloon.rss", VIR_TYPED_PARAM_ULLONG, 238660);
+			add_param(r, "balloon.unknown-future", VIR_TYPED_PARAM_ULLONG, 99);
+		}
+		recs[n++] = r;
+	}
+	pthread_mutex_unlock(&F.m);
+	*ret = recs;
+	return n;
+}
+
+static void f_bulk_free(virDomainStatsRecordPtr *recs)
+{
+	for (virDomainStatsRecordPtr *r = recs; r && *r; r++) {
+		free((*r)->params);
+		free(*r);
+	}
+	free(recs);
+}
+
+static int f_memstats(virDomainPtr dom, virDomainMemoryStatPtr st, unsigned int nr, unsigned int flags)
+{
+	struct fdom *d = (struct fdom *)dom;
+	assert_int_equal(nr, VIR_DOMAIN_MEMORY_STAT_NR);
+	assert_int_equal(flags, 0);
+	pthread_mutex_lock(&F.m);
+	d->memstats_calls++;
+	pthread_mutex_unlock(&F.m);
+	/* What libvirt's test driver answers for currentMemory 524288 KiB. */
+	static const struct {
+		int tag;
+		unsigned long long v;
+	} tags[] = {
+		{VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 524288}, {VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 0},
+		{VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 0},            {VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT, 0},
+		{VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT, 0},         {VIR_DOMAIN_MEMORY_STAT_UNUSED, 262144},
+		{VIR_DOMAIN_MEMORY_STAT_AVAILABLE, 524288},      {VIR_DOMAIN_MEMORY_STAT_USABLE, 262144},
+		{VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE, 627319920}, {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 65536},
+		{VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC, 0},     {VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL, 0},
+		{VIR_DOMAIN_MEMORY_STAT_RSS, 262144},
+	};
+	unsigned int n = sizeof(tags) / sizeof(tags[0]);
+	for (unsigned int i = 0; i < n && i < nr; i++) {
+		st[i].tag = tags[i].tag;
+		st[i].val = tags[i].v;
+	}
+	return (int)n;
+}
+
+static char *f_xml(virDomainPtr dom, unsigned int flags)
+{
+	struct fdom *d = (struct fdom *)dom;
+	assert_int_equal(flags, 0);
+	pthread_mutex_lock(&F.m);
+	d->xml_calls++;
+	pthread_mutex_unlock(&F.m);
+	return strdup(d->xml);
+}
+
+static int f_uuid(virDomainPtr dom, char *buf)
+{
+	snprintf(buf, VIR_UUID_STRING_BUFLEN, "%s", ((struct fdom *)dom)->uuid);
+	return 0;
+}
+
+static const char *f_name(virDomainPtr dom)
+{
+	return ((struct fdom *)dom)->name;
+}
+
+static unsigned int f_id(virDomainPtr dom)
+{
+	pthread_mutex_lock(&F.m);
+	unsigned int id = ((struct fdom *)dom)->id;
+	pthread_mutex_unlock(&F.m);
+	return id;
+}
+
+static int f_event_register(void)
+{
+	return 0;
+}
+
+/* One loop iteration: wait until woken (a timeout added) or 20 ms. */
+static int f_event_run(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 20000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&F.m);
+	F.loop_runs++;
+	if (!F.loop_wake)
+		pthread_cond_timedwait(&F.c, &F.m, &ts);
+	F.loop_wake = false;
+	pthread_mutex_unlock(&F.m);
+	return 0;
+}
+
+static int f_add_timeout(int freq, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff)
+{
+	(void)freq;
+	(void)cb;
+	(void)opaque;
+	(void)ff;
+	pthread_mutex_lock(&F.m);
+	F.loop_wake = true;
+	pthread_cond_broadcast(&F.c);
+	pthread_mutex_unlock(&F.m);
+	return 7;
+}
+
+static int f_remove_timeout(int timer)
+{
+	assert_int_equal(timer, 7);
+	return 0;
+}
+
+static int f_event_reg(virConnectPtr c, virDomainPtr dom, int id, virConnectDomainEventGenericCallback cb,
+		       void *opaque, virFreeCallback ff)
+{
+	(void)c;
+	assert_null(dom);
+	assert_int_equal(id, VIR_DOMAIN_EVENT_ID_LIFECYCLE);
+	assert_null(ff);
+	pthread_mutex_lock(&F.m);
+	F.cb = cb;
+	F.cb_opaque = opaque;
+	F.registered++;
+	pthread_mutex_unlock(&F.m);
+	return 42;
+}
+
+static int f_event_dereg(virConnectPtr c, int id)
+{
+	(void)c;
+	assert_int_equal(id, 42);
+	pthread_mutex_lock(&F.m);
+	F.deregistered++;
+	pthread_mutex_unlock(&F.m);
+	return 0;
+}
+
+static virErrorPtr f_last_error(void)
+{
+	return F.have_err ? &F.err : NULL;
+}
+
+static void f_set_error_func(void *ud, virErrorFunc fn)
+{
+	(void)ud;
+	(void)fn;
+}
+
+static const struct virt_ops fake_ops = {
+	.connect_open_read_only = f_open,
+	.connect_close = f_close,
+	.connect_is_alive = f_alive,
+	.connect_set_keep_alive = f_keepalive,
+	.connect_get_all_domain_stats = f_bulk,
+	.domain_stats_record_list_free = f_bulk_free,
+	.domain_memory_stats = f_memstats,
+	.domain_get_xml_desc = f_xml,
+	.domain_get_uuid_string = f_uuid,
+	.domain_get_name = f_name,
+	.domain_get_id = f_id,
+	.event_register_default_impl = f_event_register,
+	.event_run_default_impl = f_event_run,
+	.event_add_timeout = f_add_timeout,
+	.event_remove_timeout = f_remove_timeout,
+	.connect_domain_event_register_any = f_event_reg,
+	.connect_domain_event_deregister_any = f_event_dereg,
+	.get_last_error = f_last_error,
+	.set_error_func = f_set_error_func,
+};
+
+/* --- helpers -------------------------------------------------------------- */
+
+struct logcap {
+	pthread_mutex_t m;
+	char lines[32][256];
+	int n;
+};
+
+static void capture(void *ctx, enum log_level level, const char *msg)
+{
+	struct logcap *c = ctx;
+	if (level > LOG_LVL_INFO)
+		return;
+	pthread_mutex_lock(&c->m);
+	if (c->n < 32)
+		snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s %s", log_level_name(level), msg);
+	c->n++;
+	pthread_mutex_unlock(&c->m);
+}
+
+static const struct dom_snap *find(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->ndoms; i++)
+		if (strcmp(s->doms[i].name, name) == 0)
+			return &s->doms[i];
+	fail_msg("domain %s missing", name);
+	return NULL;
+}
+
+#define ABSENT UINT64_MAX
+
+static void expect_fields(const struct dom_snap *d, const uint64_t want[DF_COUNT])
+{
+	for (int f = 0; f < DF_COUNT; f++) {
+		const struct mval *m = &d->f[f];
+		if (want[f] == ABSENT) {
+			if (m->present)
+				fail_msg("%s field %d: want absent, got %ju", d->name, f, (uintmax_t)m->v.u);
+			continue;
+		}
+		if (!m->present || m->kind != MV_U64 || m->v.u != want[f])
+			fail_msg("%s field %d: want %ju, got %s%ju", d->name, f, (uintmax_t)want[f],
+				 m->present ? "" : "absent ", (uintmax_t)m->v.u);
+	}
+}
+
+static void all_absent(uint64_t w[DF_COUNT])
+{
+	for (int f = 0; f < DF_COUNT; f++)
+		w[f] = ABSENT;
+}
+
+static int collect(struct virt *v, int timeout_ms, struct snapshot *s)
+{
+	snapshot_init(s);
+	int rc = virt_collect(v, s, timeout_ms);
+	snapshot_finish(s);
+	return rc;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* --- tests ----------------------------------------------------------------- */
+
+static void test_mapping(void **state)
+{
+	(void)state;
+	fake_reset();
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	assert_non_null(v);
+	struct snapshot s;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(F.bulk_stats, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON);
+	assert_int_equal(F.bulk_flags, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+	assert_int_equal(s.ndoms, 4);
+
+	uint64_t w[DF_COUNT];
+	/* Bulk with every balloon field; balloon.maximum wins over <memory>. */
+	const struct dom_snap *a = find(&s, "a-full");
+	assert_string_equal(a->uuid, "00000000-0000-4000-8000-00000000000a");
+	assert_int_equal(a->pid, 0);
+	all_absent(w);
+	w[DF_STATE] = 1;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 2097152ULL * 1024;
+	w[DF_BALLOON_CURRENT_BYTES] = 262144ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 5;
+	w[DF_GUEST_UNUSED_BYTES] = 174552ULL * 1024;
+	w[DF_GUEST_AVAILABLE_BYTES] = 223632ULL * 1024;
+	w[DF_GUEST_USABLE_BYTES] = 177776ULL * 1024;
+	w[DF_GUEST_DISK_CACHES_BYTES] = 24220ULL * 1024;
+	w[DF_GUEST_SWAP_IN_BYTES] = 3 * 1024;
+	w[DF_GUEST_SWAP_OUT_BYTES] = 4 * 1024;
+	w[DF_GUEST_MAJOR_FAULTS] = 5;
+	w[DF_GUEST_MINOR_FAULTS] = 767;
+	w[DF_GUEST_HUGETLB_ALLOCS] = 6;
+	w[DF_GUEST_HUGETLB_FAILURES] = 7;
+	w[DF_GUEST_STATS_UPDATED] = 1795673334;
+	w[DF_RSS_BYTES] = 238660ULL * 1024;
+	expect_fields(a, w);
+	assert_true(a->config.present);
+	assert_string_equal(a->config.balloon, "virtio");
+	assert_false(a->config.nosharepages);
+
+	/* Running without balloon fields: the virDomainMemoryStats fallback;
+	 * maximum from <memory>; a balloon without <stats> is period 0. */
+	const struct dom_snap *b = find(&s, "b-testdrv");
+	all_absent(w);
+	w[DF_STATE] = 1;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 512ULL << 20;
+	w[DF_BALLOON_CURRENT_BYTES] = 524288ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 0;
+	w[DF_GUEST_UNUSED_BYTES] = 262144ULL * 1024;
+	w[DF_GUEST_AVAILABLE_BYTES] = 524288ULL * 1024;
+	w[DF_GUEST_USABLE_BYTES] = 262144ULL * 1024;
+	w[DF_GUEST_DISK_CACHES_BYTES] = 65536ULL * 1024;
+	w[DF_GUEST_SWAP_IN_BYTES] = 0;
+	w[DF_GUEST_SWAP_OUT_BYTES] = 0;
+	w[DF_GUEST_MAJOR_FAULTS] = 0;
+	w[DF_GUEST_MINOR_FAULTS] = 0;
+	w[DF_GUEST_HUGETLB_ALLOCS] = 0;
+	w[DF_GUEST_HUGETLB_FAILURES] = 0;
+	w[DF_GUEST_STATS_UPDATED] = 627319920;
+	w[DF_RSS_BYTES] = 262144ULL * 1024;
+	expect_fields(b, w);
+	assert_true(b->config.nosharepages);
+
+	/* Shut off and paused: no fallback call, only state and the XML. */
+	const struct dom_snap *c = find(&s, "c-off");
+	all_absent(w);
+	w[DF_STATE] = 5;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 3ULL << 30;
+	expect_fields(c, w);
+	assert_string_equal(c->config.balloon, "none");
+	const struct dom_snap *d = find(&s, "d-paused");
+	all_absent(w);
+	w[DF_STATE] = 3;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 2048ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 10;
+	expect_fields(d, w);
+	assert_true(d->config.hugepages);
+	assert_true(d->config.locked);
+
+	assert_int_equal(F.doms[0].memstats_calls, 0);
+	assert_int_equal(F.doms[1].memstats_calls, 1);
+	assert_int_equal(F.doms[2].memstats_calls, 0);
+	assert_int_equal(F.doms[3].memstats_calls, 0);
+	snapshot_clear(&s);
+	virt_free(v);
+	assert_int_equal(F.opens, 1);
+	assert_int_equal(F.closes, 1);
+	assert_int_equal(F.registered, 1);
+	assert_int_equal(F.deregistered, 1);
+}
+
+static void fire_event(int dom)
+{
+	pthread_mutex_lock(&F.m);
+	/* VIR_DOMAIN_EVENT_CALLBACK's cast undone, as libvirt does for LIFECYCLE */
+	virConnectDomainEventCallback cb = (virConnectDomainEventCallback)(void (*)(void))F.cb;
+	void *opaque = F.cb_opaque;
+	pthread_mutex_unlock(&F.m);
+	assert_non_null(cb);
+	cb((virConnectPtr)&F, (virDomainPtr)&F.doms[dom], VIR_DOMAIN_EVENT_DEFINED, 0, opaque);
+}
+
+static void expect_xml_calls(int a, int b, int c, int d)
+{
+	pthread_mutex_lock(&F.m);
+	int got[4] = {F.doms[0].xml_calls, F.doms[1].xml_calls, F.doms[2].xml_calls, F.doms[3].xml_calls};
+	pthread_mutex_unlock(&F.m);
+	if (got[0] != a || got[1] != b || got[2] != c || got[3] != d)
+		fail_msg("xml calls %d %d %d %d, want %d %d %d %d", got[0], got[1], got[2], got[3], a, b, c, d);
+}
+
+static void test_xml_cache(void **state)
+{
+	(void)state;
+	fake_reset();
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct snapshot s;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(collect(v, 5000, &s), 0);
+		/* Cached answers still fill the config every time. */
+		assert_string_equal(find(&s, "a-full")->config.balloon, "virtio");
+		assert_int_equal(find(&s, "d-paused")->f[DF_STATS_PERIOD_SECONDS].v.u, 10);
+		snapshot_clear(&s);
+	}
+	expect_xml_calls(1, 1, 1, 1);
+
+	/* A lifecycle event (delivered on another thread, as the event loop
+	 * does) makes that one domain's XML be fetched again. */
+	fire_event(0);
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	expect_xml_calls(2, 1, 1, 1);
+
+	/* A missed event is caught by the domain id, which every start changes. */
+	pthread_mutex_lock(&F.m);
+	F.doms[1].id = 17;
+	F.doms[1].xml = XML_C;
+	pthread_mutex_unlock(&F.m);
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_string_equal(find(&s, "b-testdrv")->config.balloon, "none");
+	snapshot_clear(&s);
+	expect_xml_calls(2, 2, 1, 1);
+
+	/* A vanished domain's entry is dropped: when it comes back it is new. */
+	F.doms[2].listed = false;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, 3);
+	snapshot_clear(&s);
+	F.doms[2].listed = true;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	expect_xml_calls(2, 2, 2, 1);
+	virt_free(v);
+}
+
+static void test_connection_errors(void **state)
+{
+	(void)state;
+	fake_reset();
+	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
+	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct snapshot s;
+
+	/* libvirtd down at start: an error, logged once, not per collection. */
+	F.fail_open = true;
+	for (int i = 0; i < 3; i++) {
+		snapshot_init(&s);
+		assert_int_equal(virt_collect(v, &s, 5000), -ENOTCONN);
+		assert_int_equal(s.ndoms, 0);
+	}
+	assert_int_equal(F.opens, 3);
+	F.fail_open = false;
+	F.have_err = false;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, 4);
+	snapshot_clear(&s);
+	expect_xml_calls(1, 1, 1, 1);
+
+	/* The connection breaks during the bulk call. */
+	F.bulk_fail = VIR_ERR_SYSTEM_ERROR;
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 5000), -ECONNRESET);
+	assert_int_equal(s.ndoms, 0);
+	assert_int_equal(F.closes, 1);
+	assert_int_equal(F.deregistered, 1);
+
+	/* The next collection reconnects, and refetches every XML because
+	 * events may have been missed meanwhile. */
+	F.bulk_fail = 0;
+	F.have_err = false;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, 4);
+	snapshot_clear(&s);
+	assert_int_equal(F.opens, 5);
+	assert_int_equal(F.registered, 2);
+	expect_xml_calls(2, 2, 2, 2);
+
+	/* A failure that is not the connection's keeps the connection. */
+	F.bulk_fail = VIR_ERR_INTERNAL_ERROR;
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 5000), -EIO);
+	F.bulk_fail = 0;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	assert_int_equal(F.opens, 5);
+
+	/* The connection dies between collections (keepalive noticed). */
+	F.alive = 0;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	assert_int_equal(F.opens, 6);
+	assert_int_equal(F.closes, 2);
+	virt_free(v);
+
+	static const char *const want[] = {
+		"warn libvirt fake:///: cannot connect: fake failure",
+		"info libvirt fake:///: connected",
+		"warn libvirt fake:///: domain stats failed: Cannot write data: Broken pipe",
+		"info libvirt fake:///: connected",
+		"warn libvirt fake:///: domain stats failed: fake failure",
+		"info libvirt fake:///: domain stats answered again",
+		"warn libvirt fake:///: connection lost, reconnecting",
+		"info libvirt fake:///: connected",
+	};
+	for (int i = 0; i < cap.n && i < 32; i++)
+		print_message("log %d: %s\n", i, cap.lines[i]);
+	assert_int_equal(cap.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(cap.lines[i], want[i]);
+}
+
+static void wait_blocked(void)
+{
+	pthread_mutex_lock(&F.m);
+	while (!F.blocked)
+		pthread_cond_wait(&F.c, &F.m);
+	pthread_mutex_unlock(&F.m);
+}
+
+static void unblock(void)
+{
+	pthread_mutex_lock(&F.m);
+	F.block_bulk = false;
+	pthread_cond_broadcast(&F.c);
+	pthread_mutex_unlock(&F.m);
+}
+
+static void test_timeout(void **state)
+{
+	(void)state;
+	fake_reset();
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct snapshot s;
+
+	F.block_bulk = true;
+	double t0 = now_ms();
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 200), -ETIMEDOUT);
+	double took = now_ms() - t0;
+	print_message("blocked collect returned after %.1f ms\n", took);
+	assert_true(took >= 199 && took < 600);
+	assert_int_equal(s.ndoms, 0);
+	wait_blocked();
+
+	/* The worker is still stuck: the next collection waits for it and
+	 * times out too, without a second request behind the first. */
+	t0 = now_ms();
+	assert_int_equal(virt_collect(v, &s, 150), -ETIMEDOUT);
+	took = now_ms() - t0;
+	assert_true(took >= 149 && took < 600);
+	assert_int_equal(F.bulk_calls, 1);
+
+	/* libvirt answers late: that answer is dropped, the next collection
+	 * asks again and gets each domain exactly once. */
+	unblock();
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(F.bulk_calls, 2);
+	assert_int_equal(s.ndoms, 4);
+	snapshot_clear(&s);
+
+	/* virt_free does not hang on a worker stuck in libvirt. */
+	F.block_bulk = true;
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 50), -ETIMEDOUT);
+	wait_blocked();
+	t0 = now_ms();
+	virt_free(v);
+	took = now_ms() - t0;
+	print_message("virt_free with a stuck worker took %.1f ms\n", took);
+	assert_true(took < 3000);
+	/* The left-behind worker finishes and frees itself. */
+	unblock();
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&F.m);
+		int closes = F.closes;
+		pthread_mutex_unlock(&F.m);
+		if (closes == 1)
+			break;
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(F.closes, 1);
+	struct timespec ts = {0, 50000000L}; /* let it reach free() before the leak check */
+	nanosleep(&ts, NULL);
+}
+
+/* The real test driver with the k6.18 fixture: in-process, no daemon. */
+static void test_real_test_driver(void **state)
+{
+	(void)state;
+	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
+	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct virt *v = virt_new("test://" FIXTURES "/hosts/k6.18/libvirt.xml", NULL, &lg);
+	assert_non_null(v);
+	struct snapshot s;
+	assert_int_equal(collect(v, 10000, &s), 0);
+	assert_int_equal(s.ndoms, 13);
+	static const char *const names[] = {"caf\xc3\xa9",  "comma,name", "noballoon", "noperiod", "noshare",
+					    "paused-vm",   "pinned",     "quote\"back\\slash", "recycled", "scanned",
+					    "stale",       "stopped-vm", "web-01"};
+	for (size_t i = 0; i < 13; i++)
+		assert_string_equal(s.doms[i].name, names[i]);
+
+	uint64_t w[DF_COUNT];
+	/* web-01: currentMemory 786432 KiB; the test driver derives the
+	 * guest values from it (unused = usable = rss = cur/2, caches cur/8). */
+	const struct dom_snap *d = find(&s, "web-01");
+	assert_string_equal(d->uuid, "4d2c6a10-8e3b-4f5a-9c1d-000000004101");
+	all_absent(w);
+	w[DF_STATE] = 1;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 1048576ULL * 1024;
+	w[DF_BALLOON_CURRENT_BYTES] = 786432ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 5;
+	w[DF_GUEST_UNUSED_BYTES] = 393216ULL * 1024;
+	w[DF_GUEST_AVAILABLE_BYTES] = 786432ULL * 1024;
+	w[DF_GUEST_USABLE_BYTES] = 393216ULL * 1024;
+	w[DF_GUEST_DISK_CACHES_BYTES] = 98304ULL * 1024;
+	w[DF_GUEST_SWAP_IN_BYTES] = 0;
+	w[DF_GUEST_SWAP_OUT_BYTES] = 0;
+	w[DF_GUEST_MAJOR_FAULTS] = 0;
+	w[DF_GUEST_MINOR_FAULTS] = 0;
+	w[DF_GUEST_HUGETLB_ALLOCS] = 0;
+	w[DF_GUEST_HUGETLB_FAILURES] = 0;
+	w[DF_GUEST_STATS_UPDATED] = 627319920;
+	w[DF_RSS_BYTES] = 393216ULL * 1024;
+	expect_fields(d, w);
+	assert_string_equal(d->config.balloon, "virtio");
+
+	d = find(&s, "stopped-vm");
+	all_absent(w);
+	w[DF_STATE] = 5;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 3145728ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 5;
+	expect_fields(d, w);
+
+	d = find(&s, "paused-vm");
+	all_absent(w);
+	w[DF_STATE] = 3;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 1572864ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 5;
+	expect_fields(d, w);
+
+	d = find(&s, "pinned");
+	assert_int_equal(d->f[DF_MEMORY_MAXIMUM_BYTES].v.u, 4ULL << 30);
+	assert_true(d->config.hugepages && d->config.locked && !d->config.nosharepages);
+	d = find(&s, "noballoon");
+	assert_string_equal(d->config.balloon, "none");
+	assert_false(d->f[DF_STATS_PERIOD_SECONDS].present);
+	d = find(&s, "noperiod");
+	assert_true(d->f[DF_STATS_PERIOD_SECONDS].present);
+	assert_int_equal(d->f[DF_STATS_PERIOD_SECONDS].v.u, 0);
+	d = find(&s, "noshare");
+	assert_true(d->config.nosharepages);
+	d = find(&s, "caf\xc3\xa9");
+	assert_int_equal(d->f[DF_MEMORY_MAXIMUM_BYTES].v.u, 2560ULL << 20);
+	snapshot_clear(&s);
+
+	/* A second collection over the same connection agrees. */
+	assert_int_equal(collect(v, 10000, &s), 0);
+	assert_int_equal(s.ndoms, 13);
+	assert_int_equal(find(&s, "comma,name")->f[DF_BALLOON_CURRENT_BYTES].v.u, 262144ULL * 1024);
+	snapshot_clear(&s);
+	virt_free(v);
+	for (int i = 0; i < cap.n && i < 32; i++)
+		print_message("log %d: %s\n", i, cap.lines[i]);
+	assert_int_equal(cap.n, 0);
+}
+
+static void test_unreachable_real(void **state)
+{
+	(void)state;
+	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
+	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct virt *v = virt_new("test:///nonexistent/kvmmem/none.xml", NULL, &lg);
+	struct snapshot s;
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 10000), -ENOTCONN);
+	assert_int_equal(virt_collect(v, &s, 10000), -ENOTCONN);
+	assert_int_equal(s.ndoms, 0);
+	virt_free(v);
+	assert_int_equal(cap.n, 1);
+	assert_string_equal(cap.lines[0], "warn libvirt test:///nonexistent/kvmmem/none.xml: cannot connect: XML error: "
+					  "failed to parse xml document '/nonexistent/kvmmem/none.xml'");
+}
+
+static void test_library_version(void **state)
+{
+	(void)state;
+	char want[32], got[32];
+	snprintf(want, sizeof(want), "%d.%d.%d", LIBVIR_VERSION_NUMBER / 1000000, LIBVIR_VERSION_NUMBER / 1000 % 1000,
+		 LIBVIR_VERSION_NUMBER % 1000);
+	virt_library_version(got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mapping),
+		cmocka_unit_test(test_xml_cache),
+		cmocka_unit_test(test_connection_errors),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_real_test_driver),
+		cmocka_unit_test(test_unreachable_real),
+		cmocka_unit_test(test_library_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
