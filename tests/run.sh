@@ -20,6 +20,7 @@ run_one() {
 	name=$1
 	shift
 	log="$LOGDIR/$name.log"
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
