@@ -23,26 +23,26 @@ static const struct {
 	const char *name;
 	uint64_t scale;
 } mem_units[] = {
-	{"b", 1},
-	{"bytes", 1},
-	{"KB", 1000ULL},
-	{"k", 1024ULL},
-	{"KiB", 1024ULL},
-	{"MB", 1000ULL * 1000},
-	{"M", 1024ULL * 1024},
-	{"MiB", 1024ULL * 1024},
-	{"GB", 1000ULL * 1000 * 1000},
-	{"G", 1024ULL * 1024 * 1024},
-	{"GiB", 1024ULL * 1024 * 1024},
-	{"TB", 1000ULL * 1000 * 1000 * 1000},
-	{"T", 1024ULL * 1024 * 1024 * 1024},
-	{"TiB", 1024ULL * 1024 * 1024 * 1024},
+    {"b", 1},
+    {"bytes", 1},
+    {"KB", 1000ULL},
+    {"k", 1024ULL},
+    {"KiB", 1024ULL},
+    {"MB", 1000ULL * 1000},
+    {"M", 1024ULL * 1024},
+    {"MiB", 1024ULL * 1024},
+    {"GB", 1000ULL * 1000 * 1000},
+    {"G", 1024ULL * 1024 * 1024},
+    {"GiB", 1024ULL * 1024 * 1024},
+    {"TB", 1000ULL * 1000 * 1000 * 1000},
+    {"T", 1024ULL * 1024 * 1024 * 1024},
+    {"TiB", 1024ULL * 1024 * 1024 * 1024},
 };
 
 /* Balloon models libvirt knows; anything else is reported as "other" so a
  * label value never carries text from the document. */
 static const char *const balloon_models[] = {
-	"virtio", "virtio-transitional", "virtio-non-transitional", "xen", "none",
+    "virtio", "virtio-transitional", "virtio-non-transitional", "xen", "none",
 };
 
 static bool is_elem(const xmlNode *n, const char *name)
@@ -164,8 +164,8 @@ int domxml_parse(const char *xml, size_t len, struct domxml_info *out)
 	if (!xml || len == 0 || len > INT_MAX)
 		return -EINVAL;
 	/* XML_PARSE_NOENT is deliberately absent: entities stay unexpanded. */
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDoc *doc =
+	    xmlReadMemory(xml, (int)len, "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -EINVAL;
 	int rc = -EINVAL;

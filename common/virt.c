@@ -48,21 +48,21 @@ static const struct {
 	enum dom_field field;
 	uint64_t scale;
 } bulk_fields[] = {
-	{"state.state", DF_STATE, 1},
-	{"balloon.current", DF_BALLOON_CURRENT_BYTES, 1024},
-	{"balloon.maximum", DF_MEMORY_MAXIMUM_BYTES, 1024},
-	{"balloon.swap_in", DF_GUEST_SWAP_IN_BYTES, 1024},
-	{"balloon.swap_out", DF_GUEST_SWAP_OUT_BYTES, 1024},
-	{"balloon.major_fault", DF_GUEST_MAJOR_FAULTS, 1},
-	{"balloon.minor_fault", DF_GUEST_MINOR_FAULTS, 1},
-	{"balloon.unused", DF_GUEST_UNUSED_BYTES, 1024},
-	{"balloon.available", DF_GUEST_AVAILABLE_BYTES, 1024},
-	{"balloon.usable", DF_GUEST_USABLE_BYTES, 1024},
-	{"balloon.last-update", DF_GUEST_STATS_UPDATED, 1},
-	{"balloon.disk_caches", DF_GUEST_DISK_CACHES_BYTES, 1024},
-	{"balloon.hugetlb_pgalloc", DF_GUEST_HUGETLB_ALLOCS, 1},
-	{"balloon.hugetlb_pgfail", DF_GUEST_HUGETLB_FAILURES, 1},
-	{"balloon.rss", DF_RSS_BYTES, 1024},
+    {"state.state", DF_STATE, 1},
+    {"balloon.current", DF_BALLOON_CURRENT_BYTES, 1024},
+    {"balloon.maximum", DF_MEMORY_MAXIMUM_BYTES, 1024},
+    {"balloon.swap_in", DF_GUEST_SWAP_IN_BYTES, 1024},
+    {"balloon.swap_out", DF_GUEST_SWAP_OUT_BYTES, 1024},
+    {"balloon.major_fault", DF_GUEST_MAJOR_FAULTS, 1},
+    {"balloon.minor_fault", DF_GUEST_MINOR_FAULTS, 1},
+    {"balloon.unused", DF_GUEST_UNUSED_BYTES, 1024},
+    {"balloon.available", DF_GUEST_AVAILABLE_BYTES, 1024},
+    {"balloon.usable", DF_GUEST_USABLE_BYTES, 1024},
+    {"balloon.last-update", DF_GUEST_STATS_UPDATED, 1},
+    {"balloon.disk_caches", DF_GUEST_DISK_CACHES_BYTES, 1024},
+    {"balloon.hugetlb_pgalloc", DF_GUEST_HUGETLB_ALLOCS, 1},
+    {"balloon.hugetlb_pgfail", DF_GUEST_HUGETLB_FAILURES, 1},
+    {"balloon.rss", DF_RSS_BYTES, 1024},
 };
 
 /* virDomainMemoryStats tags (virDomainMemoryStatTags) by tag number. */
@@ -71,24 +71,24 @@ static const struct {
 	enum dom_field field;
 	uint64_t scale;
 } memstat_fields[VIR_DOMAIN_MEMORY_STAT_NR] = {
-	[VIR_DOMAIN_MEMORY_STAT_SWAP_IN] = {true, DF_GUEST_SWAP_IN_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_SWAP_OUT] = {true, DF_GUEST_SWAP_OUT_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT] = {true, DF_GUEST_MAJOR_FAULTS, 1},
-	[VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT] = {true, DF_GUEST_MINOR_FAULTS, 1},
-	[VIR_DOMAIN_MEMORY_STAT_UNUSED] = {true, DF_GUEST_UNUSED_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_AVAILABLE] = {true, DF_GUEST_AVAILABLE_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON] = {true, DF_BALLOON_CURRENT_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_RSS] = {true, DF_RSS_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_SWAP_IN] = {true, DF_GUEST_SWAP_IN_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_SWAP_OUT] = {true, DF_GUEST_SWAP_OUT_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT] = {true, DF_GUEST_MAJOR_FAULTS, 1},
+    [VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT] = {true, DF_GUEST_MINOR_FAULTS, 1},
+    [VIR_DOMAIN_MEMORY_STAT_UNUSED] = {true, DF_GUEST_UNUSED_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_AVAILABLE] = {true, DF_GUEST_AVAILABLE_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON] = {true, DF_BALLOON_CURRENT_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_RSS] = {true, DF_RSS_BYTES, 1024},
 #if HAVE_MEMSTAT_USABLE
-	[VIR_DOMAIN_MEMORY_STAT_USABLE] = {true, DF_GUEST_USABLE_BYTES, 1024},
-	[VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE] = {true, DF_GUEST_STATS_UPDATED, 1},
+    [VIR_DOMAIN_MEMORY_STAT_USABLE] = {true, DF_GUEST_USABLE_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE] = {true, DF_GUEST_STATS_UPDATED, 1},
 #endif
 #if HAVE_MEMSTAT_DISK_CACHES
-	[VIR_DOMAIN_MEMORY_STAT_DISK_CACHES] = {true, DF_GUEST_DISK_CACHES_BYTES, 1024},
+    [VIR_DOMAIN_MEMORY_STAT_DISK_CACHES] = {true, DF_GUEST_DISK_CACHES_BYTES, 1024},
 #endif
 #if HAVE_MEMSTAT_HUGETLB
-	[VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC] = {true, DF_GUEST_HUGETLB_ALLOCS, 1},
-	[VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL] = {true, DF_GUEST_HUGETLB_FAILURES, 1},
+    [VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC] = {true, DF_GUEST_HUGETLB_ALLOCS, 1},
+    [VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL] = {true, DF_GUEST_HUGETLB_FAILURES, 1},
 #endif
 };
 
@@ -151,7 +151,7 @@ static bool connection_failed(const struct virt *v)
 {
 	virErrorPtr e = v->ops->get_last_error();
 	if (e && (e->code == VIR_ERR_SYSTEM_ERROR || e->code == VIR_ERR_RPC || e->code == VIR_ERR_NO_CONNECT ||
-		  e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC))
+	          e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC))
 		return true;
 	return v->conn && v->ops->connect_is_alive(v->conn) != 1;
 }
@@ -332,7 +332,7 @@ static int ensure_connected(struct virt *v)
 		log_debug(wlog(v), "libvirt %s: no keepalive: %s", v->uri, last_error(v));
 	if (v->loop_running) {
 		v->event_cb = v->ops->connect_domain_event_register_any(
-			v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);
+		    v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);
 		if (v->event_cb < 0)
 			log_debug(wlog(v), "libvirt %s: no lifecycle events: %s", v->uri, last_error(v));
 	}
@@ -435,7 +435,7 @@ static bool domain_xml(struct virt *v, virDomainPtr dom, const char *uuid, const
 			old_valid = e->valid;
 			old = e->info;
 			bool fresh = !e->stale && e->events == e->fetched_events && e->id == id &&
-				     mono_seconds() - e->fetched < XML_MAX_AGE_SECONDS;
+			             mono_seconds() - e->fetched < XML_MAX_AGE_SECONDS;
 			if (fresh) {
 				pthread_mutex_unlock(&v->cache_lock);
 				*out = old;
@@ -521,8 +521,8 @@ static int do_collect(struct virt *v, struct snapshot *s)
 		return rc;
 
 	virDomainStatsRecordPtr *recs = NULL;
-	int n = v->ops->connect_get_all_domain_stats(v->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON,
-						     &recs, KVM_STATS_NOWAIT);
+	int n = v->ops->connect_get_all_domain_stats(v->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs,
+	                                             KVM_STATS_NOWAIT);
 	if (n < 0) {
 		bool lost = connection_failed(v);
 		complain(wlog(v), &v->conn_complaint, "libvirt %s: domain stats failed: %s", v->uri, last_error(v));

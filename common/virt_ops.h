@@ -22,10 +22,10 @@ struct virt_ops {
 
 	/* Statistics. */
 	int (*connect_get_all_domain_stats)(virConnectPtr conn, unsigned int stats, virDomainStatsRecordPtr **ret,
-					    unsigned int flags);
+	                                    unsigned int flags);
 	void (*domain_stats_record_list_free)(virDomainStatsRecordPtr *stats);
 	int (*domain_memory_stats)(virDomainPtr dom, virDomainMemoryStatPtr stats, unsigned int nr_stats,
-				   unsigned int flags);
+	                           unsigned int flags);
 
 	/* Per domain. */
 	char *(*domain_get_xml_desc)(virDomainPtr dom, unsigned int flags);
@@ -39,8 +39,8 @@ struct virt_ops {
 	int (*event_add_timeout)(int frequency, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff);
 	int (*event_remove_timeout)(int timer);
 	int (*connect_domain_event_register_any)(virConnectPtr conn, virDomainPtr dom, int event_id,
-						 virConnectDomainEventGenericCallback cb, void *opaque,
-						 virFreeCallback freecb);
+	                                         virConnectDomainEventGenericCallback cb, void *opaque,
+	                                         virFreeCallback freecb);
 	int (*connect_domain_event_deregister_any)(virConnectPtr conn, int callback_id);
 
 	/* Errors: the calling thread's last error, NULL when there is none. */

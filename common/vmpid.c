@@ -40,7 +40,7 @@ struct vm_entry {
 	int result;
 	pid_t pid;
 	uint64_t start;
-	bool alive; /* the process existed when checked */
+	bool alive;    /* the process existed when checked */
 	unsigned seen; /* generation of the last lookup */
 };
 
@@ -358,7 +358,7 @@ static int verify_pidfile(struct vmpid *v, struct vm_entry *e, const char *path,
 		return rc; /* removed since stat(): the domain just stopped */
 	if (rc < 0 || vmpid_parse_pidfile(text, len, &pid) < 0) {
 		complain_key(v->env->log, v->complaints, path, "unreadable pidfile (%s)",
-			     rc < 0 ? strerror(-rc) : "not a pid");
+		             rc < 0 ? strerror(-rc) : "not a pid");
 		e->keyed = false;
 		return rc < 0 ? rc : -EINVAL;
 	}
@@ -378,7 +378,7 @@ static int verify_pidfile(struct vmpid *v, struct vm_entry *e, const char *path,
 		complain_key_release(v->env->log, v->complaints, path, "pid %d is domain %s again", (int)pid, name);
 	else
 		complain_key(v->env->log, v->complaints, path, "pid %d is not domain %s (stale pidfile)", (int)pid,
-			     name);
+		             name);
 	e->keyed = true;
 	return 0;
 }
@@ -409,7 +409,7 @@ int vmpid_lookup(struct vmpid *v, const char *name, pid_t *pid)
 	}
 
 	bool same_file = e->keyed && e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
-			 e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec;
+	                 e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec;
 	if (same_file) {
 		/* Same pidfile: only a new process behind the same pid (a
 		 * different start time, or none at all) needs a recheck. */

@@ -22,80 +22,77 @@ struct xcase {
 };
 
 static const struct xcase cases[] = {
-	/* The live XML of a plain QEMU domain. */
-	{"<domain type='kvm'><memory unit='KiB'>1048576</memory><devices>"
-	 "<memballoon model='virtio'><stats period='5'/></memballoon></devices></domain>",
-	 "virtio", false, false, false, 1073741824ULL, 5},
-	/* No unit: KiB. */
-	{"<domain><memory>2048</memory></domain>", "none", false, false, false, 2097152, ABSENT},
-	{"<domain><memory unit='b'>4096</memory></domain>", "none", false, false, false, 4096, ABSENT},
-	{"<domain><memory unit='bytes'>4096</memory></domain>", "none", false, false, false, 4096, ABSENT},
-	/* libvirt rounds bytes up to whole KiB. */
-	{"<domain><memory unit='b'>1000</memory></domain>", "none", false, false, false, 1024, ABSENT},
-	{"<domain><memory unit='KB'>1024</memory></domain>", "none", false, false, false, 1024000, ABSENT},
-	{"<domain><memory unit='k'>3</memory></domain>", "none", false, false, false, 3072, ABSENT},
-	{"<domain><memory unit='MB'>1</memory></domain>", "none", false, false, false, 1000448, ABSENT},
-	{"<domain><memory unit='M'>3</memory></domain>", "none", false, false, false, 3145728, ABSENT},
-	{"<domain><memory unit='MiB'>2560</memory></domain>", "none", false, false, false, 2684354560ULL, ABSENT},
-	{"<domain><memory unit='GB'>2</memory></domain>", "none", false, false, false, 2000000000ULL, ABSENT},
-	{"<domain><memory unit='G'>4</memory></domain>", "none", false, false, false, 4294967296ULL, ABSENT},
-	{"<domain><memory unit='GiB'>4</memory></domain>", "none", false, false, false, 4294967296ULL, ABSENT},
-	{"<domain><memory unit='TB'>1</memory></domain>", "none", false, false, false, 1000000000000ULL, ABSENT},
-	{"<domain><memory unit='T'>2</memory></domain>", "none", false, false, false, 2199023255552ULL, ABSENT},
-	{"<domain><memory unit='TiB'>1</memory></domain>", "none", false, false, false, 1099511627776ULL, ABSENT},
-	/* Whitespace around the number as an editor may leave it. */
-	{"<domain><memory unit='KiB'>\n  8\n</memory></domain>", "none", false, false, false, 8192, ABSENT},
-	/* Unknown unit, garbage, negative, empty, overflow: that value is absent, the rest stays. */
-	{"<domain><memory unit='parsec'>1</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory unit='KiB'>12abc</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory>-1</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory></memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory unit='TiB'>16777216</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory unit='KiB'>18014398509481984</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	{"<domain><memory unit='b'>18446744073709551615</memory></domain>", "none", false, false, false, ABSENT,
-	 ABSENT},
-	{"<domain><memory>99999999999999999999999</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
-	/* Largest KiB count that still fits in bytes. */
-	{"<domain><memory>18014398509481983</memory></domain>", "none", false, false, false,
-	 18446744073709550592ULL, ABSENT},
-	/* memoryBacking flags. */
-	{"<domain><memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages><locked/></memoryBacking>"
-	 "</domain>",
-	 "none", false, true, true, ABSENT, ABSENT},
-	{"<domain><memoryBacking><nosharepages/></memoryBacking></domain>", "none", true, false, false, ABSENT,
-	 ABSENT},
-	/* Elements elsewhere do not count: only direct children of memoryBacking. */
-	{"<domain><metadata><memoryBacking><nosharepages/></memoryBacking></metadata></domain>", "none", false,
-	 false, false, ABSENT, ABSENT},
-	/* Balloon models and stats periods. */
-	{"<domain><devices><memballoon model='virtio'/></devices></domain>", "virtio", false, false, false, ABSENT,
-	 0},
-	{"<domain><devices><memballoon model='virtio'><stats/></memballoon></devices></domain>", "virtio", false,
-	 false, false, ABSENT, 0},
-	{"<domain><devices><memballoon model='virtio'><stats period='0'/></memballoon></devices></domain>", "virtio",
-	 false, false, false, ABSENT, 0},
-	{"<domain><devices><memballoon model='virtio'><stats period='x'/></memballoon></devices></domain>", "virtio",
-	 false, false, false, ABSENT, ABSENT},
-	{"<domain><devices><memballoon model='virtio'><stats period='-2'/></memballoon></devices></domain>",
-	 "virtio", false, false, false, ABSENT, ABSENT},
-	{"<domain><devices><memballoon model='virtio-transitional'><stats period='30'/></memballoon></devices>"
-	 "</domain>",
-	 "virtio-transitional", false, false, false, ABSENT, 30},
-	{"<domain><devices><memballoon model='virtio-non-transitional'/></devices></domain>",
-	 "virtio-non-transitional", false, false, false, ABSENT, 0},
-	{"<domain><devices><memballoon model='xen'/></devices></domain>", "xen", false, false, false, ABSENT, 0},
-	{"<domain><devices><memballoon model='none'><stats period='5'/></memballoon></devices></domain>", "none",
-	 false, false, false, ABSENT, ABSENT},
-	{"<domain><devices><memballoon model='&quot;evil&quot;'/></devices></domain>", "other", false, false, false,
-	 ABSENT, 0},
-	{"<domain><devices><memballoon/></devices></domain>", "other", false, false, false, ABSENT, 0},
-	{"<domain><devices><disk/></devices></domain>", "none", false, false, false, ABSENT, ABSENT},
-	/* A real dumpxml from the test driver (k6.18 "pinned"). */
-	{"<domain type='test' id='9'>\n  <name>pinned</name>\n  <memory unit='KiB'>4194304</memory>\n"
-	 "  <currentMemory unit='KiB'>4194304</currentMemory>\n  <memoryBacking>\n    <hugepages/>\n    <locked/>\n"
-	 "  </memoryBacking>\n  <devices>\n    <memballoon model='virtio'>\n      <stats period='5'/>\n"
-	 "    </memballoon>\n  </devices>\n</domain>\n",
-	 "virtio", false, true, true, 4294967296ULL, 5},
+    /* The live XML of a plain QEMU domain. */
+    {"<domain type='kvm'><memory unit='KiB'>1048576</memory><devices>"
+     "<memballoon model='virtio'><stats period='5'/></memballoon></devices></domain>",
+     "virtio", false, false, false, 1073741824ULL, 5},
+    /* No unit: KiB. */
+    {"<domain><memory>2048</memory></domain>", "none", false, false, false, 2097152, ABSENT},
+    {"<domain><memory unit='b'>4096</memory></domain>", "none", false, false, false, 4096, ABSENT},
+    {"<domain><memory unit='bytes'>4096</memory></domain>", "none", false, false, false, 4096, ABSENT},
+    /* libvirt rounds bytes up to whole KiB. */
+    {"<domain><memory unit='b'>1000</memory></domain>", "none", false, false, false, 1024, ABSENT},
+    {"<domain><memory unit='KB'>1024</memory></domain>", "none", false, false, false, 1024000, ABSENT},
+    {"<domain><memory unit='k'>3</memory></domain>", "none", false, false, false, 3072, ABSENT},
+    {"<domain><memory unit='MB'>1</memory></domain>", "none", false, false, false, 1000448, ABSENT},
+    {"<domain><memory unit='M'>3</memory></domain>", "none", false, false, false, 3145728, ABSENT},
+    {"<domain><memory unit='MiB'>2560</memory></domain>", "none", false, false, false, 2684354560ULL, ABSENT},
+    {"<domain><memory unit='GB'>2</memory></domain>", "none", false, false, false, 2000000000ULL, ABSENT},
+    {"<domain><memory unit='G'>4</memory></domain>", "none", false, false, false, 4294967296ULL, ABSENT},
+    {"<domain><memory unit='GiB'>4</memory></domain>", "none", false, false, false, 4294967296ULL, ABSENT},
+    {"<domain><memory unit='TB'>1</memory></domain>", "none", false, false, false, 1000000000000ULL, ABSENT},
+    {"<domain><memory unit='T'>2</memory></domain>", "none", false, false, false, 2199023255552ULL, ABSENT},
+    {"<domain><memory unit='TiB'>1</memory></domain>", "none", false, false, false, 1099511627776ULL, ABSENT},
+    /* Whitespace around the number as an editor may leave it. */
+    {"<domain><memory unit='KiB'>\n  8\n</memory></domain>", "none", false, false, false, 8192, ABSENT},
+    /* Unknown unit, garbage, negative, empty, overflow: that value is absent, the rest stays. */
+    {"<domain><memory unit='parsec'>1</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory unit='KiB'>12abc</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory>-1</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory></memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory unit='TiB'>16777216</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory unit='KiB'>18014398509481984</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory unit='b'>18446744073709551615</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    {"<domain><memory>99999999999999999999999</memory></domain>", "none", false, false, false, ABSENT, ABSENT},
+    /* Largest KiB count that still fits in bytes. */
+    {"<domain><memory>18014398509481983</memory></domain>", "none", false, false, false, 18446744073709550592ULL,
+     ABSENT},
+    /* memoryBacking flags. */
+    {"<domain><memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages><locked/></memoryBacking>"
+     "</domain>",
+     "none", false, true, true, ABSENT, ABSENT},
+    {"<domain><memoryBacking><nosharepages/></memoryBacking></domain>", "none", true, false, false, ABSENT, ABSENT},
+    /* Elements elsewhere do not count: only direct children of memoryBacking. */
+    {"<domain><metadata><memoryBacking><nosharepages/></memoryBacking></metadata></domain>", "none", false, false,
+     false, ABSENT, ABSENT},
+    /* Balloon models and stats periods. */
+    {"<domain><devices><memballoon model='virtio'/></devices></domain>", "virtio", false, false, false, ABSENT, 0},
+    {"<domain><devices><memballoon model='virtio'><stats/></memballoon></devices></domain>", "virtio", false, false,
+     false, ABSENT, 0},
+    {"<domain><devices><memballoon model='virtio'><stats period='0'/></memballoon></devices></domain>", "virtio", false,
+     false, false, ABSENT, 0},
+    {"<domain><devices><memballoon model='virtio'><stats period='x'/></memballoon></devices></domain>", "virtio", false,
+     false, false, ABSENT, ABSENT},
+    {"<domain><devices><memballoon model='virtio'><stats period='-2'/></memballoon></devices></domain>", "virtio",
+     false, false, false, ABSENT, ABSENT},
+    {"<domain><devices><memballoon model='virtio-transitional'><stats period='30'/></memballoon></devices>"
+     "</domain>",
+     "virtio-transitional", false, false, false, ABSENT, 30},
+    {"<domain><devices><memballoon model='virtio-non-transitional'/></devices></domain>", "virtio-non-transitional",
+     false, false, false, ABSENT, 0},
+    {"<domain><devices><memballoon model='xen'/></devices></domain>", "xen", false, false, false, ABSENT, 0},
+    {"<domain><devices><memballoon model='none'><stats period='5'/></memballoon></devices></domain>", "none", false,
+     false, false, ABSENT, ABSENT},
+    {"<domain><devices><memballoon model='&quot;evil&quot;'/></devices></domain>", "other", false, false, false, ABSENT,
+     0},
+    {"<domain><devices><memballoon/></devices></domain>", "other", false, false, false, ABSENT, 0},
+    {"<domain><devices><disk/></devices></domain>", "none", false, false, false, ABSENT, ABSENT},
+    /* A real dumpxml from the test driver (k6.18 "pinned"). */
+    {"<domain type='test' id='9'>\n  <name>pinned</name>\n  <memory unit='KiB'>4194304</memory>\n"
+     "  <currentMemory unit='KiB'>4194304</currentMemory>\n  <memoryBacking>\n    <hugepages/>\n    <locked/>\n"
+     "  </memoryBacking>\n  <devices>\n    <memballoon model='virtio'>\n      <stats period='5'/>\n"
+     "    </memballoon>\n  </devices>\n</domain>\n",
+     "virtio", false, true, true, 4294967296ULL, 5},
 };
 
 static void check_mval(const struct mval *m, uint64_t want, size_t i, const char *what)
@@ -140,7 +137,8 @@ static void test_balloon_is_static(void **state)
 	(void)state;
 	struct domxml_info a, b;
 	const char *x1 = "<domain><devices><memballoon model='virtio'/></devices></domain>";
-	const char *x2 = "<domain><devices><memballoon model='virtio'><stats period='1'/></memballoon></devices></domain>";
+	const char *x2 =
+	    "<domain><devices><memballoon model='virtio'><stats period='1'/></memballoon></devices></domain>";
 	assert_int_equal(domxml_parse(x1, strlen(x1), &a), 0);
 	assert_int_equal(domxml_parse(x2, strlen(x2), &b), 0);
 	assert_ptr_equal(a.config.balloon, b.config.balloon);
@@ -150,13 +148,13 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",
-		"<domain>",
-		"<domain><memory>1</memory>",
-		"not xml at all",
-		"<network><name>x</name></network>",
-		"<domain><devices></domain>",
-		"<?xml version='1.0'?>",
+	    "",
+	    "<domain>",
+	    "<domain><memory>1</memory>",
+	    "not xml at all",
+	    "<network><name>x</name></network>",
+	    "<domain><devices></domain>",
+	    "<?xml version='1.0'?>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct domxml_info info;
@@ -177,8 +175,8 @@ static void test_entities_not_expanded(void **state)
 {
 	(void)state;
 	const char *xml = "<?xml version='1.0'?>\n"
-			  "<!DOCTYPE domain [<!ENTITY m 'virtio'><!ENTITY ext SYSTEM 'http://192.0.2.1/x'>]>\n"
-			  "<domain><memory>&ext;</memory><devices><memballoon model='&m;'/></devices></domain>";
+	                  "<!DOCTYPE domain [<!ENTITY m 'virtio'><!ENTITY ext SYSTEM 'http://192.0.2.1/x'>]>\n"
+	                  "<domain><memory>&ext;</memory><devices><memballoon model='&m;'/></devices></domain>";
 	struct domxml_info info;
 	assert_int_equal(domxml_parse(xml, strlen(xml), &info), 0);
 	assert_false(info.max_memory_bytes.present);
@@ -195,8 +193,9 @@ static void test_huge_document(void **state)
 	len += (size_t)snprintf(xml + len, cap - len, "<domain><memory unit='GiB'>1024</memory><devices>");
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(xml + len, cap - len, "<disk type='file' n='%zu'/>", i);
-	len += (size_t)snprintf(xml + len, cap - len, "<memballoon model='virtio'><stats period='2'/></memballoon>"
-						      "</devices></domain>");
+	len += (size_t)snprintf(xml + len, cap - len,
+	                        "<memballoon model='virtio'><stats period='2'/></memballoon>"
+	                        "</devices></domain>");
 	assert_true(len < cap);
 	struct domxml_info info;
 	assert_int_equal(domxml_parse(xml, len, &info), 0);
@@ -208,11 +207,9 @@ static void test_huge_document(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_balloon_is_static),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_entities_not_expanded),
-		cmocka_unit_test(test_huge_document),
+	    cmocka_unit_test(test_cases),         cmocka_unit_test(test_balloon_is_static),
+	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_entities_not_expanded),
+	    cmocka_unit_test(test_huge_document),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

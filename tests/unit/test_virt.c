@@ -60,13 +60,13 @@ static struct fake {
 } F;
 
 static const char XML_A[] = "<domain><memory unit='KiB'>1048576</memory><devices><memballoon model='virtio'>"
-			    "<stats period='5'/></memballoon></devices></domain>";
+                            "<stats period='5'/></memballoon></devices></domain>";
 static const char XML_B[] = "<domain><memory unit='MiB'>512</memory><memoryBacking><nosharepages/></memoryBacking>"
-			    "<devices><memballoon model='virtio'/></devices></domain>";
+                            "<devices><memballoon model='virtio'/></devices></domain>";
 static const char XML_C[] = "<domain><memory unit='GiB'>3</memory><devices><memballoon model='none'/></devices>"
-			    "</domain>";
+                            "</domain>";
 static const char XML_D[] = "<domain><memory>2048</memory><memoryBacking><hugepages/><locked/></memoryBacking>"
-			    "<devices><memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>";
+                            "<devices><memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>";
 
 static void fake_reset(void)
 {
@@ -85,14 +85,15 @@ static void fake_reset(void)
 	F.m = m;
 	F.c = c;
 	F.alive = 1;
-	F.doms[0] = (struct fdom){"a-full", "00000000-0000-4000-8000-00000000000a", 1, VIR_DOMAIN_RUNNING, true, true,
-				  XML_A, 0, 0};
-	F.doms[1] = (struct fdom){"b-testdrv", "00000000-0000-4000-8000-00000000000b", 2, VIR_DOMAIN_RUNNING, true,
-				  false, XML_B, 0, 0};
-	F.doms[2] = (struct fdom){"c-off", "00000000-0000-4000-8000-00000000000c", (unsigned)-1, VIR_DOMAIN_SHUTOFF,
-				  true, false, XML_C, 0, 0};
-	F.doms[3] = (struct fdom){"d-paused", "00000000-0000-4000-8000-00000000000d", 4, VIR_DOMAIN_PAUSED, true,
-				  false, XML_D, 0, 0};
+	F.doms[0] = (struct fdom){
+	    "a-full", "00000000-0000-4000-8000-00000000000a", 1, VIR_DOMAIN_RUNNING, true, true, XML_A, 0, 0};
+	F.doms[1] = (struct fdom){
+	    "b-testdrv", "00000000-0000-4000-8000-00000000000b", 2, VIR_DOMAIN_RUNNING, true, false, XML_B, 0, 0};
+	F.doms[2] = (struct fdom){
+	    "c-off", "00000000-0000-4000-8000-00000000000c", (unsigned)-1, VIR_DOMAIN_SHUTOFF, true, false, XML_C, 0,
+	    0};
+	F.doms[3] = (struct fdom){
+	    "d-paused", "00000000-0000-4000-8000-00000000000d", 4, VIR_DOMAIN_PAUSED, true, false, XML_D, 0, 0};
 	pthread_mutex_unlock(&F.m);
 }
 
@@ -233,13 +234,19 @@ static int f_memstats(virDomainPtr dom, virDomainMemoryStatPtr st, unsigned int 
 		int tag;
 		unsigned long long v;
 	} tags[] = {
-		{VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 524288}, {VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 0},
-		{VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 0},            {VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT, 0},
-		{VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT, 0},         {VIR_DOMAIN_MEMORY_STAT_UNUSED, 262144},
-		{VIR_DOMAIN_MEMORY_STAT_AVAILABLE, 524288},      {VIR_DOMAIN_MEMORY_STAT_USABLE, 262144},
-		{VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE, 627319920}, {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 65536},
-		{VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC, 0},     {VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL, 0},
-		{VIR_DOMAIN_MEMORY_STAT_RSS, 262144},
+	    {VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 524288},
+	    {VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_UNUSED, 262144},
+	    {VIR_DOMAIN_MEMORY_STAT_AVAILABLE, 524288},
+	    {VIR_DOMAIN_MEMORY_STAT_USABLE, 262144},
+	    {VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE, 627319920},
+	    {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 65536},
+	    {VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL, 0},
+	    {VIR_DOMAIN_MEMORY_STAT_RSS, 262144},
 	};
 	unsigned int n = sizeof(tags) / sizeof(tags[0]);
 	for (unsigned int i = 0; i < n && i < nr; i++) {
@@ -321,8 +328,8 @@ static int f_remove_timeout(int timer)
 	return 0;
 }
 
-static int f_event_reg(virConnectPtr c, virDomainPtr dom, int id, virConnectDomainEventGenericCallback cb,
-		       void *opaque, virFreeCallback ff)
+static int f_event_reg(virConnectPtr c, virDomainPtr dom, int id, virConnectDomainEventGenericCallback cb, void *opaque,
+                       virFreeCallback ff)
 {
 	(void)c;
 	assert_null(dom);
@@ -358,25 +365,25 @@ static void f_set_error_func(void *ud, virErrorFunc fn)
 }
 
 static const struct virt_ops fake_ops = {
-	.connect_open_read_only = f_open,
-	.connect_close = f_close,
-	.connect_is_alive = f_alive,
-	.connect_set_keep_alive = f_keepalive,
-	.connect_get_all_domain_stats = f_bulk,
-	.domain_stats_record_list_free = f_bulk_free,
-	.domain_memory_stats = f_memstats,
-	.domain_get_xml_desc = f_xml,
-	.domain_get_uuid_string = f_uuid,
-	.domain_get_name = f_name,
-	.domain_get_id = f_id,
-	.event_register_default_impl = f_event_register,
-	.event_run_default_impl = f_event_run,
-	.event_add_timeout = f_add_timeout,
-	.event_remove_timeout = f_remove_timeout,
-	.connect_domain_event_register_any = f_event_reg,
-	.connect_domain_event_deregister_any = f_event_dereg,
-	.get_last_error = f_last_error,
-	.set_error_func = f_set_error_func,
+    .connect_open_read_only = f_open,
+    .connect_close = f_close,
+    .connect_is_alive = f_alive,
+    .connect_set_keep_alive = f_keepalive,
+    .connect_get_all_domain_stats = f_bulk,
+    .domain_stats_record_list_free = f_bulk_free,
+    .domain_memory_stats = f_memstats,
+    .domain_get_xml_desc = f_xml,
+    .domain_get_uuid_string = f_uuid,
+    .domain_get_name = f_name,
+    .domain_get_id = f_id,
+    .event_register_default_impl = f_event_register,
+    .event_run_default_impl = f_event_run,
+    .event_add_timeout = f_add_timeout,
+    .event_remove_timeout = f_remove_timeout,
+    .connect_domain_event_register_any = f_event_reg,
+    .connect_domain_event_deregister_any = f_event_dereg,
+    .get_last_error = f_last_error,
+    .set_error_func = f_set_error_func,
 };
 
 /* --- helpers -------------------------------------------------------------- */
@@ -421,7 +428,7 @@ static void expect_fields(const struct dom_snap *d, const uint64_t want[DF_COUNT
 		}
 		if (!m->present || m->kind != MV_U64 || m->v.u != want[f])
 			fail_msg("%s field %d: want %ju, got %s%ju", d->name, f, (uintmax_t)want[f],
-				 m->present ? "" : "absent ", (uintmax_t)m->v.u);
+			         m->present ? "" : "absent ", (uintmax_t)m->v.u);
 	}
 }
 
@@ -663,14 +670,14 @@ static void test_connection_errors(void **state)
 	virt_free(v);
 
 	static const char *const want[] = {
-		"warn libvirt fake:///: cannot connect: fake failure",
-		"info libvirt fake:///: connected",
-		"warn libvirt fake:///: domain stats failed: Cannot write data: Broken pipe",
-		"info libvirt fake:///: connected",
-		"warn libvirt fake:///: domain stats failed: fake failure",
-		"info libvirt fake:///: domain stats answered again",
-		"warn libvirt fake:///: connection lost, reconnecting",
-		"info libvirt fake:///: connected",
+	    "warn libvirt fake:///: cannot connect: fake failure",
+	    "info libvirt fake:///: connected",
+	    "warn libvirt fake:///: domain stats failed: Cannot write data: Broken pipe",
+	    "info libvirt fake:///: connected",
+	    "warn libvirt fake:///: domain stats failed: fake failure",
+	    "info libvirt fake:///: domain stats answered again",
+	    "warn libvirt fake:///: connection lost, reconnecting",
+	    "info libvirt fake:///: connected",
 	};
 	for (int i = 0; i < cap.n && i < 32; i++)
 		print_message("log %d: %s\n", i, cap.lines[i]);
@@ -765,9 +772,9 @@ static void test_real_test_driver(void **state)
 	struct snapshot s;
 	assert_int_equal(collect(v, 10000, &s), 0);
 	assert_int_equal(s.ndoms, 13);
-	static const char *const names[] = {"caf\xc3\xa9",  "comma,name", "noballoon", "noperiod", "noshare",
-					    "paused-vm",   "pinned",     "quote\"back\\slash", "recycled", "scanned",
-					    "stale",       "stopped-vm", "web-01"};
+	static const char *const names[] = {
+	    "caf\xc3\xa9",        "comma,name", "noballoon", "noperiod", "noshare",    "paused-vm", "pinned",
+	    "quote\"back\\slash", "recycled",   "scanned",   "stale",    "stopped-vm", "web-01"};
 	for (size_t i = 0; i < 13; i++)
 		assert_string_equal(s.doms[i].name, names[i]);
 
@@ -849,8 +856,9 @@ static void test_unreachable_real(void **state)
 	assert_int_equal(s.ndoms, 0);
 	virt_free(v);
 	assert_int_equal(cap.n, 1);
-	assert_string_equal(cap.lines[0], "warn libvirt test:///nonexistent/kvmmem/none.xml: cannot connect: XML error: "
-					  "failed to parse xml document '/nonexistent/kvmmem/none.xml'");
+	assert_string_equal(cap.lines[0],
+	                    "warn libvirt test:///nonexistent/kvmmem/none.xml: cannot connect: XML error: "
+	                    "failed to parse xml document '/nonexistent/kvmmem/none.xml'");
 }
 
 static void test_library_version(void **state)
@@ -858,7 +866,7 @@ static void test_library_version(void **state)
 	(void)state;
 	char want[32], got[32];
 	snprintf(want, sizeof(want), "%d.%d.%d", LIBVIR_VERSION_NUMBER / 1000000, LIBVIR_VERSION_NUMBER / 1000 % 1000,
-		 LIBVIR_VERSION_NUMBER % 1000);
+	         LIBVIR_VERSION_NUMBER % 1000);
 	virt_library_version(got, sizeof(got));
 	assert_string_equal(got, want);
 }
@@ -866,13 +874,10 @@ static void test_library_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mapping),
-		cmocka_unit_test(test_xml_cache),
-		cmocka_unit_test(test_connection_errors),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_real_test_driver),
-		cmocka_unit_test(test_unreachable_real),
-		cmocka_unit_test(test_library_version),
+	    cmocka_unit_test(test_mapping),           cmocka_unit_test(test_xml_cache),
+	    cmocka_unit_test(test_connection_errors), cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_real_test_driver),  cmocka_unit_test(test_unreachable_real),
+	    cmocka_unit_test(test_library_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

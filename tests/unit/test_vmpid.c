@@ -26,31 +26,31 @@ static void test_cmdline_matches(void **state)
 		const char *name;
 		bool want;
 	} cases[] = {
-		{ARGV("/usr/bin/qemu-system-x86_64\0-name\0guest=web-01,debug-threads=on\0-uuid\0x\0"), "web-01", true},
-		{ARGV("/usr/bin/qemu-system-x86_64\0-name\0guest=web-01\0"), "web-01", true},
-		/* No trailing NUL on the last argument. */
-		{ARGV("qemu\0-name\0guest=web-01"), "web-01", true},
-		/* Prefix of another name, and the other way round. */
-		{ARGV("qemu\0-name\0guest=web-012,debug-threads=on\0"), "web-01", false},
-		{ARGV("qemu\0-name\0guest=web-0,debug-threads=on\0"), "web-01", false},
-		/* Doubled commas inside the name. */
-		{ARGV("qemu\0-name\0guest=comma,,name,debug-threads=on\0"), "comma,name", true},
-		{ARGV("qemu\0-name\0guest=comma,,name,debug-threads=on\0"), "comma", false},
-		{ARGV("qemu\0-name\0guest=comma,name,debug-threads=on\0"), "comma,name", false},
-		{ARGV("qemu\0-name\0guest=a,,,,b\0"), "a,,b", true},
-		{ARGV("qemu\0-name\0guest=trail,,\0"), "trail,", true},
-		/* The old form. */
-		{ARGV("/usr/bin/kvm\0-name\0web-01\0-m\0512\0"), "web-01", true},
-		{ARGV("/usr/bin/kvm\0-name\0web-01x\0"), "web-01", false},
-		/* Non-ASCII and quotes pass through byte for byte. */
-		{ARGV("qemu\0-name\0guest=caf\xc3\xa9,debug-threads=on\0"), "caf\xc3\xa9", true},
-		{ARGV("qemu\0-name\0guest=quote\"back\\slash,debug-threads=on\0"), "quote\"back\\slash", true},
-		/* Not QEMU for this domain. */
-		{ARGV("/usr/bin/bash\0"), "web-01", false},
-		{ARGV("qemu\0-name\0"), "web-01", false},
-		{ARGV("qemu\0guest=web-01\0"), "web-01", false},
-		{ARGV("qemu\0-namex\0guest=web-01\0"), "web-01", false},
-		{"", 0, "web-01", false},
+	    {ARGV("/usr/bin/qemu-system-x86_64\0-name\0guest=web-01,debug-threads=on\0-uuid\0x\0"), "web-01", true},
+	    {ARGV("/usr/bin/qemu-system-x86_64\0-name\0guest=web-01\0"), "web-01", true},
+	    /* No trailing NUL on the last argument. */
+	    {ARGV("qemu\0-name\0guest=web-01"), "web-01", true},
+	    /* Prefix of another name, and the other way round. */
+	    {ARGV("qemu\0-name\0guest=web-012,debug-threads=on\0"), "web-01", false},
+	    {ARGV("qemu\0-name\0guest=web-0,debug-threads=on\0"), "web-01", false},
+	    /* Doubled commas inside the name. */
+	    {ARGV("qemu\0-name\0guest=comma,,name,debug-threads=on\0"), "comma,name", true},
+	    {ARGV("qemu\0-name\0guest=comma,,name,debug-threads=on\0"), "comma", false},
+	    {ARGV("qemu\0-name\0guest=comma,name,debug-threads=on\0"), "comma,name", false},
+	    {ARGV("qemu\0-name\0guest=a,,,,b\0"), "a,,b", true},
+	    {ARGV("qemu\0-name\0guest=trail,,\0"), "trail,", true},
+	    /* The old form. */
+	    {ARGV("/usr/bin/kvm\0-name\0web-01\0-m\0512\0"), "web-01", true},
+	    {ARGV("/usr/bin/kvm\0-name\0web-01x\0"), "web-01", false},
+	    /* Non-ASCII and quotes pass through byte for byte. */
+	    {ARGV("qemu\0-name\0guest=caf\xc3\xa9,debug-threads=on\0"), "caf\xc3\xa9", true},
+	    {ARGV("qemu\0-name\0guest=quote\"back\\slash,debug-threads=on\0"), "quote\"back\\slash", true},
+	    /* Not QEMU for this domain. */
+	    {ARGV("/usr/bin/bash\0"), "web-01", false},
+	    {ARGV("qemu\0-name\0"), "web-01", false},
+	    {ARGV("qemu\0guest=web-01\0"), "web-01", false},
+	    {ARGV("qemu\0-namex\0guest=web-01\0"), "web-01", false},
+	    {"", 0, "web-01", false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (vmpid_cmdline_matches(cases[i].cmd, cases[i].len, cases[i].name) != cases[i].want)
@@ -65,10 +65,18 @@ static void test_parse_pidfile(void **state)
 		int rc;
 		pid_t pid;
 	} cases[] = {
-		{"4101", 0, 4101},     {"4101\n", 0, 4101}, {"1", 0, 1},          {"2147483647", 0, 2147483647},
-		{"", -EINVAL, 0},      {"\n", -EINVAL, 0},  {"0", -EINVAL, 0},    {"-5", -EINVAL, 0},
-		{"2147483648", -EINVAL, 0},                 {"41a", -EINVAL, 0},  {"4101\n\n", -EINVAL, 0},
-		{"99999999999999999999999", -EINVAL, 0},
+	    {"4101", 0, 4101},
+	    {"4101\n", 0, 4101},
+	    {"1", 0, 1},
+	    {"2147483647", 0, 2147483647},
+	    {"", -EINVAL, 0},
+	    {"\n", -EINVAL, 0},
+	    {"0", -EINVAL, 0},
+	    {"-5", -EINVAL, 0},
+	    {"2147483648", -EINVAL, 0},
+	    {"41a", -EINVAL, 0},
+	    {"4101\n\n", -EINVAL, 0},
+	    {"99999999999999999999999", -EINVAL, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pid_t pid = -7;
@@ -101,16 +109,16 @@ static void test_fixture_host(void **state)
 		int rc;
 		pid_t pid;
 	} want[] = {
-		{"web-01", 0, 4101},     {"quote\"back\\slash", 0, 4102}, {"paused-vm", 0, 4103},
-		{"stopped-vm", -ENOENT, 0}, {"noballoon", 0, 4105},     {"noshare", 0, 4106},
-		{"recycled", -ESTALE, 0}, {"stale", -ESTALE, 0},          {"scanned", 0, 4109},
-		{"pinned", 0, 4110},     {"noperiod", 0, 4111},           {"comma,name", 0, 4112},
-		{"caf\xc3\xa9", 0, 4113}, {"nosuchdomain", -ENOENT, 0},
+	    {"web-01", 0, 4101},        {"quote\"back\\slash", 0, 4102}, {"paused-vm", 0, 4103},
+	    {"stopped-vm", -ENOENT, 0}, {"noballoon", 0, 4105},          {"noshare", 0, 4106},
+	    {"recycled", -ESTALE, 0},   {"stale", -ESTALE, 0},           {"scanned", 0, 4109},
+	    {"pinned", 0, 4110},        {"noperiod", 0, 4111},           {"comma,name", 0, 4112},
+	    {"caf\xc3\xa9", 0, 4113},   {"nosuchdomain", -ENOENT, 0},
 	};
 	struct logcap cap = {0};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
 	struct kvm_env env = {FIXTURES "/hosts/k6.18/sys", FIXTURES "/hosts/k6.18/proc", FIXTURES "/hosts/k6.18/run",
-			      &lg};
+	                      &lg};
 	struct vmpid *v = vmpid_new(&env);
 	assert_non_null(v);
 	/* Twice: the second round is answered from the cache and must agree,
@@ -121,15 +129,15 @@ static void test_fixture_host(void **state)
 			pid_t pid = 0;
 			int rc = vmpid_lookup(v, want[i].name, &pid);
 			if (rc != want[i].rc || pid != want[i].pid)
-				fail_msg("round %d %s: rc %d pid %d, want rc %d pid %d", round, want[i].name, rc, (int)pid,
-					 want[i].rc, (int)want[i].pid);
+				fail_msg("round %d %s: rc %d pid %d, want rc %d pid %d", round, want[i].name, rc,
+				         (int)pid, want[i].rc, (int)want[i].pid);
 		}
 	}
 	assert_int_equal(cap.n, 2);
 	assert_string_equal(cap.lines[0], FIXTURES "/hosts/k6.18/run/recycled.pid: pid 4107 is not domain recycled "
-						  "(stale pidfile)");
+	                                           "(stale pidfile)");
 	assert_string_equal(cap.lines[1], FIXTURES "/hosts/k6.18/run/stale.pid: pid 4108 is not domain stale "
-						  "(stale pidfile)");
+	                                           "(stale pidfile)");
 	vmpid_free(v);
 }
 
@@ -162,8 +170,8 @@ static void put_proc(struct tree *t, int pid, const char *cmd, size_t cmdlen, un
 	mkdir(dir, 0755);
 	put(dir, "cmdline", cmd, cmdlen);
 	int n = snprintf(stat, sizeof(stat),
-			 "%d (qemu-system-x86) S 1 %d %d 0 -1 138412352 9 0 0 0 3 4 0 0 20 0 5 0 %llu 1 2 3\n", pid,
-			 pid, pid, start);
+	                 "%d (qemu-system-x86) S 1 %d %d 0 -1 138412352 9 0 0 0 3 4 0 0 20 0 5 0 %llu 1 2 3\n", pid,
+	                 pid, pid, start);
 	put(dir, "stat", stat, (size_t)n);
 }
 
@@ -326,12 +334,9 @@ static void test_scan_once_per_collection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmdline_matches),
-		cmocka_unit_test(test_parse_pidfile),
-		cmocka_unit_test(test_fixture_host),
-		cmocka_unit_test(test_recycled_and_cache),
-		cmocka_unit_test(test_unseen_entries_dropped),
-		cmocka_unit_test(test_scan_once_per_collection),
+	    cmocka_unit_test(test_cmdline_matches),        cmocka_unit_test(test_parse_pidfile),
+	    cmocka_unit_test(test_fixture_host),           cmocka_unit_test(test_recycled_and_cache),
+	    cmocka_unit_test(test_unseen_entries_dropped), cmocka_unit_test(test_scan_once_per_collection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
