@@ -165,6 +165,9 @@ unit: $(UNIT_BINS)
 integration: all
 	tests/run.sh $(O) integration
 
+e2e: all
+	tests/e2e/run.sh $(O)
+
 update-golden: all
 	tests/update-golden.sh $(O)
 

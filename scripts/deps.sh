@@ -9,7 +9,7 @@ BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev z
 RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
 # promtool (prometheus), a real collectd, curl for HTTP tests, cmocka for unit tests,
 # python3 and python3-yaml for the dashboard and rule checkers.
-TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip python3 python3-yaml influxdb influxdb-client"
+TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip python3 python3-yaml influxdb influxdb-client qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu busybox-static iproute2"
 # Packaging checks: man rendering, systemd-analyze for the unit, the Debian build and lintian.
 TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
 
