@@ -312,7 +312,7 @@ class Checker:
                 return m.group(0)
             if name in overrides:
                 return overrides[name]
-            return ".*" if kind == "influxql" else ".+"
+            return ".+"
         return VAR_REF.sub(repl, text)
 
     def promql_of(self, kind, text):
