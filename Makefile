@@ -28,7 +28,7 @@ endif
 # pkg-config is asked lazily (=, not :=) so `make check` can install
 # packages first and only then need them.
 CORE_PKGS := libvirt libxml-2.0
-EXPORTER_PKGS := libmicrohttpd zlib yaml-0.1
+EXPORTER_PKGS := libmicrohttpd zlib yaml-0.1 gnutls
 CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS))
 CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS)) -lpthread -lm
 EXPORTER_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(EXPORTER_PKGS))
@@ -203,7 +203,8 @@ COLLECTD_PLUGINDIR ?= $(PREFIX)/lib/collectd
 INSTALL ?= install
 KVMMEM_DATADIR = $(DATADIR)/kvmmem
 DASHBOARDS = $(wildcard dashboards/grafana/*.json)
-RULES = $(wildcard dashboards/prometheus/*.yml)
+# The promtool unit tests of the rules (*.test.yml) are not for operators.
+RULES = $(filter-out %.test.yml,$(wildcard dashboards/prometheus/*.yml))
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
