@@ -5,7 +5,7 @@
 # exact apt-get line is printed and the script fails, so nothing half-works.
 set -eu
 
-BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libcrypt-dev"
+BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libcrypt-dev libgnutls28-dev"
 RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
 # promtool (prometheus), a real collectd, curl for HTTP tests, cmocka for unit tests,
 # python3 and python3-yaml for the dashboard and rule checkers.
