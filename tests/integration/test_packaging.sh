@@ -52,7 +52,7 @@ files() {
 	echo "rw-r--r-- ./etc/default/kvmmem_exporter"
 	echo "rw-r--r-- ./lib/systemd/system/kvmmem_exporter.service"
 	echo "rwxr-xr-x ./usr/bin/kvmmem_exporter"
-	for f in CHANGELOG README.md changelog copyright deploying.md troubleshooting.md; do
+	for f in README.md changelog changelog.Debian copyright deploying.md troubleshooting.md; do
 		echo "rw-r--r-- ./usr/share/doc/kvmmem-exporter/$f"
 	done
 	for f in "$SRC"/dashboards/grafana/*.json; do
@@ -68,6 +68,7 @@ files "$deb_exp" >"$TMP/got"
 diff -u "$TMP/want" "$TMP/got" || { echo "kvmmem-exporter: files differ"; exit 1; }
 
 printf '%s\n' "rw-r--r-- ./usr/lib/collectd/kvmmem.so" "rw-r--r-- ./usr/share/doc/collectd-kvmmem/changelog" \
+	"rw-r--r-- ./usr/share/doc/collectd-kvmmem/changelog.Debian" \
 	"rw-r--r-- ./usr/share/doc/collectd-kvmmem/copyright" "rw-r--r-- ./usr/share/man/man5/collectd-kvmmem.5.gz" \
 	| LC_ALL=C sort -k2 >"$TMP/want"
 files "$deb_plug" >"$TMP/got"
