@@ -1,0 +1,339 @@
+#!/bin/bash
+# run.sh BUILD_DIR - the benchmark behind `make bench`.
+#
+# For each N in $BENCH_N (default "100 1000 5000") it generates a synthetic
+# host (bench/gen.py: libvirt test-driver XML, procfs, pidfiles, KSM sysfs)
+# and measures side by side, one after the other on the same tree:
+#   kvmmem   build/kvmmem_exporter over real HTTP: CPU per scrape from
+#            /proc/<pid>/stat utime+stime deltas, wall per scrape (curl
+#            time_total) median and p99 with and without gzip, VmHWM,
+#            bytes, series
+#   anchor   Debian's prometheus-libvirt-exporter, the same way (installed
+#            with apt when missing unless BENCH_ANCHOR=0)
+#   floor    bench/floor: only the libvirt calls and file reads of one
+#            collection, CPU per iteration measured inside
+# then, at N=1000, the collectd plugin beside collectd's own virt plugin
+# (ExtraStats "memory") in a real `collectd -f` with Interval 1, and
+# finally instruction counts with callgrind (one --dump, steady-state
+# scrapes of the server, the floor's iterations), which do not drift with
+# machine load.  The test driver runs inside each measured process, so
+# libvirt's own cost is part of every CPU figure, the floor's included.
+#
+# Knobs: BENCH_N, BENCH_SCRAPES (30), BENCH_ANCHOR (1), BENCH_COLLECTD (1),
+# BENCH_CALLGRIND (1), BENCH_COLLECTD_SECONDS (20).  Results: a table on
+# stdout and in BUILD_DIR/bench/results.md, raw figures in
+# BUILD_DIR/bench/raw.txt.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+O=${1:-$TOP/build}
+case $O in /*) ;; *) O="$TOP/$O" ;; esac
+NS=${BENCH_N:-"100 1000 5000"}
+SCRAPES=${BENCH_SCRAPES:-30}
+ANCHOR=${BENCH_ANCHOR:-1}
+COLLECTD=${BENCH_COLLECTD:-1}
+CALLGRIND=${BENCH_CALLGRIND:-1}
+CD_SECONDS=${BENCH_COLLECTD_SECONDS:-20}
+EXPORTER="$O/kvmmem_exporter"
+FLOOR="$O/bench/floor"
+PLUGIN="$O/kvmmem.so"
+RES="$O/bench"
+HZ=$(getconf CLK_TCK)
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+[ -x "$EXPORTER" ] || die "$EXPORTER missing (make all)"
+command -v curl >/dev/null || die "curl missing"
+command -v python3 >/dev/null || die "python3 missing"
+
+WORK=$(mktemp -d /tmp/kvmmem-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+mkdir -p "$RES"
+RAW="$RES/raw.txt"
+: >"$RAW"
+
+apt_install() {
+	apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "$@" >"$WORK/apt.log" 2>&1
+}
+
+# --- helpers -----------------------------------------------------------------
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# utime+stime of PID in clock ticks (the comm field may hold spaces).
+cpu_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat") || return 1
+	s=${s##*) }
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+hwm_kib() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# wait_http URL SECONDS: until one GET answers 200.
+wait_http() {
+	local i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		curl -s -f -o /dev/null "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# scrapes URL COUNT GZIP OUTFILE: COUNT sequential GETs from one curl (one
+# reused connection), one time_total per line.
+scrapes() {
+	local args=() i=0
+	[ "$3" = 1 ] && args+=(-H 'Accept-Encoding: gzip')
+	while [ $i -lt "$2" ]; do
+		args+=(-o /dev/null "$1")
+		i=$((i + 1))
+	done
+	curl -s -f -w '%{time_total}\n' "${args[@]}" >"$4"
+}
+
+# median and p99 of a column of seconds, in milliseconds.
+med_p99() {
+	sort -g "$1" | awk '{ v[NR] = $1 * 1000 } END { m = v[int((NR + 1) / 2)]; i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "%.2f %.2f", m, v[i] }'
+}
+
+ms() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'; }
+
+# measure NAME N URL -- COMMAND...: start the server, warm it up, measure.
+# Sets globals M_CPU M_CPU_GZ M_WALL M_WALL_GZ M_HWM M_BYTES M_GZBYTES M_SERIES M_OWN.
+measure() {
+	local name=$1 n=$2 url=$3 count
+	shift 4
+	count=$SCRAPES
+	[ $((20000 / n)) -gt "$count" ] && count=$((20000 / n))
+	"$@" >"$WORK/$name-$n.log" 2>&1 &
+	local pid=$!
+	PIDS="$PIDS $pid"
+	wait_http "$url" 120 || die "$name at N=$n did not answer (log: $(tail -3 "$WORK/$name-$n.log"))"
+	curl -s -f "$url" >"$WORK/$name-$n.body"
+	M_BYTES=$(wc -c <"$WORK/$name-$n.body")
+	M_GZBYTES=$(curl -s -f -H 'Accept-Encoding: gzip' "$url" | wc -c)
+	M_SERIES=$(grep -vc '^#' "$WORK/$name-$n.body")
+	M_OWN=$(grep -v '^#' "$WORK/$name-$n.body" | grep -c -E '^(kvmmem|libvirt)_')
+	local c0 c1 c2
+	c0=$(cpu_ticks $pid)
+	scrapes "$url" "$count" 0 "$WORK/$name-$n.plain" || die "$name at N=$n: scrape failed"
+	c1=$(cpu_ticks $pid)
+	scrapes "$url" "$count" 1 "$WORK/$name-$n.gzip" || die "$name at N=$n: gzip scrape failed"
+	c2=$(cpu_ticks $pid)
+	M_HWM=$(hwm_kib $pid)
+	kill $pid
+	wait $pid 2>/dev/null
+	PIDS=${PIDS% $pid}
+	M_CPU=$(ms $((c1 - c0)) "$count")
+	M_CPU_GZ=$(ms $((c2 - c1)) "$count")
+	M_WALL=$(med_p99 "$WORK/$name-$n.plain")
+	M_WALL_GZ=$(med_p99 "$WORK/$name-$n.gzip")
+	echo "$name N=$n scrapes=$count cpu_ms=$M_CPU cpu_gz_ms=$M_CPU_GZ wall_med_p99_ms=($M_WALL) wall_gz_med_p99_ms=($M_WALL_GZ) hwm_kib=$M_HWM bytes=$M_BYTES gzip_bytes=$M_GZBYTES series=$M_SERIES own_series=$M_OWN" | tee -a "$RAW" >&2
+}
+
+# --- anchor ------------------------------------------------------------------
+
+ANCHOR_BIN=$(command -v prometheus-libvirt-exporter || true)
+if [ "$ANCHOR" = 1 ] && [ -z "$ANCHOR_BIN" ]; then
+	echo "bench: installing prometheus-libvirt-exporter" >&2
+	apt_install prometheus-libvirt-exporter || die "apt-get install prometheus-libvirt-exporter failed"
+	# The package starts its service where systemd runs; the benchmark
+	# starts its own on a private port, so that one stays as installed.
+	ANCHOR_BIN=$(command -v prometheus-libvirt-exporter || true)
+fi
+[ "$ANCHOR" = 1 ] || ANCHOR_BIN=""
+
+# --- per N -------------------------------------------------------------------
+
+declare -A K_CPU K_CPU_GZ K_WALL K_WALL_GZ K_HWM K_BYTES K_GZ K_SERIES
+declare -A A_CPU A_WALL A_WALL_GZ A_HWM A_BYTES A_SERIES A_OWN
+declare -A F_CPU F_HWM
+for n in $NS; do
+	H="$WORK/n$n"
+	python3 "$TOP/bench/gen.py" "$n" "$H" || die "gen.py $n failed"
+	URI="test://$H/node.xml"
+
+	out=$("$FLOOR" "$URI" "$H/sys" "$H/proc" "$H/run" $((n >= 5000 ? 10 : 20000 / n > 20 ? 20000 / n : 20)) 3) ||
+		die "floor at N=$n failed"
+	echo "floor N=$n $(echo $out)" | tee -a "$RAW" >&2
+	F_CPU[$n]=$(echo "$out" | awk -F= '$1 == "cpu_us_median" { printf "%.2f", $2 / 1000 }')
+	F_HWM[$n]=$(echo "$out" | awk -F= '$1 == "hwm_kib" { print $2 }')
+
+	port=$(free_port)
+	measure kvmmem "$n" "http://127.0.0.1:$port/metrics" -- "$EXPORTER" --web.listen-address=127.0.0.1:$port \
+		--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run"
+	K_CPU[$n]=$M_CPU K_CPU_GZ[$n]=$M_CPU_GZ K_WALL[$n]=$M_WALL K_WALL_GZ[$n]=$M_WALL_GZ K_HWM[$n]=$M_HWM
+	K_BYTES[$n]=$M_BYTES K_GZ[$n]=$M_GZBYTES K_SERIES[$n]=$M_SERIES
+
+	if [ -n "$ANCHOR_BIN" ]; then
+		port=$(free_port)
+		measure anchor "$n" "http://127.0.0.1:$port/metrics" -- "$ANCHOR_BIN" --web.listen-address=127.0.0.1:$port \
+			--libvirt.uri="$URI"
+		A_CPU[$n]=$M_CPU A_WALL[$n]=$M_WALL A_WALL_GZ[$n]=$M_WALL_GZ A_HWM[$n]=$M_HWM A_BYTES[$n]=$M_BYTES
+		A_SERIES[$n]=$M_SERIES A_OWN[$n]=$M_OWN
+	fi
+done
+
+# --- collectd at N=1000 ------------------------------------------------------
+
+CD_N=1000
+CD_KVMMEM="" CD_VIRT=""
+collectd_run() { # NAME BLOCK -> "cpu_ms_per_read hwm_kib"
+	local name=$1 dir="$WORK/cd-$1"
+	mkdir -p "$dir"
+	cat >"$dir/collectd.conf" <<EOC
+Hostname "bench"
+FQDNLookup false
+BaseDir "$dir"
+PIDFile "$dir/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+PluginDir "/usr/lib/collectd"
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$dir/collectd.log"
+</Plugin>
+$2
+# Values stop before the cache and the writers: only the reads are measured.
+<Chain "PreCache">
+  Target "stop"
+</Chain>
+EOC
+	collectd -f -C "$dir/collectd.conf" >"$dir/stdout" 2>&1 &
+	local pid=$! c0 c1 t0 t1
+	PIDS="$PIDS $pid"
+	sleep 4 # the first read connects and parses the host
+	t0=$(date +%s.%N)
+	c0=$(cpu_ticks $pid) || die "collectd ($name) exited: $(tail -3 "$dir/collectd.log")"
+	sleep "$CD_SECONDS"
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks $pid) || die "collectd ($name) exited: $(tail -3 "$dir/collectd.log")"
+	local hwm
+	hwm=$(hwm_kib $pid)
+	kill $pid
+	wait $pid 2>/dev/null
+	PIDS=${PIDS% $pid}
+	awk -v d=$((c1 - c0)) -v t0="$t0" -v t1="$t1" -v hz="$HZ" -v h="$hwm" \
+		'BEGIN { r = int(t1 - t0 + 0.5); printf "%.2f %d %d", d * 1000 / hz / r, h, r }'
+}
+if [ "$COLLECTD" = 1 ] && command -v collectd >/dev/null && [ -f "$PLUGIN" ] && [[ " $NS " == *" $CD_N "* ]]; then
+	H="$WORK/n$CD_N"
+	CD_KVMMEM=$(collectd_run kvmmem "PluginDir \"$O\"
+LoadPlugin kvmmem
+PluginDir \"/usr/lib/collectd\"
+<Plugin kvmmem>
+  Connection \"test://$H/node.xml\"
+  SysfsPath \"$H/sys\"
+  ProcfsPath \"$H/proc\"
+  LibvirtRunPath \"$H/run\"
+</Plugin>")
+	echo "collectd-kvmmem N=$CD_N cpu_ms_per_read hwm_kib reads: $CD_KVMMEM" | tee -a "$RAW" >&2
+	CD_VIRT=$(collectd_run virt "LoadPlugin virt
+<Plugin virt>
+  Connection \"test://$H/node.xml\"
+  RefreshInterval 60
+  ExtraStats \"memory\"
+</Plugin>")
+	echo "collectd-virt N=$CD_N cpu_ms_per_read hwm_kib reads: $CD_VIRT" | tee -a "$RAW" >&2
+	echo "collectd-virt log lines: $(wc -l <"$WORK/cd-virt/collectd.log"), first: $(grep -m1 -i 'virt' "$WORK/cd-virt/collectd.log")" >>"$RAW"
+fi
+
+# --- callgrind ---------------------------------------------------------------
+
+declare -A CG_DUMP CG_SCRAPE CG_FLOOR
+ir_total() { awk '/^totals:/ { print $2 }' "$1"; }
+cg_scrape() { # N -> instructions per steady-state scrape of the server
+	local n=$1 H="$WORK/n$1" port k pid f
+	port=$(free_port)
+	k=$((n >= 5000 ? 3 : 5))
+	valgrind --tool=callgrind --callgrind-out-file="$WORK/cg-srv-$n.%p" "$EXPORTER" \
+		--web.listen-address=127.0.0.1:$port --libvirt.uri="test://$H/node.xml" --path.sysfs="$H/sys" \
+		--path.procfs="$H/proc" --path.libvirt-run="$H/run" --scrape.timeout=1m >"$WORK/cg-srv-$n.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	wait_http "http://127.0.0.1:$port/metrics" 600 || die "callgrind server at N=$n did not answer"
+	curl -s -o /dev/null "http://127.0.0.1:$port/metrics"
+	callgrind_control -z $pid >/dev/null
+	scrapes "http://127.0.0.1:$port/metrics" $k 0 /dev/null
+	callgrind_control -d $pid >/dev/null
+	kill $pid
+	wait $pid 2>/dev/null
+	f=$(ls "$WORK"/cg-srv-$n.$pid.* 2>/dev/null | head -1)
+	[ -n "$f" ] || die "no callgrind dump for the server at N=$n"
+	cp "$f" "$RES/callgrind.scrape.$n"
+	echo $(($(ir_total "$f") / k))
+}
+if [ "$CALLGRIND" = 1 ]; then
+	command -v valgrind >/dev/null || apt_install valgrind || die "apt-get install valgrind failed"
+	for n in $NS; do
+		H="$WORK/n$n"
+		# The dump and the steady-state server in parallel: instruction
+		# counts do not care about the other core's load.
+		valgrind --tool=callgrind --callgrind-out-file="$RES/callgrind.dump.$n" "$EXPORTER" --dump \
+			--libvirt.uri="test://$H/node.xml" --path.sysfs="$H/sys" --path.procfs="$H/proc" \
+			--path.libvirt-run="$H/run" --scrape.timeout=5m >/dev/null 2>"$WORK/cg-dump-$n.log" &
+		dpid=$!
+		PIDS="$PIDS $dpid"
+		k=$((n >= 5000 ? 3 : 5))
+		valgrind --tool=callgrind --callgrind-out-file="$RES/callgrind.floor.$n" --toggle-collect=one_collection \
+			"$FLOOR" "test://$H/node.xml" "$H/sys" "$H/proc" "$H/run" $k 0 >/dev/null 2>"$WORK/cg-floor-$n.log" ||
+			die "callgrind floor at N=$n failed"
+		CG_FLOOR[$n]=$(($(ir_total "$RES/callgrind.floor.$n") / k))
+		CG_SCRAPE[$n]=$(cg_scrape "$n")
+		wait $dpid
+		PIDS=${PIDS% $dpid}
+		CG_DUMP[$n]=$(ir_total "$RES/callgrind.dump.$n")
+		echo "callgrind N=$n dump_ir=${CG_DUMP[$n]} scrape_ir=${CG_SCRAPE[$n]} floor_ir=${CG_FLOOR[$n]}" | tee -a "$RAW" >&2
+	done
+fi
+
+# --- the table ---------------------------------------------------------------
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
+per_dom() { awk -v v="$1" -v n="$2" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 / n }'; }
+mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1e6 }'; }
+{
+	echo "### Results ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
+	echo
+	echo "| N | exporter | CPU ms/scrape | CPU ms/scrape gzip | wall ms median/p99 | wall ms gzip median/p99 | VmHWM MiB | bytes (gzip) | series |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for n in $NS; do
+		echo "| $n | kvmmem | ${K_CPU[$n]} | ${K_CPU_GZ[$n]} | ${K_WALL[$n]/ //} | ${K_WALL_GZ[$n]/ //} | $(mib "${K_HWM[$n]}") | ${K_BYTES[$n]} (${K_GZ[$n]}) | ${K_SERIES[$n]} |"
+		[ -n "$ANCHOR_BIN" ] &&
+			echo "| $n | anchor | ${A_CPU[$n]} | - | ${A_WALL[$n]/ //} | ${A_WALL_GZ[$n]/ //} | $(mib "${A_HWM[$n]}") | ${A_BYTES[$n]} | ${A_SERIES[$n]} (${A_OWN[$n]} libvirt_) |"
+		echo "| $n | floor | ${F_CPU[$n]} | - | - | - | $(mib "${F_HWM[$n]}") | 0 | 0 |"
+	done
+	echo
+	echo "| N | kvmmem/anchor CPU | kvmmem/floor CPU | kvmmem/anchor RSS | kvmmem µs/domain | floor µs/domain | anchor µs/domain | Ir/scrape kvmmem (M) | Ir floor (M) | Ir kvmmem/floor | Ir --dump (M) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	for n in $NS; do
+		echo "| $n | $(ratio "${K_CPU[$n]}" "${A_CPU[$n]:-}") | $(ratio "${K_CPU[$n]}" "${F_CPU[$n]}") | $(ratio "${K_HWM[$n]}" "${A_HWM[$n]:-}") | $(per_dom "${K_CPU[$n]}" "$n") | $(per_dom "${F_CPU[$n]}" "$n") | $(per_dom "${A_CPU[$n]:-}" "$n") | $(mir "${CG_SCRAPE[$n]:-}") | $(mir "${CG_FLOOR[$n]:-}") | $(ratio "${CG_SCRAPE[$n]:-}" "${CG_FLOOR[$n]:-}") | $(mir "${CG_DUMP[$n]:-}") |"
+	done
+	if [ -n "$CD_KVMMEM" ]; then
+		set -- $CD_KVMMEM
+		local_k=$1 local_kh=$2
+		set -- $CD_VIRT
+		echo
+		echo "| collectd, N=$CD_N, Interval 1 | CPU ms/read | VmHWM MiB |"
+		echo "|---|---|---|"
+		echo "| kvmmem plugin | $local_k | $(mib "$local_kh") |"
+		echo "| virt plugin, ExtraStats \"memory\" | $1 | $(mib "$2") |"
+		echo "| kvmmem/virt | $(ratio "$local_k" "$1") | $(ratio "$local_kh" "$2") |"
+	fi
+} | tee "$RES/results.md"
