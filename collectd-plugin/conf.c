@@ -109,7 +109,7 @@ static int get_instance_format(const oconfig_item_t *ci, struct cd_conf *c, char
 			f[i] = CD_INST_UUID;
 		else
 			return fail(err, errsz, "option %s: unknown field \"%s\" (known: name uuid)", ci->key,
-				    v->value.string);
+			            v->value.string);
 	}
 	if (n == 2 && f[0] == f[1])
 		return fail(err, errsz, "option %s lists a field twice", ci->key);

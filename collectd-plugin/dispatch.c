@@ -94,7 +94,7 @@ static int d_begin(void *ctx, const struct family *fam)
 }
 
 static int d_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
-		    size_t nlabels, const struct mval *value)
+                    size_t nlabels, const struct mval *value)
 {
 	struct cd_dispatch *d = ctx;
 	const struct cd_map *m = cd_map_get(fam->id);
@@ -109,12 +109,12 @@ static int d_sample(void *ctx, const struct family *fam, const struct dom_snap *
 	if (convert(m, value, &v) != 0) {
 		d->failed++;
 		complain_key(d->log, d->cs, fam->name, "value out of range for DERIVE, not sent (domain %s)",
-			     dom != NULL ? dom->name : "-");
+		             dom != NULL ? dom->name : "-");
 		return 0;
 	}
 	if (dom != NULL && cd_plugin_instance(d->conf, dom, vl.plugin_instance, sizeof(vl.plugin_instance)) != 0)
 		complain_key(d->log, d->cs, dom->name, "plugin instance shortened to %zu bytes: \"%s\"",
-			     strlen(vl.plugin_instance), vl.plugin_instance);
+		             strlen(vl.plugin_instance), vl.plugin_instance);
 	/* The fixed names always fit; append() keeps them terminated. */
 	append(vl.plugin, sizeof(vl.plugin), &len, CD_PLUGIN_NAME);
 	len = 0;
@@ -128,7 +128,7 @@ static int d_sample(void *ctx, const struct family *fam, const struct dom_snap *
 	if (plugin_dispatch_values(&vl) != 0) {
 		d->failed++;
 		complain_key(d->log, d->cs, "plugin_dispatch_values", "collectd refused %s/%s-%s", vl.plugin_instance,
-			     m->type, m->type_instance);
+		             m->type, m->type_instance);
 		return 0;
 	}
 	d->sent++;

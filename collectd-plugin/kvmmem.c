@@ -38,9 +38,9 @@ static struct {
 static void log_to_collectd(void *ctx, enum log_level level, const char *msg)
 {
 	static const int map[] = {[LOG_LVL_ERROR] = LOG_ERR,
-				  [LOG_LVL_WARN] = LOG_WARNING,
-				  [LOG_LVL_INFO] = LOG_INFO,
-				  [LOG_LVL_DEBUG] = LOG_DEBUG};
+	                          [LOG_LVL_WARN] = LOG_WARNING,
+	                          [LOG_LVL_INFO] = LOG_INFO,
+	                          [LOG_LVL_DEBUG] = LOG_DEBUG};
 	(void)ctx;
 	plugin_log(map[level], CD_PLUGIN_NAME " plugin: %s", msg);
 }
@@ -78,8 +78,9 @@ static int timeout_ms(int *out)
 		return 0;
 	}
 	if (interval > 0 && g.conf.timeout_seconds >= interval) {
-		plugin_log(LOG_ERR, CD_PLUGIN_NAME " plugin: option Timeout (%g s) must be below the read interval (%g s)",
-			   g.conf.timeout_seconds, interval);
+		plugin_log(LOG_ERR,
+		           CD_PLUGIN_NAME " plugin: option Timeout (%g s) must be below the read interval (%g s)",
+		           g.conf.timeout_seconds, interval);
 		return -EINVAL;
 	}
 	*out = (int)(g.conf.timeout_seconds * 1000);

@@ -134,12 +134,15 @@ static void test_identifiers_unique(void **state)
 				continue;
 			if (strcmp(a->type, b->type) == 0 && strcmp(a->type_instance, b->type_instance) == 0)
 				fail_msg("%s and %s both map to %s-%s", catalogue[i].name, catalogue[j].name, a->type,
-					 a->type_instance);
+				         a->type_instance);
 		}
 	}
 }
 
-static const char *ds_name(const struct cd_map *m) { return m->ds == CD_DERIVE ? "DERIVE" : "GAUGE"; }
+static const char *ds_name(const struct cd_map *m)
+{
+	return m->ds == CD_DERIVE ? "DERIVE" : "GAUGE";
+}
 
 /* The table as docs/collectd.md must hold it between its markers. */
 static void markdown_table(struct buf *b)
@@ -152,9 +155,9 @@ static void markdown_table(struct buf *b)
 			buf_printf(b, "| `%s` | not sent | %s |\n", f->name, m->note);
 			continue;
 		}
-		buf_printf(b, "| `%s` | `kvmmem%s/%s-%s` | %s%s%s |\n", f->name, f->source == SRC_DOMAIN ? "-DOMAIN" : "",
-			   m->type, m->type_instance, ds_name(m), m->note != NULL ? ", " : "",
-			   m->note != NULL ? m->note : "");
+		buf_printf(b, "| `%s` | `kvmmem%s/%s-%s` | %s%s%s |\n", f->name,
+		           f->source == SRC_DOMAIN ? "-DOMAIN" : "", m->type, m->type_instance, ds_name(m),
+		           m->note != NULL ? ", " : "", m->note != NULL ? m->note : "");
 	}
 }
 
@@ -170,7 +173,7 @@ static void roff_table(struct buf *b)
 			continue;
 		}
 		buf_printf(b, "kvmmem%s/%s\\-%s, %s%s%s\n", f->source == SRC_DOMAIN ? "\\-\\fIDOMAIN\\fR" : "", m->type,
-			   m->type_instance, ds_name(m), m->note != NULL ? ", " : "", m->note != NULL ? m->note : "");
+		           m->type_instance, ds_name(m), m->note != NULL ? ", " : "", m->note != NULL ? m->note : "");
 	}
 }
 
@@ -237,9 +240,9 @@ static void test_man_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_family_decided), cmocka_unit_test(test_types_are_stock),
-		cmocka_unit_test(test_type_instance_rule),   cmocka_unit_test(test_identifiers_unique),
-		cmocka_unit_test(test_markdown_table),       cmocka_unit_test(test_man_table),
+	    cmocka_unit_test(test_every_family_decided), cmocka_unit_test(test_types_are_stock),
+	    cmocka_unit_test(test_type_instance_rule),   cmocka_unit_test(test_identifiers_unique),
+	    cmocka_unit_test(test_markdown_table),       cmocka_unit_test(test_man_table),
 	};
 	return cmocka_run_group_tests(tests, load_types_db, NULL);
 }

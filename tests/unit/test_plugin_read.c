@@ -125,31 +125,32 @@ struct conf_case {
 static void test_config_cases(void **state)
 {
 	static const struct conf_case cases[] = {
-		{"Connection \"test:///default\"\nSysfsPath \"/x/sys\"\nProcfsPath \"/x/proc\"\nLibvirtRunPath \"/x/run\"\n"
-		 "PluginInstanceFormat name uuid\nDomain \"a\"\nDomain \"/^b/\"\nIgnoreSelected true\nReportHost false\n"
-		 "ReportDomains \"yes\"\nReportDomainKSM false\nTimeout 2.5",
-		 0, ""},
-		{"reporthost true\nPLUGININSTANCEFORMAT uuid", 0, ""},
-		{"Bogus 1", -1, "3: kvmmem plugin: unknown option Bogus\n"},
-		{"Connection", -1, "3: kvmmem plugin: option Connection needs exactly one string argument\n"},
-		{"Connection 1", -1, "3: kvmmem plugin: option Connection needs exactly one string argument\n"},
-		{"SysfsPath \"a\" \"b\"", -1, "3: kvmmem plugin: option SysfsPath needs exactly one string argument\n"},
-		{"ProcfsPath \"\"", -1, "3: kvmmem plugin: option ProcfsPath must not be empty\n"},
-		{"ReportHost 1", -1,
-		 "3: kvmmem plugin: option ReportHost needs exactly one boolean argument (true or false)\n"},
-		{"ReportDomainKSM \"maybe\"", -1,
-		 "3: kvmmem plugin: option ReportDomainKSM needs exactly one boolean argument (true or false)\n"},
-		{"PluginInstanceFormat \"name uuid\"", -1,
-		 "3: kvmmem plugin: option PluginInstanceFormat: unknown field \"name uuid\" (known: name uuid)\n"},
-		{"PluginInstanceFormat hostname", -1,
-		 "3: kvmmem plugin: option PluginInstanceFormat: unknown field \"hostname\" (known: name uuid)\n"},
-		{"PluginInstanceFormat name name", -1, "3: kvmmem plugin: option PluginInstanceFormat lists a field twice\n"},
-		{"PluginInstanceFormat name uuid name", -1,
-		 "3: kvmmem plugin: option PluginInstanceFormat needs one or two of: name uuid\n"},
-		{"Domain \"/a(/\"", -1,
-		 "3: kvmmem plugin: option Domain: bad regular expression /a(/: Unmatched ( or \\(\n"},
-		{"Timeout 0", -1, "3: kvmmem plugin: option Timeout must be between 0.001 and 3600 seconds\n"},
-		{"Timeout \"5\"", -1, "3: kvmmem plugin: option Timeout needs exactly one number (seconds)\n"},
+	    {"Connection \"test:///default\"\nSysfsPath \"/x/sys\"\nProcfsPath \"/x/proc\"\nLibvirtRunPath \"/x/run\"\n"
+	     "PluginInstanceFormat name uuid\nDomain \"a\"\nDomain \"/^b/\"\nIgnoreSelected true\nReportHost false\n"
+	     "ReportDomains \"yes\"\nReportDomainKSM false\nTimeout 2.5",
+	     0, ""},
+	    {"reporthost true\nPLUGININSTANCEFORMAT uuid", 0, ""},
+	    {"Bogus 1", -1, "3: kvmmem plugin: unknown option Bogus\n"},
+	    {"Connection", -1, "3: kvmmem plugin: option Connection needs exactly one string argument\n"},
+	    {"Connection 1", -1, "3: kvmmem plugin: option Connection needs exactly one string argument\n"},
+	    {"SysfsPath \"a\" \"b\"", -1, "3: kvmmem plugin: option SysfsPath needs exactly one string argument\n"},
+	    {"ProcfsPath \"\"", -1, "3: kvmmem plugin: option ProcfsPath must not be empty\n"},
+	    {"ReportHost 1", -1,
+	     "3: kvmmem plugin: option ReportHost needs exactly one boolean argument (true or false)\n"},
+	    {"ReportDomainKSM \"maybe\"", -1,
+	     "3: kvmmem plugin: option ReportDomainKSM needs exactly one boolean argument (true or false)\n"},
+	    {"PluginInstanceFormat \"name uuid\"", -1,
+	     "3: kvmmem plugin: option PluginInstanceFormat: unknown field \"name uuid\" (known: name uuid)\n"},
+	    {"PluginInstanceFormat hostname", -1,
+	     "3: kvmmem plugin: option PluginInstanceFormat: unknown field \"hostname\" (known: name uuid)\n"},
+	    {"PluginInstanceFormat name name", -1,
+	     "3: kvmmem plugin: option PluginInstanceFormat lists a field twice\n"},
+	    {"PluginInstanceFormat name uuid name", -1,
+	     "3: kvmmem plugin: option PluginInstanceFormat needs one or two of: name uuid\n"},
+	    {"Domain \"/a(/\"", -1,
+	     "3: kvmmem plugin: option Domain: bad regular expression /a(/: Unmatched ( or \\(\n"},
+	    {"Timeout 0", -1, "3: kvmmem plugin: option Timeout must be between 0.001 and 3600 seconds\n"},
+	    {"Timeout \"5\"", -1, "3: kvmmem plugin: option Timeout needs exactly one number (seconds)\n"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -159,7 +160,7 @@ static void test_config_cases(void **state)
 		int rc = stub.config(block_parse(&b, cases[i].block));
 		if (rc != cases[i].rc || strcmp(stub.logged.data != NULL ? stub.logged.data : "", cases[i].log) != 0)
 			fail_msg("case %zu (%s): rc %d, log \"%s\"; want rc %d, log \"%s\"", i, cases[i].block, rc,
-				 stub.logged.data != NULL ? stub.logged.data : "", cases[i].rc, cases[i].log);
+			         stub.logged.data != NULL ? stub.logged.data : "", cases[i].rc, cases[i].log);
 		stub.shutdown();
 	}
 }
@@ -173,7 +174,7 @@ static void test_timeout_below_interval(void **state)
 	assert_int_equal(stub.config(block_parse(&b, "Timeout 2\nConnection \"test:///default\"")), 0);
 	assert_int_equal(stub.init(), -1);
 	assert_string_equal(stub.logged.data,
-			    "3: kvmmem plugin: option Timeout (2 s) must be below the read interval (2 s)\n");
+	                    "3: kvmmem plugin: option Timeout (2 s) must be below the read interval (2 s)\n");
 }
 
 /* What one read of k6.18 dispatches: host KSM and memory, every domain's
@@ -187,9 +188,9 @@ static void test_fixture_host(void **state)
 	struct block b;
 	(void)state;
 	assert_int_equal(stub.config(block_parse(&b, "Connection \"test://" HOST "/libvirt.xml\"\n"
-						    "SysfsPath \"" HOST "/sys\"\nProcfsPath \"" HOST "/proc\"\n"
-						    "LibvirtRunPath \"" HOST "/run\"")),
-			 0);
+	                                             "SysfsPath \"" HOST "/sys\"\nProcfsPath \"" HOST "/proc\"\n"
+	                                             "LibvirtRunPath \"" HOST "/run\"")),
+	                 0);
 	assert_int_equal(stub.init(), 0);
 	assert_int_equal(stub.read(), 0);
 	assert_false(buf_failed(&stub.dispatched));
@@ -239,33 +240,33 @@ struct sink_case {
 static void test_sink_options(void **state)
 {
 	static const struct sink_case cases[] = {
-		{"", "kvmmem||vmpage_number|ksm_pages_sharing|31607\n"
-		     "kvmmem||gauge|ksm_general_profit|-4096\n"
-		     "kvmmem||total_time_in_ms|ksmd_cpu|12345\n"
-		     "kvmmem||gauge|libvirt_up|1\n"
-		     "kvmmem|quote\"back\\slash, café|memory|balloon_current|1610612736\n"
-		     "kvmmem|web-01|memory|balloon_current|805306368\n"
-		     "kvmmem|quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"
-		     "kvmmem|web-01|vmpage_number|ksm_merging_pages|1200\n"
-		     "kvmmem|quote\"back\\slash, café|gauge|ksm_profit|-8192\n"},
-		{"PluginInstanceFormat uuid name\nReportHost false\nReportDomainKSM false",
-		 "kvmmem||gauge|libvirt_up|1\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102:quote\"back\\slash, café|memory|balloon_current|1610612736\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004101:web-01|memory|balloon_current|805306368\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102:quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"},
-		{"ReportDomains false\nReportHost false\nDomain \"web-01\"",
-		 "kvmmem||gauge|libvirt_up|1\n"
-		 "kvmmem|web-01|vmpage_number|ksm_merging_pages|1200\n"},
-		{"Domain \"/^WEB|caf/\"\nReportHost false",
-		 "kvmmem||gauge|libvirt_up|1\n"
-		 "kvmmem|quote\"back\\slash, café|memory|balloon_current|1610612736\n"
-		 "kvmmem|quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"
-		 "kvmmem|quote\"back\\slash, café|gauge|ksm_profit|-8192\n"},
-		{"Domain \"/^web/\"\nIgnoreSelected true\nReportHost false\nPluginInstanceFormat uuid",
-		 "kvmmem||gauge|libvirt_up|1\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|memory|balloon_current|1610612736\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|swap_io|guest_swap_in|4096\n"
-		 "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|gauge|ksm_profit|-8192\n"},
+	    {"", "kvmmem||vmpage_number|ksm_pages_sharing|31607\n"
+	         "kvmmem||gauge|ksm_general_profit|-4096\n"
+	         "kvmmem||total_time_in_ms|ksmd_cpu|12345\n"
+	         "kvmmem||gauge|libvirt_up|1\n"
+	         "kvmmem|quote\"back\\slash, café|memory|balloon_current|1610612736\n"
+	         "kvmmem|web-01|memory|balloon_current|805306368\n"
+	         "kvmmem|quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"
+	         "kvmmem|web-01|vmpage_number|ksm_merging_pages|1200\n"
+	         "kvmmem|quote\"back\\slash, café|gauge|ksm_profit|-8192\n"},
+	    {"PluginInstanceFormat uuid name\nReportHost false\nReportDomainKSM false",
+	     "kvmmem||gauge|libvirt_up|1\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102:quote\"back\\slash, café|memory|balloon_current|1610612736\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004101:web-01|memory|balloon_current|805306368\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102:quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"},
+	    {"ReportDomains false\nReportHost false\nDomain \"web-01\"",
+	     "kvmmem||gauge|libvirt_up|1\n"
+	     "kvmmem|web-01|vmpage_number|ksm_merging_pages|1200\n"},
+	    {"Domain \"/^WEB|caf/\"\nReportHost false",
+	     "kvmmem||gauge|libvirt_up|1\n"
+	     "kvmmem|quote\"back\\slash, café|memory|balloon_current|1610612736\n"
+	     "kvmmem|quote\"back\\slash, café|swap_io|guest_swap_in|4096\n"
+	     "kvmmem|quote\"back\\slash, café|gauge|ksm_profit|-8192\n"},
+	    {"Domain \"/^web/\"\nIgnoreSelected true\nReportHost false\nPluginInstanceFormat uuid",
+	     "kvmmem||gauge|libvirt_up|1\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|memory|balloon_current|1610612736\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|swap_io|guest_swap_in|4096\n"
+	     "kvmmem|4d2c6a10-8e3b-4f5a-9c1d-000000004102|gauge|ksm_profit|-8192\n"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -283,7 +284,7 @@ static void test_sink_options(void **state)
 		assert_int_equal(emit_snapshot(&s, NULL, &sink), 0);
 		if (strcmp(stub.dispatched.data != NULL ? stub.dispatched.data : "", cases[i].want) != 0)
 			fail_msg("case %zu (%s):\n%s\nwant:\n%s", i, cases[i].block,
-				 stub.dispatched.data != NULL ? stub.dispatched.data : "", cases[i].want);
+			         stub.dispatched.data != NULL ? stub.dispatched.data : "", cases[i].want);
 		snapshot_clear(&s);
 		cd_conf_free(&c);
 	}
@@ -333,13 +334,13 @@ static void test_long_instance(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_registers_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_cases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_below_interval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fixture_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sink_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sink_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_instance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_registers_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_cases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_below_interval, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fixture_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sink_options, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sink_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_instance, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
