@@ -168,6 +168,14 @@ integration: all
 e2e: all
 	tests/e2e/run.sh $(O)
 
+# A benchmark, not a test: numbers in $(O)/bench/results.md (see README, Performance).
+$(O)/bench/floor: bench/floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE $(CORE_CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libvirt)
+
+bench: all $(O)/bench/floor
+	bench/run.sh $(O)
+
 update-golden: all
 	tests/update-golden.sh $(O)
 

@@ -20,9 +20,10 @@
 # libvirt's own cost is part of every CPU figure, the floor's included.
 #
 # Knobs: BENCH_N, BENCH_SCRAPES (30), BENCH_ANCHOR (1), BENCH_COLLECTD (1),
-# BENCH_CALLGRIND (1), BENCH_COLLECTD_SECONDS (20).  Results: a table on
-# stdout and in BUILD_DIR/bench/results.md, raw figures in
-# BUILD_DIR/bench/raw.txt.
+# BENCH_CALLGRIND (1), BENCH_COLLECTD_SECONDS (20), BENCH_SCALE (1: more
+# scrapes for small N, 0: exactly BENCH_SCRAPES), BENCH_FLOOR (the floor
+# binary, BUILD_DIR/bench/floor), BENCH_RESULTS (BUILD_DIR/bench).  Results:
+# a table on stdout and in results.md, raw figures in raw.txt there.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-$TOP/build}
@@ -33,10 +34,13 @@ ANCHOR=${BENCH_ANCHOR:-1}
 COLLECTD=${BENCH_COLLECTD:-1}
 CALLGRIND=${BENCH_CALLGRIND:-1}
 CD_SECONDS=${BENCH_COLLECTD_SECONDS:-20}
+# Small hosts get more scrapes and floor iterations (20000/N) so the 10 ms
+# clock tick of utime+stime stays small against the total.
+SCALE=${BENCH_SCALE:-1}
 EXPORTER="$O/kvmmem_exporter"
-FLOOR="$O/bench/floor"
+FLOOR=${BENCH_FLOOR:-$O/bench/floor}
 PLUGIN="$O/kvmmem.so"
-RES="$O/bench"
+RES=${BENCH_RESULTS:-$O/bench}
 HZ=$(getconf CLK_TCK)
 
 die() {
@@ -44,6 +48,7 @@ die() {
 	exit 1
 }
 [ -x "$EXPORTER" ] || die "$EXPORTER missing (make all)"
+[ -x "$FLOOR" ] || die "$FLOOR missing (make $O/bench/floor)"
 command -v curl >/dev/null || die "curl missing"
 command -v python3 >/dev/null || die "python3 missing"
 
@@ -118,7 +123,7 @@ measure() {
 	local name=$1 n=$2 url=$3 count
 	shift 4
 	count=$SCRAPES
-	[ $((20000 / n)) -gt "$count" ] && count=$((20000 / n))
+	[ "$SCALE" = 1 ] && [ $((20000 / n)) -gt "$count" ] && count=$((20000 / n))
 	"$@" >"$WORK/$name-$n.log" 2>&1 &
 	local pid=$!
 	PIDS="$PIDS $pid"
@@ -167,15 +172,22 @@ for n in $NS; do
 	python3 "$TOP/bench/gen.py" "$n" "$H" || die "gen.py $n failed"
 	URI="test://$H/node.xml"
 
-	out=$("$FLOOR" "$URI" "$H/sys" "$H/proc" "$H/run" $((n >= 5000 ? 10 : 20000 / n > 20 ? 20000 / n : 20)) 3) ||
+	iters=$SCRAPES
+	[ "$SCALE" = 1 ] && iters=$((n >= 5000 ? 10 : 20000 / n > 20 ? 20000 / n : 20))
+	out=$("$FLOOR" "$URI" "$H/sys" "$H/proc" "$H/run" $iters 3) ||
 		die "floor at N=$n failed"
 	echo "floor N=$n $(echo $out)" | tee -a "$RAW" >&2
+	echo "$out" | grep -qx "domains=$n" || die "floor at N=$n did not see $n domains"
+	echo "$out" | grep -qx "running=$((n - n / 5))" || die "floor at N=$n did not see $((n - n / 5)) running domains"
 	F_CPU[$n]=$(echo "$out" | awk -F= '$1 == "cpu_us_median" { printf "%.2f", $2 / 1000 }')
 	F_HWM[$n]=$(echo "$out" | awk -F= '$1 == "hwm_kib" { print $2 }')
 
 	port=$(free_port)
 	measure kvmmem "$n" "http://127.0.0.1:$port/metrics" -- "$EXPORTER" --web.listen-address=127.0.0.1:$port \
 		--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run"
+	# A benchmark of an exporter that lost its domains would be a lie.
+	got=$(grep -c '^kvmmem_domain_info{' "$WORK/kvmmem-$n.body")
+	[ "$got" = "$n" ] || die "kvmmem at N=$n exported $got domains"
 	K_CPU[$n]=$M_CPU K_CPU_GZ[$n]=$M_CPU_GZ K_WALL[$n]=$M_WALL K_WALL_GZ[$n]=$M_WALL_GZ K_HWM[$n]=$M_HWM
 	K_BYTES[$n]=$M_BYTES K_GZ[$n]=$M_GZBYTES K_SERIES[$n]=$M_SERIES
 
@@ -320,10 +332,10 @@ mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1
 		echo "| $n | floor | ${F_CPU[$n]} | - | - | - | $(mib "${F_HWM[$n]}") | 0 | 0 |"
 	done
 	echo
-	echo "| N | kvmmem/anchor CPU | kvmmem/floor CPU | kvmmem/anchor RSS | kvmmem µs/domain | floor µs/domain | anchor µs/domain | Ir/scrape kvmmem (M) | Ir floor (M) | Ir kvmmem/floor | Ir --dump (M) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| N | kvmmem/anchor CPU | kvmmem/floor CPU | kvmmem/anchor RSS | kvmmem RSS above floor MiB | kvmmem µs/domain | floor µs/domain | anchor µs/domain | Ir/scrape kvmmem (M) | Ir floor (M) | Ir kvmmem/floor | Ir --dump (M) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for n in $NS; do
-		echo "| $n | $(ratio "${K_CPU[$n]}" "${A_CPU[$n]:-}") | $(ratio "${K_CPU[$n]}" "${F_CPU[$n]}") | $(ratio "${K_HWM[$n]}" "${A_HWM[$n]:-}") | $(per_dom "${K_CPU[$n]}" "$n") | $(per_dom "${F_CPU[$n]}" "$n") | $(per_dom "${A_CPU[$n]:-}" "$n") | $(mir "${CG_SCRAPE[$n]:-}") | $(mir "${CG_FLOOR[$n]:-}") | $(ratio "${CG_SCRAPE[$n]:-}" "${CG_FLOOR[$n]:-}") | $(mir "${CG_DUMP[$n]:-}") |"
+		echo "| $n | $(ratio "${K_CPU[$n]}" "${A_CPU[$n]:-}") | $(ratio "${K_CPU[$n]}" "${F_CPU[$n]}") | $(ratio "${K_HWM[$n]}" "${A_HWM[$n]:-}") | $(mib $((K_HWM[$n] - F_HWM[$n]))) | $(per_dom "${K_CPU[$n]}" "$n") | $(per_dom "${F_CPU[$n]}" "$n") | $(per_dom "${A_CPU[$n]:-}" "$n") | $(mir "${CG_SCRAPE[$n]:-}") | $(mir "${CG_FLOOR[$n]:-}") | $(ratio "${CG_SCRAPE[$n]:-}" "${CG_FLOOR[$n]:-}") | $(mir "${CG_DUMP[$n]:-}") |"
 	done
 	if [ -n "$CD_KVMMEM" ]; then
 		set -- $CD_KVMMEM
