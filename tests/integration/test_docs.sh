@@ -13,7 +13,8 @@ TOP=${KVMMEM_TOP:?}
 O=${KVMMEM_BUILD:?}
 BIN="$O/kvmmem_exporter"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+sock_pid=
+trap '[ -z "$sock_pid" ] || kill $sock_pid 2>/dev/null; rm -rf "$TMP"' EXIT
 cd "$TOP"
 
 [ -x "$BIN" ] || { echo "no $BIN: run make first"; exit 1; }
@@ -104,6 +105,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	run --libvirt.uri="$uri" --no-collector.ksm | sed "s|qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock-ro|qemu:///system|" >>"$TMP/log"
 	kill $sock_pid 2>/dev/null || true
 	wait $sock_pid 2>/dev/null || true
+	sock_pid=
 	# Which QEMU process is refused first varies; the pid is not the point.
 	sed -i 's|/proc/[0-9]*/|/proc/PID/|' "$TMP/log"
 	grep -h '^level=' docs/troubleshooting.md | while read -r line; do
