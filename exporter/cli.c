@@ -43,7 +43,7 @@ static const struct flag_def flags[] = {
     {F_TELEMETRY, "web.telemetry-path", true, "PATH", "Path under which the metrics are served.",
      CLI_DEFAULT_TELEMETRY_PATH},
     {F_WEB_CONFIG, "web.config.file", true, "FILE",
-     "Exporter-toolkit web configuration (TLS, basic auth); not supported yet, start-up fails if given.", ""},
+     "Exporter-toolkit web configuration file: TLS, client certificates, basic auth, headers.", ""},
     {F_LIBVIRT_URI, "libvirt.uri", true, "URI", "libvirt connection URI, opened read-only.", KVM_DEFAULT_LIBVIRT_URI},
     {F_SYSFS, "path.sysfs", true, "DIR", "sysfs mount point.", KVM_DEFAULT_SYSFS},
     {F_PROCFS, "path.procfs", true, "DIR", "procfs mount point.", KVM_DEFAULT_PROCFS},

@@ -3,9 +3,12 @@
  *
  * Serves the telemetry path from a shared scrape (scrape.h), a landing
  * page at /, and /-/healthy.  GET and HEAD only; request bodies are
- * refused; the connection count and idle time are bounded.  Each
- * connection has its own thread, so a request waiting for a collection
- * blocks nobody else.
+ * refused; the connection count, the request header size and the time a
+ * client may take are bounded.  An event loop (epoll) serves every
+ * connection; a request that must wait (a collection, a bcrypt check) is
+ * suspended and finished by a small pool of workers, so slow clients and
+ * slow collections block nobody else.  With a web config (webconfig.h):
+ * TLS, client certificates, basic auth on every path and extra headers.
  */
 #ifndef KVMMEM_HTTP_H
 #define KVMMEM_HTTP_H
@@ -14,15 +17,22 @@
 
 #include "log.h"
 #include "scrape.h"
+#include "webconfig.h"
+
+#define HTTP_MAX_WORKERS 16
 
 struct http_opts {
 	const char *host; /* "" or NULL: every address (IPv6 and IPv4 where possible) */
 	unsigned port;
-	const char *telemetry_path; /* borrowed */
-	struct scrape *scrape;      /* borrowed */
-	const struct kvm_log *log;  /* borrowed */
+	const char *telemetry_path;  /* borrowed */
+	struct scrape *scrape;       /* borrowed */
+	const struct kvm_log *log;   /* borrowed */
+	const struct webconfig *web; /* borrowed, with its PEM loaded; NULL: plain HTTP, no auth */
 	unsigned connection_limit;
-	unsigned connection_timeout_s;
+	unsigned connection_timeout_s; /* idle time allowed once a request's headers are in */
+	unsigned header_timeout_s;     /* idle time allowed before that */
+	size_t memory_limit;           /* per connection; bounds the request headers */
+	unsigned workers;              /* threads for collections and bcrypt, 1..HTTP_MAX_WORKERS */
 };
 
 struct http;
@@ -35,7 +45,7 @@ struct http;
 int http_start(const struct http_opts *o, struct http **out, char *err, size_t errsz);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http *h);
-/* Stops the daemon (waiting for running requests) and frees; NULL is fine. */
+/* Stops the workers (finishing queued requests) and the daemon, and frees; NULL is fine. */
 void http_stop(struct http *h);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,19 @@
 #include "logfmt.h"
 #include "scrape.h"
 #include "virt.h"
+#include "webconfig.h"
 
 #define PROG "kvmmem_exporter"
 /* The largest exposition served; above it the scrape fails with 500. */
 #define MAX_BODY (64u * 1024 * 1024)
-#define CONNECTION_LIMIT 64
+/* Far above what Prometheus needs, so slow or idle clients (which cost
+ * only memory on the event loop) cannot lock a scraper out. */
+#define CONNECTION_LIMIT 512
 #define CONNECTION_TIMEOUT_S 30
+#define HEADER_TIMEOUT_S 10
+/* Per connection; request headers must fit in about half of it. */
+#define CONNECTION_MEMORY_LIMIT (32 * 1024)
+#define HTTP_WORKERS 4
 
 extern const char kvmmem_revision[];
 
@@ -101,6 +109,21 @@ static int dump(struct scrape *sc, const struct kvm_log *lg)
 	return 0;
 }
 
+/* Each connection is a descriptor: make sure the limit fits, raising the
+ * soft limit towards the hard one when it is lower (often 1024). */
+static void raise_fd_limit(const struct kvm_log *lg)
+{
+	struct rlimit rl;
+	rlim_t want = CONNECTION_LIMIT + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_warnx(lg, "open file limit %llu is low for %d connections", (unsigned long long)rl.rlim_cur,
+		          CONNECTION_LIMIT);
+}
+
 /* Waits in the main thread for SIGTERM or SIGINT, which every thread
  * blocks, so no work ever runs inside a signal handler. */
 static int wait_for_stop(const sigset_t *set, const struct kvm_log *lg)
@@ -122,6 +145,7 @@ int main(int argc, char *argv[])
 	struct collector *coll = NULL;
 	struct scrape *sc = NULL;
 	struct http *http = NULL;
+	struct webconfig *web = NULL;
 	char libvirt_version[32];
 	sigset_t stop;
 	int status = 1;
@@ -136,12 +160,14 @@ int main(int argc, char *argv[])
 		return print_version();
 	lg.max_level = o.log_level;
 
+	/* Before anything starts: a web config that cannot be honoured
+	 * exactly stops the exporter, serving without the TLS or the
+	 * authentication the operator asked for would be worse. */
 	if (o.action == CLI_SERVE && o.web_config_file != NULL) {
-		/* Serving without the TLS or authentication the operator asked
-		 * for would be worse than not starting. */
-		log_errx(&lg, "--web.config.file=%s: TLS and basic auth are not supported yet; refusing to start",
-		         o.web_config_file);
-		return 1;
+		if (webconfig_load(o.web_config_file, &web, err, sizeof(err)) != 0) {
+			log_errx(&lg, "--web.config.file=%s: %s", o.web_config_file, err);
+			return 1;
+		}
 	}
 
 	/* Blocked before any thread starts, so every thread inherits it. */
@@ -187,15 +213,22 @@ int main(int argc, char *argv[])
 	    .telemetry_path = o.telemetry_path,
 	    .scrape = sc,
 	    .log = &lg,
+	    .web = web,
 	    .connection_limit = CONNECTION_LIMIT,
 	    .connection_timeout_s = CONNECTION_TIMEOUT_S,
+	    .header_timeout_s = HEADER_TIMEOUT_S,
+	    .memory_limit = CONNECTION_MEMORY_LIMIT,
+	    .workers = HTTP_WORKERS,
 	};
+	raise_fd_limit(&lg);
 	if (http_start(&ho, &http, err, sizeof(err)) != 0) {
 		log_errx(&lg, "%s", err);
 		goto out;
 	}
-	log_info(&lg, "%s %s (revision %s) listening on %s, port %u, metrics at %s, libvirt %s", PROG, KVMMEM_VERSION,
-	         kvmmem_revision, o.listen_address, http_port(http), o.telemetry_path, o.libvirt_uri);
+	log_info(&lg, "%s %s (revision %s) listening on %s, port %u%s%s, metrics at %s, libvirt %s", PROG,
+	         KVMMEM_VERSION, kvmmem_revision, o.listen_address, http_port(http),
+	         web != NULL && web->tls ? ", TLS" : "", web != NULL && web->nusers > 0 ? ", basic auth" : "",
+	         o.telemetry_path, o.libvirt_uri);
 	wait_for_stop(&stop, &lg);
 	status = 0;
 
@@ -203,5 +236,6 @@ out:
 	http_stop(http);
 	scrape_free(sc);
 	collector_free(coll);
+	webconfig_free(web);
 	return status;
 }

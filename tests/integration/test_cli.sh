@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_cli.sh - the real binary's command line: help, version, errors (exit 2, exact messages),
-# --dump against the fixture host, --dump with nothing to collect, --web.config.file refused.
+# --dump against the fixture host, --dump with nothing to collect, bad --web.config.file files refused at start-up.
 set -u
 
 TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -99,11 +99,22 @@ run --dump --no-collector.libvirt --path.sysfs="$NOWHERE/sys" --path.procfs="$NO
 grep -q 'level=error msg="nothing could be collected"' "$T/err" || { fail "no 'nothing could be collected' log"; cat "$T/err"; }
 expect "--dump nowhere: libvirt collector absent" "" "$(grep 'collector="libvirt"' "$T/out")"
 
-# --web.config.file is accepted by the parser but refused at start-up (not supported yet).
-run --web.config.file="$T/web.yml" --web.listen-address=127.0.0.1:1
-expect "--web.config.file status" 1 "$RC"
-sed 's/^ts=[^ ]* //' "$T/err" | grep -qF "level=error msg=\"--web.config.file=$T/web.yml: TLS and basic auth are not supported yet; refusing to start\"" ||
-	{ fail "--web.config.file message"; cat "$T/err"; }
+# A web config that cannot be honoured stops the exporter before it listens: exit 1, one exact error line.
+check_webconfig() {
+	name=$1
+	want=$2
+	run --web.config.file="$T/web.yml" --web.listen-address=127.0.0.1:1
+	expect "--web.config.file $name status" 1 "$RC"
+	expect "--web.config.file $name message" "level=error msg=\"--web.config.file=$T/web.yml: $want\"" \
+		"$(sed 's/^ts=[^ ]* //' "$T/err")"
+}
+check_webconfig "missing" "cannot read $T/web.yml: No such file or directory"
+printf 'tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n  client_auth: x\n' >"$T/web.yml"
+check_webconfig "unknown key" "line 4: unknown key 'client_auth' in tls_server_config"
+printf 'basic_auth_users:\n  alice: $2y$05$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze\n' >"$T/web.yml"
+check_webconfig "weak hash" "line 2: basic_auth_users.alice: weak bcrypt cost 5, at least 10 needed"
+printf 'tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n' >"$T/web.yml"
+check_webconfig "unreadable certificate" "tls_server_config.cert_file: cannot read $T/s.crt: No such file or directory"
 
 [ $FAILS -eq 0 ] || { echo "$FAILS failure(s)"; exit 1; }
 echo "all passed"

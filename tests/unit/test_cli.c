@@ -308,7 +308,7 @@ static void test_usage(void **state)
 	    "  --web.telemetry-path=PATH\n"
 	    "      Path under which the metrics are served. (default: \"/metrics\")\n"
 	    "  --web.config.file=FILE\n"
-	    "      Exporter-toolkit web configuration (TLS, basic auth); not supported yet, start-up fails if given. "
+	    "      Exporter-toolkit web configuration file: TLS, client certificates, basic auth, headers. "
 	    "(default: \"\")\n"
 	    "  --libvirt.uri=URI\n"
 	    "      libvirt connection URI, opened read-only. (default: \"qemu:///system\")\n"
