@@ -2,35 +2,32 @@
 #include "exposition.h"
 
 #include <errno.h>
+#include <string.h>
 
-/* HELP text escapes backslash and newline only. */
-static void put_help(struct buf *b, const char *s)
+/* Appends S with each byte of SPECIAL escaped (backslash, double quote
+ * and newline are the only ones Prometheus knows).  The runs between
+ * them are copied whole: a byte at a time costs a tenth of a scrape with
+ * thousands of domains (see README, Performance). */
+static void put_escaped(struct buf *b, const char *s, const char *special)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			buf_puts(b, "\\\\");
-		else if (*s == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_putc(b, *s);
+	for (;;) {
+		size_t run = strcspn(s, special);
+		if (run != 0)
+			buf_append(b, s, run);
+		s += run;
+		if (*s == '\0')
+			return;
+		buf_puts(b, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n");
+		s++;
 	}
 }
+
+/* HELP text escapes backslash and newline only. */
+static void put_help(struct buf *b, const char *s) { put_escaped(b, s, "\\\n"); }
 
 /* Label values also escape the double quote; other bytes, UTF-8
  * included, pass through unchanged. */
-static void put_label_value(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			buf_puts(b, "\\\\");
-		else if (*s == '"')
-			buf_puts(b, "\\\"");
-		else if (*s == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_putc(b, *s);
-	}
-}
+static void put_label_value(struct buf *b, const char *s) { put_escaped(b, s, "\\\"\n"); }
 
 static int expo_begin(void *ctx, const struct family *fam)
 {
