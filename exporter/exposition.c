@@ -23,11 +23,17 @@ static void put_escaped(struct buf *b, const char *s, const char *special)
 }
 
 /* HELP text escapes backslash and newline only. */
-static void put_help(struct buf *b, const char *s) { put_escaped(b, s, "\\\n"); }
+static void put_help(struct buf *b, const char *s)
+{
+	put_escaped(b, s, "\\\n");
+}
 
 /* Label values also escape the double quote; other bytes, UTF-8
  * included, pass through unchanged. */
-static void put_label_value(struct buf *b, const char *s) { put_escaped(b, s, "\\\"\n"); }
+static void put_label_value(struct buf *b, const char *s)
+{
+	put_escaped(b, s, "\\\"\n");
+}
 
 static int expo_begin(void *ctx, const struct family *fam)
 {
