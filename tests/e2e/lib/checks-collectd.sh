@@ -23,8 +23,6 @@ derive-guest_hugetlb_allocations balloon.hugetlb_pgalloc 1
 derive-guest_hugetlb_failures balloon.hugetlb_pgfail 1
 "
 
-now() { date +%s.%N | cut -c1-14; }
-
 # cd_rows DOMAIN TYPE-TI: every "epoch value" row, value as an integer;
 # DOMAIN "" for host values.
 cd_rows() {

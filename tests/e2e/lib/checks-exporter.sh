@@ -1,9 +1,8 @@
 # checks-exporter.sh - the assertions against build/kvmmem_exporter over
-# HTTP.  Sourced by run.sh; exporter_checks runs them in an order where
+# HTTP.  Sourced by run.sh, which runs them in an order where
 # each fault is undone before the next one is injected.
 
 S="" # the scrape file, set by run.sh once the sandbox exists
-MiB=1048576
 
 # exporter family <- virsh domstats key, multiplier to the exporter's unit.
 # balloon.rss is left out of the exact comparison: libvirt reads it from
@@ -23,7 +22,6 @@ kvmmem_domain_guest_disk_caches_bytes balloon.disk_caches 1024
 kvmmem_domain_guest_hugetlb_allocations_total balloon.hugetlb_pgalloc 1
 kvmmem_domain_guest_hugetlb_failures_total balloon.hugetlb_pgfail 1
 "
-GUEST_FAMILIES="unused available usable disk_caches"
 
 # domstat FILE KEY: a value from `virsh domstats --balloon` output.
 domstat() { awk -F= -v k="$2" '{ sub(/^ +/, "", $1) } $1 == k { print $2; f = 1 } END { exit !f }' "$1"; }
@@ -247,7 +245,6 @@ c_sigstop() {
 	pid=$(guest_pid e2e-b)
 	STOP_LU=$(scrape "$S" && mdom "$S" kvmmem_domain_guest_stats_updated_timestamp_seconds e2e-b)
 	kill -STOP "$pid"
-	STOP_FROM=$(now)
 	WHY="e2e-b qemu $pid stopped;"
 	for i in 1 2 3 4; do
 		if ! scrape "$S" $((lim + 10)); then
@@ -265,7 +262,6 @@ c_sigstop() {
 		awk -v t="$SCRAPE_SECS" -v l=$lim 'BEGIN { exit !(t <= l) }' || ok=0
 		[ -z "$missing" ] || ok=0
 	done
-	STOP_TO=$(now)
 	[ $ok = 1 ]
 }
 c_sigcont_once() {

@@ -5,6 +5,11 @@
 #   kvmmem_domain_guest_usable_bytes{domain="e2e-a"}
 # so a renamed metric or label fails instead of matching something else.
 
+MiB=1048576
+
+# now: the epoch with milliseconds, as collectd writes it.
+now() { date +%s.%N | cut -c1-14; }
+
 E2E_PASS=0
 E2E_FAIL=0
 E2E_SKIP=0
