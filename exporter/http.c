@@ -454,8 +454,23 @@ static gnutls_session_t tls_session(struct MHD_Connection *conn)
 /* Client certificates are checked for the TLS client purpose, as Go does. */
 static gnutls_typed_vdata_st client_purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
 
+/* Called by GnuTLS during the handshake once the client's certificate
+ * (if any) is in: a certificate that was sent must verify against the
+ * client CA for the TLS client purpose; whether one is required at all is
+ * GNUTLS_CERT_REQUIRE's business.  Non-zero fails the handshake. */
+static int verify_during_handshake(gnutls_session_t s)
+{
+	unsigned n = 0, status = 0;
+
+	if (gnutls_certificate_get_peers(s, &n) == NULL || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers(s, &client_purpose, 1, &status) != 0 || status != 0)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	return 0;
+}
+
 /* Before the handshake: ask for (or require) a client certificate and
- * have GnuTLS verify it, so a bad one fails the handshake itself. */
+ * have it verified, so a bad one fails the handshake itself. */
 static void tls_session_setup(const struct http *h, struct MHD_Connection *conn)
 {
 	gnutls_session_t s = tls_session(conn);
@@ -471,11 +486,11 @@ static void tls_session_setup(const struct http *h, struct MHD_Connection *conn)
 		break;
 	case WC_VERIFY_CLIENT_CERT_IF_GIVEN:
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
-		gnutls_session_set_verify_cert2(s, &client_purpose, 1, 0);
+		gnutls_session_set_verify_function(s, verify_during_handshake);
 		break;
 	case WC_REQUIRE_AND_VERIFY_CLIENT_CERT:
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
-		gnutls_session_set_verify_cert2(s, &client_purpose, 1, 0);
+		gnutls_session_set_verify_function(s, verify_during_handshake);
 		break;
 	default:
 		break;

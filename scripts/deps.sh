@@ -12,6 +12,8 @@ RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
 TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip python3 python3-yaml influxdb influxdb-client qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu busybox-static iproute2"
 # Packaging checks: man rendering, systemd-analyze for the unit, the Debian build and lintian.
 TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
+# TLS and basic auth tests: throwaway certificates (openssl) and bcrypt hashes (htpasswd).
+TEST="$TEST openssl apache2-utils"
 
 case "${1:-}" in
 run) WANT="$BUILD $RUNTIME" ;;
