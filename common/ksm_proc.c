@@ -29,12 +29,9 @@ static const struct stat_key {
 	enum dom_field field;
 	enum stat_kind kind;
 } stat_keys[] = {
-	{"ksm_rmap_items", DF_KSM_RMAP_ITEMS, SK_U64},
-	{"ksm_zero_pages", DF_KSM_ZERO_PAGES, SK_U64},
-	{"ksm_merging_pages", DF_KSM_MERGING_PAGES, SK_U64},
-	{"ksm_process_profit", DF_KSM_PROFIT_BYTES, SK_I64},
-	{"ksm_merge_any", DF_KSM_MERGE_ANY, SK_YESNO},
-	{"ksm_mergeable", DF_KSM_MERGEABLE, SK_YESNO},
+    {"ksm_rmap_items", DF_KSM_RMAP_ITEMS, SK_U64},       {"ksm_zero_pages", DF_KSM_ZERO_PAGES, SK_U64},
+    {"ksm_merging_pages", DF_KSM_MERGING_PAGES, SK_U64}, {"ksm_process_profit", DF_KSM_PROFIT_BYTES, SK_I64},
+    {"ksm_merge_any", DF_KSM_MERGE_ANY, SK_YESNO},       {"ksm_mergeable", DF_KSM_MERGEABLE, SK_YESNO},
 };
 
 struct ksm_proc {
@@ -159,14 +156,14 @@ static bool process_gone(int dirfd)
 static void complain_eacces(struct ksm_proc *p, const char *path)
 {
 	complain(p->env->log, &p->eacces,
-		 "%s: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode 0400 and need the "
-		 "process's user, root or CAP_DAC_READ_SEARCH",
-		 path);
+	         "%s: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode 0400 and need the "
+	         "process's user, root or CAP_DAC_READ_SEARCH",
+	         path);
 }
 
 /* Reads one file of the pid directory; logs what deserves it. */
 static int read_one(struct ksm_proc *p, int dirfd, const char *dir, const char *name, char *buf, size_t bufsz,
-		    size_t *len)
+                    size_t *len)
 {
 	int r = read_file_at(dirfd, name, buf, bufsz, len);
 	if (r == -ESRCH || (r == -ENOENT && process_gone(dirfd)))

@@ -34,29 +34,29 @@ static const struct ksm_file {
 	enum host_field field;
 	enum ksm_conv conv;
 } ksm_files[] = {
-	{"run", HF_KSM_RUN, CONV_U64},
-	{"pages_shared", HF_KSM_PAGES_SHARED, CONV_U64},
-	{"pages_sharing", HF_KSM_PAGES_SHARING, CONV_U64},
-	{"pages_unshared", HF_KSM_PAGES_UNSHARED, CONV_U64},
-	{"pages_volatile", HF_KSM_PAGES_VOLATILE, CONV_U64},
-	{"pages_scanned", HF_KSM_PAGES_SCANNED, CONV_U64},
-	{"pages_skipped", HF_KSM_PAGES_SKIPPED, CONV_U64},
-	{"full_scans", HF_KSM_FULL_SCANS, CONV_U64},
-	{"general_profit", HF_KSM_GENERAL_PROFIT, CONV_I64},
-	{"ksm_zero_pages", HF_KSM_ZERO_PAGES, CONV_U64},
-	{"stable_node_chains", HF_KSM_STABLE_NODE_CHAINS, CONV_U64},
-	{"stable_node_dups", HF_KSM_STABLE_NODE_DUPS, CONV_U64},
-	{"pages_to_scan", HF_KSM_PAGES_TO_SCAN, CONV_U64},
-	{"sleep_millisecs", HF_KSM_SLEEP_SECONDS, CONV_MS_TO_S},
-	{"merge_across_nodes", HF_KSM_MERGE_ACROSS_NODES, CONV_U64},
-	{"max_page_sharing", HF_KSM_MAX_PAGE_SHARING, CONV_U64},
-	{"use_zero_pages", HF_KSM_USE_ZERO_PAGES, CONV_U64},
-	{"smart_scan", HF_KSM_SMART_SCAN, CONV_U64},
-	{"stable_node_chains_prune_millisecs", HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, CONV_MS_TO_S},
-	{"advisor_max_cpu", HF_KSM_ADVISOR_MAX_CPU_RATIO, CONV_PERCENT_TO_R},
-	{"advisor_min_pages_to_scan", HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, CONV_U64},
-	{"advisor_max_pages_to_scan", HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, CONV_U64},
-	{"advisor_target_scan_time", HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, CONV_U64},
+    {"run", HF_KSM_RUN, CONV_U64},
+    {"pages_shared", HF_KSM_PAGES_SHARED, CONV_U64},
+    {"pages_sharing", HF_KSM_PAGES_SHARING, CONV_U64},
+    {"pages_unshared", HF_KSM_PAGES_UNSHARED, CONV_U64},
+    {"pages_volatile", HF_KSM_PAGES_VOLATILE, CONV_U64},
+    {"pages_scanned", HF_KSM_PAGES_SCANNED, CONV_U64},
+    {"pages_skipped", HF_KSM_PAGES_SKIPPED, CONV_U64},
+    {"full_scans", HF_KSM_FULL_SCANS, CONV_U64},
+    {"general_profit", HF_KSM_GENERAL_PROFIT, CONV_I64},
+    {"ksm_zero_pages", HF_KSM_ZERO_PAGES, CONV_U64},
+    {"stable_node_chains", HF_KSM_STABLE_NODE_CHAINS, CONV_U64},
+    {"stable_node_dups", HF_KSM_STABLE_NODE_DUPS, CONV_U64},
+    {"pages_to_scan", HF_KSM_PAGES_TO_SCAN, CONV_U64},
+    {"sleep_millisecs", HF_KSM_SLEEP_SECONDS, CONV_MS_TO_S},
+    {"merge_across_nodes", HF_KSM_MERGE_ACROSS_NODES, CONV_U64},
+    {"max_page_sharing", HF_KSM_MAX_PAGE_SHARING, CONV_U64},
+    {"use_zero_pages", HF_KSM_USE_ZERO_PAGES, CONV_U64},
+    {"smart_scan", HF_KSM_SMART_SCAN, CONV_U64},
+    {"stable_node_chains_prune_millisecs", HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, CONV_MS_TO_S},
+    {"advisor_max_cpu", HF_KSM_ADVISOR_MAX_CPU_RATIO, CONV_PERCENT_TO_R},
+    {"advisor_min_pages_to_scan", HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, CONV_U64},
+    {"advisor_max_pages_to_scan", HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, CONV_U64},
+    {"advisor_target_scan_time", HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, CONV_U64},
 };
 
 /* The KSM counters of /proc/vmstat (ksm.rst, "Monitoring KSM events"). */
@@ -64,8 +64,8 @@ static const struct vmstat_key {
 	const char *name;
 	enum host_field field;
 } vmstat_keys[] = {
-	{"cow_ksm", HF_KSM_COW},
-	{"ksm_swpin_copy", HF_KSM_SWAPIN_COPIES},
+    {"cow_ksm", HF_KSM_COW},
+    {"ksm_swpin_copy", HF_KSM_SWAPIN_COPIES},
 };
 
 /* sysfs attributes are at most a page; anything near that is garbage. */
@@ -398,8 +398,8 @@ static int read_vmstat(struct ksm_sys *k, struct snapshot *s)
 			if (pr == 0) {
 				mval_set_u64(&s->host[vmstat_keys[i].field], u);
 			} else {
-				complain_key(k->env->log, k->complaints, path, "%.*s: %s; field skipped", (int)nl,
-					     name, err_text(pr));
+				complain_key(k->env->log, k->complaints, path, "%.*s: %s; field skipped", (int)nl, name,
+				             err_text(pr));
 				if (err == 0)
 					err = pr;
 			}

@@ -115,10 +115,10 @@ int meminfo_collect(struct meminfo *m, struct snapshot *s)
 		complain_key_release(m->env->log, m->complaints, path, "readable again");
 		return 0;
 	}
-	const char *why = r == -EINVAL ? "malformed MemTotal or MemAvailable line"
-			  : r == -ENODATA ? "MemTotal or MemAvailable missing"
-			  : r == -EFBIG ? "file too large"
-					  : strerror(-r);
+	const char *why = r == -EINVAL    ? "malformed MemTotal or MemAvailable line"
+	                  : r == -ENODATA ? "MemTotal or MemAvailable missing"
+	                  : r == -EFBIG   ? "file too large"
+	                                  : strerror(-r);
 	complain_key(m->env->log, m->complaints, path, "%s", why);
 	return r;
 }

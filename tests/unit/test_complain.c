@@ -30,10 +30,10 @@ static void test_once_per_key(void **state)
 	complain_key(&lg, cs, "/a", "bad once more");
 	complain_key_release(&lg, cs, "/b", "ok too");
 	assert_string_equal(r.text, "warn: /a: bad 1\n"
-				    "warn: /b: also bad\n"
-				    "info: /a: ok now\n"
-				    "warn: /a: bad once more\n"
-				    "info: /b: ok too\n");
+	                            "warn: /b: also bad\n"
+	                            "info: /a: ok now\n"
+	                            "warn: /a: bad once more\n"
+	                            "info: /b: ok too\n");
 	complaint_set_free(cs);
 }
 
@@ -46,7 +46,7 @@ static void test_null_set_always_logs(void **state)
 	complain_key(&lg, NULL, "/x", "two");
 	complain_key_release(&lg, NULL, "/x", "released: nothing remembered, silent");
 	assert_string_equal(r.text, "warn: /x: one\n"
-				    "warn: /x: two\n");
+	                            "warn: /x: two\n");
 	complaint_set_free(NULL);
 	/* A NULL log is silent, not a crash. */
 	struct complaint_set *cs = complaint_set_new();
@@ -80,7 +80,7 @@ static void test_bounded(void **state)
 	complain_key(&lg, cs, "/overflow", "bad");
 	complain_key(&lg, cs, "/overflow", "bad");
 	assert_string_equal(r.text, "warn: /overflow: bad\n"
-				    "warn: /overflow: bad\n");
+	                            "warn: /overflow: bad\n");
 
 	/* Releasing frees a place, which the next new key takes. */
 	logrec_clear(&r);
@@ -89,7 +89,7 @@ static void test_bounded(void **state)
 	complain_key(&lg, cs, "/overflow", "bad");
 	complain_key(&lg, cs, "/k255", "still quiet");
 	assert_string_equal(r.text, "info: /k7: ok\n"
-				    "warn: /overflow: bad\n");
+	                            "warn: /overflow: bad\n");
 	complaint_set_free(cs);
 }
 
@@ -111,10 +111,10 @@ static void test_long_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_once_per_key),
-		cmocka_unit_test(test_null_set_always_logs),
-		cmocka_unit_test(test_bounded),
-		cmocka_unit_test(test_long_message),
+	    cmocka_unit_test(test_once_per_key),
+	    cmocka_unit_test(test_null_set_always_logs),
+	    cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_long_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@
 
 /* The DF_KSM_* fields in the order of the tables below. */
 static const enum dom_field ksm_fields[] = {DF_KSM_MERGING_PAGES, DF_KSM_RMAP_ITEMS, DF_KSM_ZERO_PAGES,
-					    DF_KSM_PROFIT_BYTES,  DF_KSM_MERGEABLE,  DF_KSM_MERGE_ANY};
+                                            DF_KSM_PROFIT_BYTES,  DF_KSM_MERGEABLE,  DF_KSM_MERGE_ANY};
 
 /* Exact values of the six fields (ABSENT for absent); profit is signed. */
 static void check_dom(const struct dom_snap *d, const int64_t want[6], const char *what)
@@ -57,26 +57,26 @@ static const struct {
 	int rc;
 	int64_t want[6]; /* merging, rmap, zero, profit, mergeable, merge_any */
 } host_cases[] = {
-	{"k6.18", 4101, 0, {17301, 61440, 512, 69029888, 1, 0}},
-	{"k6.18", 4102, 0, {16944, 61218, 498, 67524480, 1, 0}},
-	{"k6.18", 4103, 0, {1532, 30720, 103, 4730880, 1, 0}},
-	{"k6.18", 4105, 0, {740, 30720, 87, 1421312, 1, 0}},
-	{"k6.18", 4106, 0, {0, 0, 0, 0, 0, 0}}, /* nosharepages */
-	{"k6.18", 4107, 0, {0, 0, 0, 0, 0, 0}}, /* the recycled pid: bash */
-	{"k6.18", 4109, 0, {310, 15360, 40, 450560, 1, 0}},
-	{"k6.18", 4110, 0, {0, 0, 0, 0, 0, 0}}, /* hugepages: KSM does not touch them */
-	{"k6.18", 4111, 0, {2002, 30720, 95, 6623232, 1, 0}},
-	{"k6.18", 4112, 0, {420, 15360, 28, 851968, 1, 0}},
-	{"k6.18", 4113, 0, {0, 12000, 0, -768000, 1, 0}}, /* rmap items, nothing merged yet: negative */
-	{"k6.18", 4108, -ESRCH, {A, A, A, A, A, A}},     /* stale pidfile */
-	{"k6.18", 0, -ESRCH, {A, A, A, A, A, A}},
-	{"k6.1", 4101, 0, {6120, 33280, A, A, A, A}},
-	{"k6.1", 4102, 0, {5965, 33019, A, A, A, A}},
-	{"k5.19", 4101, 0, {2100, A, A, A, A, A}},
-	{"k5.19", 4102, 0, {1996, A, A, A, A, A}},
-	/* Garbage lines cost their own field; unknown keys are ignored. */
-	{"broken", 4101, -EINVAL, {17, A, 0, A, 1, A}},
-	{"broken", 4102, -EINVAL, {A, 4096, A, A, A, A}},
+    {"k6.18", 4101, 0, {17301, 61440, 512, 69029888, 1, 0}},
+    {"k6.18", 4102, 0, {16944, 61218, 498, 67524480, 1, 0}},
+    {"k6.18", 4103, 0, {1532, 30720, 103, 4730880, 1, 0}},
+    {"k6.18", 4105, 0, {740, 30720, 87, 1421312, 1, 0}},
+    {"k6.18", 4106, 0, {0, 0, 0, 0, 0, 0}}, /* nosharepages */
+    {"k6.18", 4107, 0, {0, 0, 0, 0, 0, 0}}, /* the recycled pid: bash */
+    {"k6.18", 4109, 0, {310, 15360, 40, 450560, 1, 0}},
+    {"k6.18", 4110, 0, {0, 0, 0, 0, 0, 0}}, /* hugepages: KSM does not touch them */
+    {"k6.18", 4111, 0, {2002, 30720, 95, 6623232, 1, 0}},
+    {"k6.18", 4112, 0, {420, 15360, 28, 851968, 1, 0}},
+    {"k6.18", 4113, 0, {0, 12000, 0, -768000, 1, 0}}, /* rmap items, nothing merged yet: negative */
+    {"k6.18", 4108, -ESRCH, {A, A, A, A, A, A}},      /* stale pidfile */
+    {"k6.18", 0, -ESRCH, {A, A, A, A, A, A}},
+    {"k6.1", 4101, 0, {6120, 33280, A, A, A, A}},
+    {"k6.1", 4102, 0, {5965, 33019, A, A, A, A}},
+    {"k5.19", 4101, 0, {2100, A, A, A, A, A}},
+    {"k5.19", 4102, 0, {1996, A, A, A, A, A}},
+    /* Garbage lines cost their own field; unknown keys are ignored. */
+    {"broken", 4101, -EINVAL, {17, A, 0, A, 1, A}},
+    {"broken", 4102, -EINVAL, {A, 4096, A, A, A, A}},
 };
 #undef A
 
@@ -122,9 +122,9 @@ static void test_broken_logs(void **state)
 		assert_int_equal(ksm_proc_collect(p, 4102, &d2), -EINVAL);
 	}
 	assert_string_equal(r.text,
-			    "warn: " FIXTURES "/hosts/broken/proc/4101/ksm_stat: malformed line; those fields skipped\n"
-			    "warn: " FIXTURES "/hosts/broken/proc/4102/ksm_merging_pages: not a valid value; field "
-			    "skipped\n");
+	                    "warn: " FIXTURES "/hosts/broken/proc/4101/ksm_stat: malformed line; those fields skipped\n"
+	                    "warn: " FIXTURES "/hosts/broken/proc/4102/ksm_merging_pages: not a valid value; field "
+	                    "skipped\n");
 	ksm_proc_free(p);
 }
 
@@ -132,37 +132,37 @@ static void test_stat_parse(void **state)
 {
 	(void)state;
 	static const char *const in[] = {
-		"ksm_rmap_items 5\n",
-		"ksm_rmap_items 5",
-		"ksm_process_profit -9223372036854775807\nksm_mergeable: no\n",
-		"ksm_process_profit 9223372036854775808\nksm_zero_pages 3\n",
-		"ksm_zero_pages -1\nksm_merging_pages 18446744073709551615\n",
-		"ksm_merge_any: yes\nksm_mergeable:yes\n",
-		"ksm_merge_any yes\n",
-		"ksm_mergeable: yesno\n",
-		"ksm_rmap_items: 5\n",
-		"ksm_rmap_items\n",
-		"ksm_rmap_items 5 6\n",
-		"ksm_rmap_itemsx 5\nksm_rmap 6\nksm_new_thing: maybe\n\n\nksm_zero_pages 1\n",
-		"",
+	    "ksm_rmap_items 5\n",
+	    "ksm_rmap_items 5",
+	    "ksm_process_profit -9223372036854775807\nksm_mergeable: no\n",
+	    "ksm_process_profit 9223372036854775808\nksm_zero_pages 3\n",
+	    "ksm_zero_pages -1\nksm_merging_pages 18446744073709551615\n",
+	    "ksm_merge_any: yes\nksm_mergeable:yes\n",
+	    "ksm_merge_any yes\n",
+	    "ksm_mergeable: yesno\n",
+	    "ksm_rmap_items: 5\n",
+	    "ksm_rmap_items\n",
+	    "ksm_rmap_items 5 6\n",
+	    "ksm_rmap_itemsx 5\nksm_rmap 6\nksm_new_thing: maybe\n\n\nksm_zero_pages 1\n",
+	    "",
 	};
 	static const struct {
 		int rc;
 		int64_t want[6];
 	} out[] = {
-		{0, {ABSENT, 5, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{0, {ABSENT, 5, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{0, {ABSENT, ABSENT, ABSENT, -INT64_MAX, 0, ABSENT}},
-		{-EINVAL, {ABSENT, ABSENT, 3, ABSENT, ABSENT, ABSENT}},
-		{-EINVAL, {-1, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}}, /* UINT64_MAX reads back as -1 */
-		{0, {ABSENT, ABSENT, ABSENT, ABSENT, 1, 1}},
-		{-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
-		{0, {ABSENT, ABSENT, 1, ABSENT, ABSENT, ABSENT}},
-		{0, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {0, {ABSENT, 5, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {0, {ABSENT, 5, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {0, {ABSENT, ABSENT, ABSENT, -INT64_MAX, 0, ABSENT}},
+	    {-EINVAL, {ABSENT, ABSENT, 3, ABSENT, ABSENT, ABSENT}},
+	    {-EINVAL, {-1, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}}, /* UINT64_MAX reads back as -1 */
+	    {0, {ABSENT, ABSENT, ABSENT, ABSENT, 1, 1}},
+	    {-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {-EINVAL, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
+	    {0, {ABSENT, ABSENT, 1, ABSENT, ABSENT, ABSENT}},
+	    {0, {ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT}},
 	};
 	assert_int_equal(N(in), N(out));
 	for (size_t i = 0; i < N(in); i++) {
@@ -194,7 +194,7 @@ static void test_old_kernel_and_exited(void **state)
 	assert_int_equal(fixtree_new(root, sizeof(root), "ksmproc"), 0);
 	snprintf(procfs, sizeof(procfs), "%s/proc", root);
 	assert_int_equal(fixtree_puts(root, "proc/700/stat", "700 (qemu-system-x86) S 1 700 700 0 -1 0 0 0 0 0 1 1\n"),
-			 0);
+	                 0);
 	assert_int_equal(fixtree_mkdirs(root, "proc/701/"), 0);
 	struct kvm_env env = {.procfs = procfs, .log = &lg};
 	struct ksm_proc *p = ksm_proc_new(&env);
@@ -254,7 +254,7 @@ static void test_permission_denied(void **state)
 		int rc3 = ksm_proc_collect(p, 4102, &d);
 		char out[20000];
 		int n = snprintf(out, sizeof(out), "%d %d %d %d\n%s", rc1, rc2, rc3, d.f[DF_KSM_RMAP_ITEMS].present,
-				 r.text);
+		                 r.text);
 		ssize_t w = write(fds[1], out, (size_t)n);
 		_exit(w == n ? 0 : 4);
 	}
@@ -272,10 +272,10 @@ static void test_permission_denied(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	char want[2048];
 	snprintf(want, sizeof(want),
-		 "-13 -13 -13 0\n"
-		 "warn: %s/4101/ksm_stat: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode "
-		 "0400 and need the process's user, root or CAP_DAC_READ_SEARCH\n",
-		 procfs);
+	         "-13 -13 -13 0\n"
+	         "warn: %s/4101/ksm_stat: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode "
+	         "0400 and need the process's user, root or CAP_DAC_READ_SEARCH\n",
+	         procfs);
 	assert_string_equal(got, want);
 	assert_int_equal(fixtree_remove(root), 0);
 }
@@ -283,11 +283,11 @@ static void test_permission_denied(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hosts),
-		cmocka_unit_test(test_broken_logs),
-		cmocka_unit_test(test_stat_parse),
-		cmocka_unit_test(test_old_kernel_and_exited),
-		cmocka_unit_test(test_permission_denied),
+	    cmocka_unit_test(test_hosts),
+	    cmocka_unit_test(test_broken_logs),
+	    cmocka_unit_test(test_stat_parse),
+	    cmocka_unit_test(test_old_kernel_and_exited),
+	    cmocka_unit_test(test_permission_denied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,18 @@ struct want {
 	double d;
 };
 
-#define U(f, v) {f, MV_U64, (v), 0, 0}
-#define I(f, v) {f, MV_I64, 0, (v), 0}
-#define D(f, v) {f, MV_F64, 0, 0, (v)}
+#define U(f, v)                                                                                                        \
+	{                                                                                                              \
+		f, MV_U64, (v), 0, 0                                                                                   \
+	}
+#define I(f, v)                                                                                                        \
+	{                                                                                                              \
+		f, MV_I64, 0, (v), 0                                                                                   \
+	}
+#define D(f, v)                                                                                                        \
+	{                                                                                                              \
+		f, MV_F64, 0, 0, (v)                                                                                   \
+	}
 
 /* Checks every host field: those in w present with exactly that value and
  * kind, every other one absent. */
@@ -86,35 +95,34 @@ static void test_k6_18(void **state)
 	(void)state;
 	struct run r;
 	const struct want w[] = {
-		U(HF_KSM_RUN, 1),
-		U(HF_KSM_PAGES_SHARED, 7642),
-		U(HF_KSM_PAGES_SHARING, 31607),
-		U(HF_KSM_PAGES_UNSHARED, 204913),
-		U(HF_KSM_PAGES_VOLATILE, 13019),
-		U(HF_KSM_PAGES_SCANNED, 48203315),
-		U(HF_KSM_PAGES_SKIPPED, 1093),
-		U(HF_KSM_FULL_SCANS, 412),
-		I(HF_KSM_GENERAL_PROFIT, 118562688),
-		U(HF_KSM_ZERO_PAGES, 1363),
-		U(HF_KSM_STABLE_NODE_CHAINS, 3),
-		U(HF_KSM_STABLE_NODE_DUPS, 41),
-		U(HF_KSM_PAGES_TO_SCAN, 1000),
-		D(HF_KSM_SLEEP_SECONDS, 0.02),
-		U(HF_KSM_MERGE_ACROSS_NODES, 1),
-		U(HF_KSM_MAX_PAGE_SHARING, 256),
-		U(HF_KSM_USE_ZERO_PAGES, 1),
-		U(HF_KSM_SMART_SCAN, 1),
-		D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
-		D(HF_KSM_ADVISOR_MAX_CPU_RATIO, 0.7),
-		U(HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, 500),
-		U(HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, 30000),
-		U(HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, 200),
-		D(HF_KSMD_CPU_SECONDS, ticks(17 + 3921)),
-		U(HF_KSM_COW, 5211),
-		U(HF_KSM_SWAPIN_COPIES, 4),
+	    U(HF_KSM_RUN, 1),
+	    U(HF_KSM_PAGES_SHARED, 7642),
+	    U(HF_KSM_PAGES_SHARING, 31607),
+	    U(HF_KSM_PAGES_UNSHARED, 204913),
+	    U(HF_KSM_PAGES_VOLATILE, 13019),
+	    U(HF_KSM_PAGES_SCANNED, 48203315),
+	    U(HF_KSM_PAGES_SKIPPED, 1093),
+	    U(HF_KSM_FULL_SCANS, 412),
+	    I(HF_KSM_GENERAL_PROFIT, 118562688),
+	    U(HF_KSM_ZERO_PAGES, 1363),
+	    U(HF_KSM_STABLE_NODE_CHAINS, 3),
+	    U(HF_KSM_STABLE_NODE_DUPS, 41),
+	    U(HF_KSM_PAGES_TO_SCAN, 1000),
+	    D(HF_KSM_SLEEP_SECONDS, 0.02),
+	    U(HF_KSM_MERGE_ACROSS_NODES, 1),
+	    U(HF_KSM_MAX_PAGE_SHARING, 256),
+	    U(HF_KSM_USE_ZERO_PAGES, 1),
+	    U(HF_KSM_SMART_SCAN, 1),
+	    D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
+	    D(HF_KSM_ADVISOR_MAX_CPU_RATIO, 0.7),
+	    U(HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, 500),
+	    U(HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, 30000),
+	    U(HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, 200),
+	    D(HF_KSMD_CPU_SECONDS, ticks(17 + 3921)),
+	    U(HF_KSM_COW, 5211),
+	    U(HF_KSM_SWAPIN_COPIES, 4),
 	};
-	assert_int_equal(collect_host(&r, FIXTURES "/hosts/k6.18/sys", FIXTURES "/hosts/k6.18/proc", LOG_LVL_DEBUG),
-			 0);
+	assert_int_equal(collect_host(&r, FIXTURES "/hosts/k6.18/sys", FIXTURES "/hosts/k6.18/proc", LOG_LVL_DEBUG), 0);
 	check_fields(&r.s, w, N(w));
 	assert_string_equal(r.s.advisor_mode, "none");
 	/* Everything exists on 6.18: not even a debug line. */
@@ -127,38 +135,59 @@ static void test_k6_1(void **state)
 	(void)state;
 	struct run r;
 	const struct want w[] = {
-		U(HF_KSM_RUN, 1),
-		U(HF_KSM_PAGES_SHARED, 2211),
-		U(HF_KSM_PAGES_SHARING, 9874),
-		U(HF_KSM_PAGES_UNSHARED, 40213),
-		U(HF_KSM_PAGES_VOLATILE, 512),
-		U(HF_KSM_FULL_SCANS, 37),
-		U(HF_KSM_STABLE_NODE_CHAINS, 0),
-		U(HF_KSM_STABLE_NODE_DUPS, 0),
-		U(HF_KSM_PAGES_TO_SCAN, 1250),
-		D(HF_KSM_SLEEP_SECONDS, 0.05),
-		U(HF_KSM_MERGE_ACROSS_NODES, 0),
-		U(HF_KSM_MAX_PAGE_SHARING, 256),
-		U(HF_KSM_USE_ZERO_PAGES, 0),
-		D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
-		D(HF_KSMD_CPU_SECONDS, ticks(3 + 1207)),
-		U(HF_KSM_COW, 1402),
-		U(HF_KSM_SWAPIN_COPIES, 0),
+	    U(HF_KSM_RUN, 1),
+	    U(HF_KSM_PAGES_SHARED, 2211),
+	    U(HF_KSM_PAGES_SHARING, 9874),
+	    U(HF_KSM_PAGES_UNSHARED, 40213),
+	    U(HF_KSM_PAGES_VOLATILE, 512),
+	    U(HF_KSM_FULL_SCANS, 37),
+	    U(HF_KSM_STABLE_NODE_CHAINS, 0),
+	    U(HF_KSM_STABLE_NODE_DUPS, 0),
+	    U(HF_KSM_PAGES_TO_SCAN, 1250),
+	    D(HF_KSM_SLEEP_SECONDS, 0.05),
+	    U(HF_KSM_MERGE_ACROSS_NODES, 0),
+	    U(HF_KSM_MAX_PAGE_SHARING, 256),
+	    U(HF_KSM_USE_ZERO_PAGES, 0),
+	    D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
+	    D(HF_KSMD_CPU_SECONDS, ticks(3 + 1207)),
+	    U(HF_KSM_COW, 1402),
+	    U(HF_KSM_SWAPIN_COPIES, 0),
 	};
 	assert_int_equal(collect_host(&r, FIXTURES "/hosts/k6.1/sys", FIXTURES "/hosts/k6.1/proc", LOG_LVL_DEBUG), 0);
 	check_fields(&r.s, w, N(w));
 	assert_string_equal(r.s.advisor_mode, "");
 	/* Files 6.1 does not have are absent at debug level, not warnings. */
-	assert_string_equal(r.log.text, "debug: " KSMDIR("k6.1") "/pages_scanned: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/pages_skipped: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/general_profit: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/ksm_zero_pages: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/smart_scan: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/advisor_max_cpu: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/advisor_min_pages_to_scan: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/advisor_max_pages_to_scan: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/advisor_target_scan_time: absent on this kernel\n"
-					"debug: " KSMDIR("k6.1") "/advisor_mode: absent on this kernel\n");
+	assert_string_equal(
+	    r.log.text,
+	    "debug: " KSMDIR(
+	        "k6.1") "/pages_scanned: absent on this kernel\n"
+	                "debug: " KSMDIR(
+	                    "k6.1") "/pages_skipped: absent on this kernel\n"
+	                            "debug: " KSMDIR(
+	                                "k6.1") "/general_profit: absent on this kernel\n"
+	                                        "debug: " KSMDIR(
+	                                            "k6.1") "/ksm_zero_pages: absent on this kernel\n"
+	                                                    "debug: " KSMDIR(
+	                                                        "k6.1") "/smart_scan: absent on this kernel\n"
+	                                                                "debug: " KSMDIR(
+	                                                                    "k6.1") "/advisor_max_cpu: absent on this "
+	                                                                            "kernel\n"
+	                                                                            "debug: " KSMDIR(
+	                                                                                "k6.1") "/advisor_min_pages_to_"
+	                                                                                        "scan: absent on this "
+	                                                                                        "kernel\n"
+	                                                                                        "debug: " KSMDIR(
+	                                                                                            "k6.1") "/advisor_"
+	                                                                                                    "max_pages_"
+	                                                                                                    "to_scan: "
+	                                                                                                    "absent on "
+	                                                                                                    "this "
+	                                                                                                    "kernel\n"
+	                                                                                                    "debug:"
+	                                                                                                    " " KSMDIR(
+	                                                                                                        "k6.1") "/advisor_target_scan_time: absent on this kernel\n"
+	                                                                                                                "debug: " KSMDIR(
+	                                                                                                                    "k6.1") "/advisor_mode: absent on this kernel\n");
 	run_done(&r);
 }
 
@@ -167,23 +196,23 @@ static void test_k5_19(void **state)
 	(void)state;
 	struct run r;
 	const struct want w[] = {
-		U(HF_KSM_RUN, 0),
-		U(HF_KSM_PAGES_SHARED, 1024),
-		U(HF_KSM_PAGES_SHARING, 3072),
-		U(HF_KSM_PAGES_UNSHARED, 15002),
-		U(HF_KSM_PAGES_VOLATILE, 77),
-		U(HF_KSM_FULL_SCANS, 12),
-		U(HF_KSM_STABLE_NODE_CHAINS, 0),
-		U(HF_KSM_STABLE_NODE_DUPS, 0),
-		U(HF_KSM_PAGES_TO_SCAN, 100),
-		D(HF_KSM_SLEEP_SECONDS, 0.02),
-		U(HF_KSM_MERGE_ACROSS_NODES, 1),
-		U(HF_KSM_MAX_PAGE_SHARING, 256),
-		U(HF_KSM_USE_ZERO_PAGES, 0),
-		D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
-		D(HF_KSMD_CPU_SECONDS, ticks(0 + 455)),
-		U(HF_KSM_COW, 88),
-		U(HF_KSM_SWAPIN_COPIES, 0),
+	    U(HF_KSM_RUN, 0),
+	    U(HF_KSM_PAGES_SHARED, 1024),
+	    U(HF_KSM_PAGES_SHARING, 3072),
+	    U(HF_KSM_PAGES_UNSHARED, 15002),
+	    U(HF_KSM_PAGES_VOLATILE, 77),
+	    U(HF_KSM_FULL_SCANS, 12),
+	    U(HF_KSM_STABLE_NODE_CHAINS, 0),
+	    U(HF_KSM_STABLE_NODE_DUPS, 0),
+	    U(HF_KSM_PAGES_TO_SCAN, 100),
+	    D(HF_KSM_SLEEP_SECONDS, 0.02),
+	    U(HF_KSM_MERGE_ACROSS_NODES, 1),
+	    U(HF_KSM_MAX_PAGE_SHARING, 256),
+	    U(HF_KSM_USE_ZERO_PAGES, 0),
+	    D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
+	    D(HF_KSMD_CPU_SECONDS, ticks(0 + 455)),
+	    U(HF_KSM_COW, 88),
+	    U(HF_KSM_SWAPIN_COPIES, 0),
 	};
 	assert_int_equal(collect_host(&r, FIXTURES "/hosts/k5.19/sys", FIXTURES "/hosts/k5.19/proc", LOG_LVL_WARN), 0);
 	check_fields(&r.s, w, N(w));
@@ -198,41 +227,56 @@ static void test_broken(void **state)
 	struct run r;
 	/* Each damaged file costs only its own field. */
 	const struct want w[] = {
-		U(HF_KSM_RUN, 1),
-		U(HF_KSM_PAGES_SKIPPED, 0),
-		I(HF_KSM_GENERAL_PROFIT, -768000),
-		U(HF_KSM_ZERO_PAGES, 0),
-		U(HF_KSM_STABLE_NODE_CHAINS, 0),
-		U(HF_KSM_PAGES_TO_SCAN, 100),
-		D(HF_KSM_SLEEP_SECONDS, 0.02),
-		U(HF_KSM_MERGE_ACROSS_NODES, 1),
-		U(HF_KSM_MAX_PAGE_SHARING, 256),
-		U(HF_KSM_USE_ZERO_PAGES, 0),
-		U(HF_KSM_SMART_SCAN, 1),
-		D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
-		D(HF_KSM_ADVISOR_MAX_CPU_RATIO, 0.7),
-		U(HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, 500),
-		U(HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, 30000),
-		U(HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, 200),
-		/* pid 37, not the impostors 36 ("ksmd) S 2 (x") or 500 (a user
-		 * process named ksmd). */
-		D(HF_KSMD_CPU_SECONDS, ticks(5 + 612)),
-		/* vmstat is cut inside "cow_ksm": only the line before it counts. */
-		U(HF_KSM_SWAPIN_COPIES, 4),
+	    U(HF_KSM_RUN, 1),
+	    U(HF_KSM_PAGES_SKIPPED, 0),
+	    I(HF_KSM_GENERAL_PROFIT, -768000),
+	    U(HF_KSM_ZERO_PAGES, 0),
+	    U(HF_KSM_STABLE_NODE_CHAINS, 0),
+	    U(HF_KSM_PAGES_TO_SCAN, 100),
+	    D(HF_KSM_SLEEP_SECONDS, 0.02),
+	    U(HF_KSM_MERGE_ACROSS_NODES, 1),
+	    U(HF_KSM_MAX_PAGE_SHARING, 256),
+	    U(HF_KSM_USE_ZERO_PAGES, 0),
+	    U(HF_KSM_SMART_SCAN, 1),
+	    D(HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, 2.0),
+	    D(HF_KSM_ADVISOR_MAX_CPU_RATIO, 0.7),
+	    U(HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN, 500),
+	    U(HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN, 30000),
+	    U(HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, 200),
+	    /* pid 37, not the impostors 36 ("ksmd) S 2 (x") or 500 (a user
+	     * process named ksmd). */
+	    D(HF_KSMD_CPU_SECONDS, ticks(5 + 612)),
+	    /* vmstat is cut inside "cow_ksm": only the line before it counts. */
+	    U(HF_KSM_SWAPIN_COPIES, 4),
 	};
 	assert_int_equal(collect_host(&r, FIXTURES "/hosts/broken/sys", FIXTURES "/hosts/broken/proc", LOG_LVL_INFO),
-			 -EINVAL);
+	                 -EINVAL);
 	check_fields(&r.s, w, N(w));
 	assert_string_equal(r.s.advisor_mode, "");
-	const char *want_log =
-		"warn: " KSMDIR("broken") "/pages_shared: not a valid value; field skipped\n"
-		"warn: " KSMDIR("broken") "/pages_sharing: not a valid value; field skipped\n"
-		"warn: " KSMDIR("broken") "/pages_unshared: value out of range; field skipped\n"
-		"warn: " KSMDIR("broken") "/pages_volatile: not a valid value; field skipped\n"
-		"warn: " KSMDIR("broken") "/pages_scanned: file too large; field skipped\n"
-		"warn: " KSMDIR("broken") "/full_scans: is a directory; field skipped\n"
-		"warn: " KSMDIR("broken") "/stable_node_dups: not a valid value; field skipped\n"
-		"warn: " KSMDIR("broken") "/advisor_mode: not a valid value; field skipped\n";
+	const char *want_log = "warn: " KSMDIR(
+	    "broken") "/pages_shared: not a valid value; field skipped\n"
+	              "warn: " KSMDIR(
+	                  "broken") "/pages_sharing: not a valid value; field skipped\n"
+	                            "warn: " KSMDIR(
+	                                "broken") "/pages_unshared: value out of range; field skipped\n"
+	                                          "warn: " KSMDIR(
+	                                              "broken") "/pages_volatile: not a valid value; field skipped\n"
+	                                                        "warn: " KSMDIR(
+	                                                            "broken") "/pages_scanned: file too large; field "
+	                                                                      "skipped\n"
+	                                                                      "warn: " KSMDIR(
+	                                                                          "broken") "/full_scans: is a "
+	                                                                                    "directory; field skipped\n"
+	                                                                                    "warn: " KSMDIR(
+	                                                                                        "broken") "/stable_"
+	                                                                                                  "node_dups: "
+	                                                                                                  "not a valid "
+	                                                                                                  "value; "
+	                                                                                                  "field "
+	                                                                                                  "skipped\n"
+	                                                                                                  "warn:"
+	                                                                                                  " " KSMDIR(
+	                                                                                                      "broken") "/advisor_mode: not a valid value; field skipped\n";
 	assert_string_equal(r.log.text, want_log);
 
 	/* The next collection fills the same and logs nothing new. */
@@ -254,8 +298,9 @@ static void test_no_ksm_dir(void **state)
 	run_done(&r);
 }
 
-static const char ksmd_stat_fmt[] = "%d (ksmd) S 2 0 0 0 -1 2097216 0 0 0 0 %d %d 0 0 25 5 1 0 27 0 0 "
-				    "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+static const char ksmd_stat_fmt[] =
+    "%d (ksmd) S 2 0 0 0 -1 2097216 0 0 0 0 %d %d 0 0 25 5 1 0 27 0 0 "
+    "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
 
 /* A damaged file that gets repaired: warned once, released once; ksmd
  * moving to another pid is found again; vmstat without KSM keys. */
@@ -285,17 +330,17 @@ static void test_recovery_and_ksmd_move(void **state)
 	 * process of the same name); vmstat grew the KSM counters. */
 	assert_int_equal(fixtree_puts(root, "sys/kernel/mm/ksm/run", "2\n"), 0);
 	assert_int_equal(fixtree_puts(root, "proc/37/stat",
-				      "37 (ksmd) S 1 37 37 0 -1 4194304 0 0 0 0 999 999 0 0 20 0 1 0 5000 0 0\n"),
-			 0);
+	                              "37 (ksmd) S 1 37 37 0 -1 4194304 0 0 0 0 999 999 0 0 20 0 1 0 5000 0 0\n"),
+	                 0);
 	snprintf(line, sizeof(line), ksmd_stat_fmt, 40, 100, 250);
 	assert_int_equal(fixtree_puts(root, "proc/40/stat", line), 0);
-	assert_int_equal(fixtree_puts(root, "proc/vmstat", "nr_free_pages 1\nksm_swpin_copy 0\ncow_ksm 18446744073709551615\n"),
-			 0);
+	assert_int_equal(
+	    fixtree_puts(root, "proc/vmstat", "nr_free_pages 1\nksm_swpin_copy 0\ncow_ksm 18446744073709551615\n"), 0);
 	snapshot_clear(&r.s);
 	logrec_clear(&r.log);
 	assert_int_equal(ksm_sys_collect(r.k, &r.s), 0);
 	const struct want w2[] = {U(HF_KSM_RUN, 2), U(HF_KSM_PAGES_SHARED, 5), D(HF_KSMD_CPU_SECONDS, ticks(350)),
-				  U(HF_KSM_SWAPIN_COPIES, 0), U(HF_KSM_COW, UINT64_MAX)};
+	                          U(HF_KSM_SWAPIN_COPIES, 0), U(HF_KSM_COW, UINT64_MAX)};
 	check_fields(&r.s, w2, N(w2));
 	snprintf(want, sizeof(want), "info: %s/kernel/mm/ksm/run: readable again\n", sysfs);
 	assert_string_equal(r.log.text, want);
@@ -326,9 +371,10 @@ static void test_ksmd_impostor_only(void **state)
 	snprintf(sysfs, sizeof(sysfs), "%s/sys", root);
 	snprintf(procfs, sizeof(procfs), "%s/proc", root);
 	assert_int_equal(fixtree_puts(root, "sys/kernel/mm/ksm/run", "1\n"), 0);
-	assert_int_equal(fixtree_puts(root, "proc/36/stat",
-				      "36 (ksmd) S 2 (x) S 1 36 36 0 -1 4194304 0 0 0 0 900 900 0 0 20 0 1 0 5000 0 0\n"),
-			 0);
+	assert_int_equal(
+	    fixtree_puts(root, "proc/36/stat",
+	                 "36 (ksmd) S 2 (x) S 1 36 36 0 -1 4194304 0 0 0 0 900 900 0 0 20 0 1 0 5000 0 0\n"),
+	    0);
 	assert_int_equal(fixtree_puts(root, "proc/37/stat", "37 (ksmd) S 2 0 0 0 -1 2097216 0 0 0 0 1\n"), 0);
 	assert_int_equal(fixtree_puts(root, "proc/38/stat", "38 (ksmd S 2 0 0 0 -1 2097216 0 0 0 0 1 2 0 0\n"), 0);
 	assert_int_equal(fixtree_puts(root, "proc/self", ""), 0);
@@ -347,20 +393,20 @@ static void test_advisor_mode_parser(void **state)
 		int rc;
 		const char *want;
 	} cases[] = {
-		{"[none] scan-time\n", 0, "none"},
-		{"none [scan-time]\n", 0, "scan-time"},
-		{"[none] scan-time", 0, "none"},
-		{"[only]", 0, "only"},
-		{"none scan-time\n", -EINVAL, NULL},
-		{"[none] [scan-time]\n", -EINVAL, NULL},
-		{"[none scan-time\n", -EINVAL, NULL},
-		{"[] scan-time\n", -EINVAL, NULL},
-		{"[no ne]\n", -EINVAL, NULL},
-		{"[none]x scan-time\n", -EINVAL, NULL},
-		{"[none] scan-time\n\n", -EINVAL, NULL},
-		{"[n\xc3\xa9] x\n", -EINVAL, NULL},
-		{"", -EINVAL, NULL},
-		{"[abcdefghijklmnopqrstuvwxyz0123456789]\n", -EINVAL, NULL}, /* does not fit 32 bytes */
+	    {"[none] scan-time\n", 0, "none"},
+	    {"none [scan-time]\n", 0, "scan-time"},
+	    {"[none] scan-time", 0, "none"},
+	    {"[only]", 0, "only"},
+	    {"none scan-time\n", -EINVAL, NULL},
+	    {"[none] [scan-time]\n", -EINVAL, NULL},
+	    {"[none scan-time\n", -EINVAL, NULL},
+	    {"[] scan-time\n", -EINVAL, NULL},
+	    {"[no ne]\n", -EINVAL, NULL},
+	    {"[none]x scan-time\n", -EINVAL, NULL},
+	    {"[none] scan-time\n\n", -EINVAL, NULL},
+	    {"[n\xc3\xa9] x\n", -EINVAL, NULL},
+	    {"", -EINVAL, NULL},
+	    {"[abcdefghijklmnopqrstuvwxyz0123456789]\n", -EINVAL, NULL}, /* does not fit 32 bytes */
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		char out[KSM_ADVISOR_MODE_MAX] = "untouched";
@@ -374,14 +420,14 @@ static void test_advisor_mode_parser(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_k6_18),
-		cmocka_unit_test(test_k6_1),
-		cmocka_unit_test(test_k5_19),
-		cmocka_unit_test(test_broken),
-		cmocka_unit_test(test_no_ksm_dir),
-		cmocka_unit_test(test_recovery_and_ksmd_move),
-		cmocka_unit_test(test_ksmd_impostor_only),
-		cmocka_unit_test(test_advisor_mode_parser),
+	    cmocka_unit_test(test_k6_18),
+	    cmocka_unit_test(test_k6_1),
+	    cmocka_unit_test(test_k5_19),
+	    cmocka_unit_test(test_broken),
+	    cmocka_unit_test(test_no_ksm_dir),
+	    cmocka_unit_test(test_recovery_and_ksmd_move),
+	    cmocka_unit_test(test_ksmd_impostor_only),
+	    cmocka_unit_test(test_advisor_mode_parser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,20 +23,21 @@ static void test_parse_cases(void **state)
 		bool has_total, has_avail;
 		uint64_t total, avail;
 	} cases[] = {
-		{"MemTotal:       16318076 kB\nMemFree:  1 kB\nMemAvailable:    9120344 kB\n", 0, true, true,
-		 16318076ULL * 1024, 9120344ULL * 1024},
-		{"MemAvailable: 0 kB\nMemTotal: 1 kB", 0, true, true, 1024, 0},
-		{"MemTotal: 18014398509481983 kB\n", 0, true, false, 18014398509481983ULL * 1024, 0},
-		/* One more kB no longer fits in 64 bits of bytes. */
-		{"MemTotal: 18014398509481984 kB\nMemAvailable: 5 kB\n", -EINVAL, false, true, 0, 5120},
-		{"MemTotal: 12 MB\n", -EINVAL, false, false, 0, 0},
-		{"MemTotal: 12\n", -EINVAL, false, false, 0, 0},
-		{"MemTotal: -12 kB\n", -EINVAL, false, false, 0, 0},
-		{"MemTotal: 12 kB junk\n", -EINVAL, false, false, 0, 0},
-		{"MemTotal:\nMemAvailable: 3 kB\n", -EINVAL, false, true, 0, 3072},
-		{"MemTotalX: 12 kB\nMemTotal 12 kB\nSwapTotal: 5 kB\n", 0, false, false, 0, 0},
-		{"", 0, false, false, 0, 0},
-		{"MemTotal:       16318076 kB\nMemFree:         7001228 kB\nMemAvail", 0, true, false, 16318076ULL * 1024, 0},
+	    {"MemTotal:       16318076 kB\nMemFree:  1 kB\nMemAvailable:    9120344 kB\n", 0, true, true,
+	     16318076ULL * 1024, 9120344ULL * 1024},
+	    {"MemAvailable: 0 kB\nMemTotal: 1 kB", 0, true, true, 1024, 0},
+	    {"MemTotal: 18014398509481983 kB\n", 0, true, false, 18014398509481983ULL * 1024, 0},
+	    /* One more kB no longer fits in 64 bits of bytes. */
+	    {"MemTotal: 18014398509481984 kB\nMemAvailable: 5 kB\n", -EINVAL, false, true, 0, 5120},
+	    {"MemTotal: 12 MB\n", -EINVAL, false, false, 0, 0},
+	    {"MemTotal: 12\n", -EINVAL, false, false, 0, 0},
+	    {"MemTotal: -12 kB\n", -EINVAL, false, false, 0, 0},
+	    {"MemTotal: 12 kB junk\n", -EINVAL, false, false, 0, 0},
+	    {"MemTotal:\nMemAvailable: 3 kB\n", -EINVAL, false, true, 0, 3072},
+	    {"MemTotalX: 12 kB\nMemTotal 12 kB\nSwapTotal: 5 kB\n", 0, false, false, 0, 0},
+	    {"", 0, false, false, 0, 0},
+	    {"MemTotal:       16318076 kB\nMemFree:         7001228 kB\nMemAvail", 0, true, false, 16318076ULL * 1024,
+	     0},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		struct mval t = {0}, a = {0};
@@ -57,7 +58,7 @@ static void test_parse_cases(void **state)
 }
 
 static void collect(const char *procfs, int want_rc, bool total, uint64_t tv, bool avail, uint64_t av,
-		    const char *want_log, int times)
+                    const char *want_log, int times)
 {
 	struct logrec r;
 	struct kvm_log lg = logrec_log(&r, LOG_LVL_DEBUG);
@@ -70,7 +71,7 @@ static void collect(const char *procfs, int want_rc, bool total, uint64_t tv, bo
 		assert_int_equal(meminfo_collect(m, &s), want_rc);
 		for (int f = 0; f < HF_COUNT; f++) {
 			bool want = f == HF_PAGE_SIZE_BYTES || (f == HF_MEM_TOTAL_BYTES && total) ||
-				    (f == HF_MEM_AVAILABLE_BYTES && avail);
+			            (f == HF_MEM_AVAILABLE_BYTES && avail);
 			if (s.host[f].present != want)
 				fail_msg("field %d presence %d", f, s.host[f].present);
 		}
@@ -94,16 +95,16 @@ static void test_hosts(void **state)
 	/* Truncated inside "MemAvailable": MemTotal is kept, logged once
 	 * over three collections. */
 	collect(FIXTURES "/hosts/broken/proc", -ENODATA, true, 16318076ULL * 1024, false, 0,
-		"warn: " FIXTURES "/hosts/broken/proc/meminfo: MemTotal or MemAvailable missing\n", 3);
+	        "warn: " FIXTURES "/hosts/broken/proc/meminfo: MemTotal or MemAvailable missing\n", 3);
 	collect(FIXTURES "/hosts/nowhere", -ENOENT, false, 0, false, 0,
-		"warn: " FIXTURES "/hosts/nowhere/meminfo: No such file or directory\n", 2);
+	        "warn: " FIXTURES "/hosts/nowhere/meminfo: No such file or directory\n", 2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_cases),
-		cmocka_unit_test(test_hosts),
+	    cmocka_unit_test(test_parse_cases),
+	    cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,23 +24,23 @@ static void test_u64_values(void **state)
 		int rc;
 		uint64_t want;
 	} cases[] = {
-		{"0", 0, 0},
-		{"0\n", 0, 0},
-		{"42\n", 0, 42},
-		{"  42\t\n", 0, 42},
-		{"007", 0, 7},
-		{"18446744073709551615\n", 0, UINT64_MAX},
-		{"18446744073709551616\n", -ERANGE, 0},
-		{"99999999999999999999999", -ERANGE, 0},
-		{"", -EINVAL, 0},
-		{"\n", -EINVAL, 0},
-		{"-1\n", -EINVAL, 0},
-		{"+1", -EINVAL, 0},
-		{"12abc\n", -EINVAL, 0},
-		{"12 13\n", -EINVAL, 0},
-		{"12\n\n", -EINVAL, 0},
-		{"0x10", -EINVAL, 0},
-		{"1.5", -EINVAL, 0},
+	    {"0", 0, 0},
+	    {"0\n", 0, 0},
+	    {"42\n", 0, 42},
+	    {"  42\t\n", 0, 42},
+	    {"007", 0, 7},
+	    {"18446744073709551615\n", 0, UINT64_MAX},
+	    {"18446744073709551616\n", -ERANGE, 0},
+	    {"99999999999999999999999", -ERANGE, 0},
+	    {"", -EINVAL, 0},
+	    {"\n", -EINVAL, 0},
+	    {"-1\n", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {"12abc\n", -EINVAL, 0},
+	    {"12 13\n", -EINVAL, 0},
+	    {"12\n\n", -EINVAL, 0},
+	    {"0x10", -EINVAL, 0},
+	    {"1.5", -EINVAL, 0},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		uint64_t v = 12345;
@@ -60,18 +60,18 @@ static void test_i64_values(void **state)
 		int rc;
 		int64_t want;
 	} cases[] = {
-		{"0\n", 0, 0},
-		{"-768000\n", 0, -768000},
-		{"+5", 0, 5},
-		{"9223372036854775807\n", 0, INT64_MAX},
-		{"-9223372036854775808\n", 0, INT64_MIN},
-		{"9223372036854775808\n", -ERANGE, 0},
-		{"-9223372036854775809\n", -ERANGE, 0},
-		{"-", -EINVAL, 0},
-		{"--1", -EINVAL, 0},
-		{"- 1", -EINVAL, 0},
-		{"", -EINVAL, 0},
-		{"-12x", -EINVAL, 0},
+	    {"0\n", 0, 0},
+	    {"-768000\n", 0, -768000},
+	    {"+5", 0, 5},
+	    {"9223372036854775807\n", 0, INT64_MAX},
+	    {"-9223372036854775808\n", 0, INT64_MIN},
+	    {"9223372036854775808\n", -ERANGE, 0},
+	    {"-9223372036854775809\n", -ERANGE, 0},
+	    {"-", -EINVAL, 0},
+	    {"--1", -EINVAL, 0},
+	    {"- 1", -EINVAL, 0},
+	    {"", -EINVAL, 0},
+	    {"-12x", -EINVAL, 0},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		int64_t v = 777;
@@ -92,12 +92,9 @@ static void test_cursor_limits(void **state)
 		uint64_t want;
 		size_t consumed;
 	} cases[] = {
-		{"100 rest", 100, 0, 100, 3},
-		{"101", 100, -ERANGE, 0, 0},
-		{"255", 255, 0, 255, 3},
-		{"256", 255, -ERANGE, 0, 0},
-		{"x1", 10, -EINVAL, 0, 0},
-		{"18446744073709551615", UINT64_MAX, 0, UINT64_MAX, 20},
+	    {"100 rest", 100, 0, 100, 3}, {"101", 100, -ERANGE, 0, 0},
+	    {"255", 255, 0, 255, 3},      {"256", 255, -ERANGE, 0, 0},
+	    {"x1", 10, -EINVAL, 0, 0},    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX, 20},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		struct cursor c = cursor_make(cases[i].in, strlen(cases[i].in));
@@ -173,8 +170,13 @@ static void test_read_file_sizes(void **state)
 		size_t bufsize;
 		int rc;
 	} cases[] = {
-		{0, 1, 0},     {0, 8, 0},     {7, 8, 0}, /* exactly fits with its NUL */
-		{8, 8, -EFBIG}, {9, 8, -EFBIG}, {100 * 1024, PARSE_MAX_FILE, -EFBIG}, {PARSE_MAX_FILE - 1, PARSE_MAX_FILE, 0},
+	    {0, 1, 0},
+	    {0, 8, 0},
+	    {7, 8, 0}, /* exactly fits with its NUL */
+	    {8, 8, -EFBIG},
+	    {9, 8, -EFBIG},
+	    {100 * 1024, PARSE_MAX_FILE, -EFBIG},
+	    {PARSE_MAX_FILE - 1, PARSE_MAX_FILE, 0},
 	};
 	char path[128];
 	snprintf(path, sizeof(path), "%s/f", tmpdir);
@@ -206,7 +208,7 @@ static void test_read_file_errors(void **state)
 	size_t len;
 
 	assert_int_equal(read_file(FIXTURES "/hosts/broken/sys/kernel/mm/ksm/full_scans", buf, sizeof(buf), &len),
-			 -EISDIR);
+	                 -EISDIR);
 	snprintf(path, sizeof(path), "%s/does-not-exist", tmpdir);
 	assert_int_equal(read_file(path, buf, sizeof(buf), &len), -ENOENT);
 	snprintf(path, sizeof(path), "%s/does-not-exist/below", tmpdir);
@@ -228,12 +230,12 @@ static void test_read_file_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_u64_values),
-		cmocka_unit_test(test_i64_values),
-		cmocka_unit_test(test_cursor_limits),
-		cmocka_unit_test(test_cursor_helpers),
-		cmocka_unit_test_setup_teardown(test_read_file_sizes, setup_tmp, teardown_tmp),
-		cmocka_unit_test_setup_teardown(test_read_file_errors, setup_tmp, teardown_tmp),
+	    cmocka_unit_test(test_u64_values),
+	    cmocka_unit_test(test_i64_values),
+	    cmocka_unit_test(test_cursor_limits),
+	    cmocka_unit_test(test_cursor_helpers),
+	    cmocka_unit_test_setup_teardown(test_read_file_sizes, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_read_file_errors, setup_tmp, teardown_tmp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
