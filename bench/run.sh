@@ -280,9 +280,9 @@ cg_scrape() { # N -> instructions per steady-state scrape of the server
 	PIDS="$PIDS $pid"
 	wait_http "http://127.0.0.1:$port/metrics" 600 || die "callgrind server at N=$n did not answer"
 	curl -s -o /dev/null "http://127.0.0.1:$port/metrics"
-	callgrind_control -z $pid >/dev/null
+	callgrind_control -z $pid >/dev/null 2>&1
 	scrapes "http://127.0.0.1:$port/metrics" $k 0 /dev/null
-	callgrind_control -d $pid >/dev/null
+	callgrind_control -d $pid >/dev/null 2>&1
 	kill $pid
 	wait $pid 2>/dev/null
 	f=$(ls "$WORK"/cg-srv-$n.$pid.* 2>/dev/null | head -1)
