@@ -74,7 +74,7 @@ ALL_TARGETS := $(EXPORTER_BIN)
 endif
 
 .PHONY: all run check check-deps check-run unit integration update-golden lint format format-check clean \
-	install uninstall e2e bench
+	install uninstall e2e bench fuzz
 .DEFAULT_GOAL := all
 
 all: $(ALL_TARGETS)
@@ -142,6 +142,42 @@ $(O)/tests/unit/collectd/%.o: tests/unit/collectd/%.c
 $(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
+
+# --- fuzzing -------------------------------------------------------------------
+#
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c) need clang: the core and
+# exporter sources are compiled a second time into $(O)/fuzz/ with coverage
+# instrumentation, ASan and UBSan, so the normal build stays compiler-free.
+#   make fuzz             build $(O)/fuzz/bin/fuzz_*; tests/integration/test_fuzz.sh runs them
+
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(PROJECT_CFLAGS)) $(CORE_CFLAGS) \
+	$(EXPORTER_CFLAGS) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Iexporter -Wno-format-nonliteral
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/bin/%)
+FUZZ_LIB_OBJS := $(COMMON_SRCS:%.c=$(O)/fuzz/%.o) $(EXPORTER_SRCS:%.c=$(O)/fuzz/%.o)
+
+fuzz: $(FUZZ_BINS)
+
+$(O)/fuzz/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(O)/fuzz/exporter/%.o: exporter/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DKVMMEM_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(O)/fuzz/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(O)/fuzz/libfuzzlib.a: $(FUZZ_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/fuzz/bin/%: $(O)/fuzz/tests/fuzz/%.o $(O)/fuzz/libfuzzlib.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(EXPORTER_LIBS) $(CORE_LIBS)
 
 # --- set-up ------------------------------------------------------------------
 
@@ -249,4 +285,5 @@ uninstall:
 	rm -rf $(DESTDIR)$(KVMMEM_DATADIR)
 
 -include $(COMMON_OBJS:.o=.d) $(EXPORTER_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(O)/exporter/main.d \
-	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d) $(CD_STUB_OBJS:.o=.d)
+	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d) $(CD_STUB_OBJS:.o=.d) \
+	$(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/tests/fuzz/%.d)

@@ -125,7 +125,8 @@ bool vmpid_cmdline_matches(const char *cmdline, size_t len, const char *name)
 	struct buf b;
 	bool has_uuid, res = false;
 
-	if (!cmdline || !name)
+	/* No domain has an empty name: "-name guest=" must not match one. */
+	if (!cmdline || !name || !*name)
 		return false;
 	buf_init(&b, PARSE_MAX_FILE);
 	if (cmdline_name(cmdline, len, &b, &has_uuid) == 0)

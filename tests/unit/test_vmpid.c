@@ -51,6 +51,10 @@ static void test_cmdline_matches(void **state)
 	    {ARGV("qemu\0guest=web-01\0"), "web-01", false},
 	    {ARGV("qemu\0-namex\0guest=web-01\0"), "web-01", false},
 	    {"", 0, "web-01", false},
+	    /* An empty name never matches, not even an empty -name (found by
+	     * fuzz_cmdline; tests/fuzz/corpus/cmdline/empty-name). */
+	    {ARGV("\0-name\0\0"), "", false},
+	    {ARGV("qemu\0-name\0guest=\0"), "", false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (vmpid_cmdline_matches(cases[i].cmd, cases[i].len, cases[i].name) != cases[i].want)
