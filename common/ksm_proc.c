@@ -168,6 +168,11 @@ static int read_one(struct ksm_proc *p, int dirfd, const char *dir, const char *
 	int r = read_file_at(dirfd, name, buf, bufsz, len);
 	if (r == -ESRCH || (r == -ENOENT && process_gone(dirfd)))
 		return -ESRCH;
+	/* fs/proc/base.c prints both files only while the task has an mm: a
+	 * process that exited and is not yet reaped (a zombie) reads as
+	 * empty.  That is a vanished process, not a damaged file. */
+	if (r == 0 && *len == 0)
+		return -ESRCH;
 	if (r == 0 || r == -ENOENT)
 		return r;
 	char path[PATH_MAX + 64];

@@ -1,6 +1,7 @@
 /* test_ksm_proc.c - per-process KSM: every kernel generation, damage, exits, permissions. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -209,6 +210,63 @@ static void test_old_kernel_and_exited(void **state)
 	assert_int_equal(fixtree_remove(root), 0);
 }
 
+/*
+ * A real process that vanishes between listing and reading: read once
+ * while it runs, then after SIGKILL while it is a zombie (its /proc
+ * directory is still there but ksm_stat and ksm_merging_pages read as
+ * empty), then after it was reaped (no directory).  Both late reads are
+ * -ESRCH, quiet, and leave the previous reading alone.
+ */
+static void test_vanishing_process(void **state)
+{
+	(void)state;
+	struct logrec r;
+	struct kvm_log lg = logrec_log(&r, LOG_LVL_DEBUG);
+	struct kvm_env env = {.procfs = "/proc", .log = &lg};
+	char dir[64];
+
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		for (;;)
+			pause();
+	}
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)child);
+	struct ksm_proc *p = ksm_proc_new(&env);
+	assert_non_null(p);
+	struct dom_snap d = {0};
+	int rc = ksm_proc_collect(p, child, &d);
+	if (rc == -ENOENT) {
+		printf("SKIP: test_vanishing_process: this kernel has neither ksm_stat nor ksm_merging_pages\n");
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		ksm_proc_free(p);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	assert_true(d.f[DF_KSM_MERGING_PAGES].present);
+	struct dom_snap before = d;
+	memset(&r, 0, sizeof(r));
+
+	/* Killed, not reaped: WNOWAIT waits for the exit and leaves the zombie. */
+	assert_int_equal(kill(child, SIGKILL), 0);
+	siginfo_t si;
+	assert_int_equal(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+	assert_int_equal(ksm_proc_collect(p, child, &d), -ESRCH);
+	assert_memory_equal(&d, &before, sizeof(d));
+	char want[128];
+	snprintf(want, sizeof(want), "debug: %s: process gone\n", dir);
+	assert_string_equal(r.text, want);
+	memset(&r, 0, sizeof(r));
+
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(ksm_proc_collect(p, child, &d), -ESRCH);
+	assert_memory_equal(&d, &before, sizeof(d));
+	assert_string_equal(r.text, want);
+	ksm_proc_free(p);
+}
+
 /* Mode 0400 files read by an unprivileged user: -EACCES, one log line
  * naming the file and the fix.  Root bypasses file modes, so the reading
  * happens in a child that drops to nobody. */
@@ -287,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_broken_logs),
 	    cmocka_unit_test(test_stat_parse),
 	    cmocka_unit_test(test_old_kernel_and_exited),
+	    cmocka_unit_test(test_vanishing_process),
 	    cmocka_unit_test(test_permission_denied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
