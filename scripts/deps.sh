@@ -14,8 +14,8 @@ TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients g
 TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
 # TLS and basic auth tests: throwaway certificates (openssl) and bcrypt hashes (htpasswd).
 TEST="$TEST openssl apache2-utils"
-# Fuzzing (clang with libFuzzer from compiler-rt) and the valgrind run of --dump.
-TEST="$TEST clang libclang-rt-14-dev valgrind"
+# Fuzzing: clang with libFuzzer from compiler-rt (valgrind, for test_valgrind.sh too, is below).
+TEST="$TEST clang libclang-rt-14-dev"
 # make bench: callgrind instruction counts and the Debian anchor exporter (bench/run.sh also installs them).
 TEST="$TEST valgrind prometheus-libvirt-exporter"
 
