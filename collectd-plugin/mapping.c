@@ -76,6 +76,7 @@ const struct cd_map cd_mapping[FAM_COUNT] = {
     DV(FAM_DOMAIN_GUEST_HUGETLB_ALLOCS, "derive", "guest_hugetlb_allocations"),
     DV(FAM_DOMAIN_GUEST_HUGETLB_FAILURES, "derive", "guest_hugetlb_failures"),
     G(FAM_DOMAIN_GUEST_STATS_UPDATED, "timestamp", "guest_stats_updated"),
+    G(FAM_DOMAIN_BALLOON_STATS_SKIPPED, "gauge", "balloon_stats_skipped"),
     G(FAM_DOMAIN_RSS, "memory", "rss"),
     G(FAM_DOMAIN_KSM_MERGING_PAGES, "vmpage_number", "ksm_merging_pages"),
     G(FAM_DOMAIN_KSM_RMAP_ITEMS, "count", "ksm_rmap_items"),

@@ -116,6 +116,10 @@ enum dom_field {
 	DF_KSM_PROFIT_BYTES,        /* signed */
 	DF_KSM_MERGEABLE,           /* 0/1 */
 	DF_KSM_MERGE_ANY,           /* 0/1 */
+	/* 1 when libvirt gave no balloon statistics for this running domain
+	 * while it gave them for others (its job was busy: a stuck or busy
+	 * guest), else 0; present for running domains only */
+	DF_BALLOON_STATS_SKIPPED,
 	DF_COUNT
 };
 

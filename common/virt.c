@@ -1,21 +1,33 @@
 /*
  * virt.c - libvirt domains, balloon statistics and memory configuration.
  *
- * Threads:
- *  - the caller of virt_collect() posts a request and waits at most its
- *    timeout (pthread_cond_timedwait on CLOCK_MONOTONIC);
- *  - the worker owns the connection and makes every libvirt call, so a
- *    libvirtd that never answers blocks only the worker;
+ * Threads and ownership:
+ *  - the caller of virt_collect() posts a request to the current worker
+ *    and waits at most its timeout (pthread_cond_timedwait on
+ *    CLOCK_MONOTONIC);
+ *  - a worker owns one connection and makes every libvirt call on it, so a
+ *    call that never returns blocks only that worker;
+ *  - a worker still stuck in a call over an open connection when the next
+ *    collection comes (a guest whose QEMU is stopped: libvirtd holds its
+ *    job and waits for the monitor) is abandoned: it keeps its connection
+ *    and frees itself when the call returns, and a fresh worker with a fresh
+ *    connection takes its place.  The fresh bulk call uses NOWAIT, so
+ *    libvirt skips the balloon statistics of the domain whose job the stuck
+ *    call holds and answers for the others.  At most MAX_ABANDONED workers
+ *    are left behind at once; beyond that, and while a worker is still
+ *    opening its connection (one attempt at a time), libvirt is reported
+ *    down instead;
  *  - the event thread runs libvirt's default event loop, which keepalive
- *    and domain lifecycle events need.  Its callback only bumps a counter
- *    in the XML cache, under cache_lock.
- * A late answer (the caller gave up) is dropped by the worker, and a new
- * request waits for a busy worker instead of queueing behind it.
+ *    and domain lifecycle events need.  Its callback only bumps a counter in
+ *    the XML cache.
+ * What outlives virt_free() (abandoned workers, event registrations) holds
+ * a reference on struct vshared, the one place all of them touch.
  */
 #include "virt.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +51,9 @@
 #define XML_MAX_AGE_SECONDS 600
 /* How long virt_free waits for a worker stuck in a libvirt call. */
 #define FREE_WAIT_MS 2000
+/* Workers left behind in a libvirt call that may still return.  Each
+ * holds a thread and a connection, so their number is bounded. */
+#define MAX_ABANDONED 2
 
 /* Typed parameters of virConnectGetAllDomainStats (STATE and BALLOON
  * groups, see virConnectGetAllDomainStats in libvirt-domain.c): sizes in
@@ -92,8 +107,9 @@ static const struct {
 #endif
 };
 
-/* One domain's parsed XML, by UUID. */
+/* One domain's parsed XML, by UUID, in a chained hash table. */
 struct xml_entry {
+	struct xml_entry *next;
 	char uuid[UUID_STRING_LEN];
 	unsigned int id;         /* domain id when fetched: changes on every start */
 	unsigned events;         /* lifecycle events seen (event thread) */
@@ -105,56 +121,62 @@ struct xml_entry {
 	struct domxml_info info;
 };
 
-struct virt {
+/*
+ * What the virt object, its workers (abandoned ones too) and the lifecycle
+ * callbacks registered on their connections share.  Reference counted:
+ * the last of them to let go frees it.  Everything in it is under lock.
+ */
+struct vshared {
+	pthread_mutex_t lock;
+	unsigned refs;
+	const struct virt_ops *ops;
+	const struct kvm_log *log; /* borrowed; NULL once virt_free() returned */
+	struct complaint conn_complaint;
+	struct complaint_set *complaints;
+	unsigned abandoned;    /* abandoned workers whose thread still runs */
+	bool guest_stats_seen; /* the driver gave job-dependent balloon fields */
+	/* The XML cache. */
+	struct xml_entry **buckets;
+	size_t nbuckets, nentries;
+};
+
+/* One worker thread and its connection. */
+struct worker {
+	struct vshared *sh; /* one reference */
 	const struct virt_ops *ops;
 	char *uri;
-	const struct kvm_log *log; /* atomic: cleared when the worker is left behind */
+	pthread_t thread;
 
+	/* Requests, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool quit, detached, worker_done;
+	bool quit, done;
 	bool pending, busy;
+	bool opening; /* busy opening the connection */
 	unsigned long req_gen, waiting_gen, done_gen;
 	int result_rc;
 	struct snapshot result;
-	pthread_t worker;
+	int abandoned; /* atomic; also written under lock */
+	bool quiet;    /* under sh->lock: abandoned, so it logs nothing */
 
-	/* Worker only. */
+	/* The worker thread only. */
 	virConnectPtr conn;
-	int event_cb;      /* lifecycle callback id, -1 when none */
-	bool loop_tried;   /* event loop set up (or failed to) */
-	bool loop_running; /* event_thread runs */
-	int loop_quit;     /* atomic */
-	pthread_t event_thread;
-	struct complaint conn_complaint;
-	struct complaint_set *complaints;
+	int event_cb; /* lifecycle callback id, -1 when none */
+	bool events;  /* the event loop runs, so keepalive and events work */
 	unsigned gen;
-
-	pthread_mutex_t cache_lock;
-	struct xml_entry *cache;
-	size_t ncache, acache;
 };
 
-static const struct kvm_log *wlog(struct virt *v)
-{
-	return __atomic_load_n(&v->log, __ATOMIC_ACQUIRE);
-}
+struct virt {
+	const struct virt_ops *ops;
+	char *uri;
+	struct vshared *sh;   /* one reference */
+	pthread_mutex_t lock; /* one virt_collect at a time; guards w */
+	struct worker *w;     /* NULL until the first collection, or after abandoning */
 
-static const char *last_error(const struct virt *v)
-{
-	virErrorPtr e = v->ops->get_last_error();
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
-/* Did the last failure come from the connection rather than the request? */
-static bool connection_failed(const struct virt *v)
-{
-	virErrorPtr e = v->ops->get_last_error();
-	if (e && (e->code == VIR_ERR_SYSTEM_ERROR || e->code == VIR_ERR_RPC || e->code == VIR_ERR_NO_CONNECT ||
-	          e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC))
-		return true;
-	return v->conn && v->ops->connect_is_alive(v->conn) != 1;
-}
+	bool loop_running;
+	int loop_quit; /* atomic */
+	pthread_t event_thread;
+};
 
 static struct timespec deadline_after(int ms)
 {
@@ -178,68 +200,229 @@ static time_t mono_seconds(void)
 	return ts.tv_sec;
 }
 
-/* --- the XML cache ------------------------------------------------------ */
+/* --- the shared part -------------------------------------------------- */
 
-static struct xml_entry *cache_find(struct virt *v, const char *uuid)
+static struct vshared *sh_new(const struct virt_ops *ops, const struct kvm_log *log)
 {
-	for (size_t i = 0; i < v->ncache; i++)
-		if (strcmp(v->cache[i].uuid, uuid) == 0)
-			return &v->cache[i];
+	struct vshared *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->complaints = complaint_set_new();
+	sh->nbuckets = 64;
+	sh->buckets = calloc(sh->nbuckets, sizeof(*sh->buckets));
+	if (!sh->complaints || !sh->buckets) {
+		complaint_set_free(sh->complaints);
+		free(sh->buckets);
+		free(sh);
+		return NULL;
+	}
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->refs = 1;
+	sh->ops = ops;
+	sh->log = log;
+	return sh;
+}
+
+static void sh_ref(struct vshared *sh)
+{
+	pthread_mutex_lock(&sh->lock);
+	sh->refs++;
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Also the virFreeCallback of lifecycle registrations. */
+static void sh_unref(void *opaque)
+{
+	struct vshared *sh = opaque;
+	pthread_mutex_lock(&sh->lock);
+	bool last = --sh->refs == 0;
+	pthread_mutex_unlock(&sh->lock);
+	if (!last)
+		return;
+	for (size_t i = 0; i < sh->nbuckets; i++) {
+		struct xml_entry *e = sh->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(sh->buckets);
+	complaint_set_free(sh->complaints);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+}
+
+enum wlog_kind { WL_CONN_FAIL, WL_CONN_OK, WL_DOM_FAIL, WL_DOM_OK, WL_DEBUG };
+
+/*
+ * Logs for a worker: through the connection complaint, a per-domain
+ * complaint (key), or at debug.  Under sh->lock, so a logger that
+ * virt_free()'s caller frees afterwards is never used, and an abandoned
+ * worker (quiet) neither logs nor disturbs the complaint state.
+ */
+static void __attribute__((format(printf, 4, 5)))
+wlog(struct worker *w, enum wlog_kind kind, const char *key, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	struct vshared *sh = w->sh;
+	pthread_mutex_lock(&sh->lock);
+	if (!w->quiet) {
+		const struct kvm_log *lg = sh->log;
+		switch (kind) {
+		case WL_CONN_FAIL:
+			complain(lg, &sh->conn_complaint, "%s", msg);
+			break;
+		case WL_CONN_OK:
+			complain_release(lg, &sh->conn_complaint, "%s", msg);
+			break;
+		case WL_DOM_FAIL:
+			complain_key(lg, sh->complaints, key, "%s", msg);
+			break;
+		case WL_DOM_OK:
+			complain_key_release(lg, sh->complaints, key, "%s", msg);
+			break;
+		case WL_DEBUG:
+			log_debug(lg, "%s", msg);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static const char *last_error(const struct worker *w)
+{
+	virErrorPtr e = w->ops->get_last_error();
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+static int last_error_code(const struct worker *w)
+{
+	virErrorPtr e = w->ops->get_last_error();
+	return e ? e->code : VIR_ERR_OK;
+}
+
+/* Did the last failure come from the connection rather than the request? */
+static bool connection_failed(const struct worker *w)
+{
+	virErrorPtr e = w->ops->get_last_error();
+	if (e && (e->code == VIR_ERR_SYSTEM_ERROR || e->code == VIR_ERR_RPC || e->code == VIR_ERR_NO_CONNECT ||
+	          e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC))
+		return true;
+	return w->conn && w->ops->connect_is_alive(w->conn) != 1;
+}
+
+/* --- the XML cache (under sh->lock) ----------------------------------- */
+
+/* FNV-1a of the UUID text. */
+static size_t uuid_hash(const char *uuid)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)uuid; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static struct xml_entry *cache_find(struct vshared *sh, const char *uuid)
+{
+	struct xml_entry *e = sh->buckets[uuid_hash(uuid) & (sh->nbuckets - 1)];
+	for (; e; e = e->next)
+		if (strcmp(e->uuid, uuid) == 0)
+			return e;
 	return NULL;
 }
 
-static struct xml_entry *cache_add(struct virt *v, const char *uuid)
+/* Doubles the table when it is fuller than one entry per bucket; a failed
+ * allocation only keeps the chains longer. */
+static void cache_grow(struct vshared *sh)
 {
-	if (v->ncache == v->acache) {
-		size_t n = v->acache ? v->acache * 2 : 16;
-		struct xml_entry *c = realloc(v->cache, n * sizeof(*c));
-		if (!c)
-			return NULL;
-		v->cache = c;
-		v->acache = n;
+	if (sh->nentries < sh->nbuckets)
+		return;
+	size_t n = sh->nbuckets * 2;
+	struct xml_entry **b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < sh->nbuckets; i++) {
+		struct xml_entry *e = sh->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			size_t k = uuid_hash(e->uuid) & (n - 1);
+			e->next = b[k];
+			b[k] = e;
+		}
 	}
-	struct xml_entry *e = &v->cache[v->ncache++];
-	memset(e, 0, sizeof(*e));
+	free(sh->buckets);
+	sh->buckets = b;
+	sh->nbuckets = n;
+}
+
+static struct xml_entry *cache_add(struct vshared *sh, const char *uuid)
+{
+	struct xml_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 	snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+	cache_grow(sh);
+	size_t k = uuid_hash(uuid) & (sh->nbuckets - 1);
+	e->next = sh->buckets[k];
+	sh->buckets[k] = e;
+	sh->nentries++;
 	return e;
 }
 
-/* Drops the entries of domains the last collection did not list. */
-static void cache_prune(struct virt *v)
+/* Drops the entries of domains collection gen did not list. */
+static void cache_prune(struct vshared *sh, unsigned gen)
 {
-	size_t j = 0;
-	pthread_mutex_lock(&v->cache_lock);
-	for (size_t i = 0; i < v->ncache; i++)
-		if (v->cache[i].seen == v->gen)
-			v->cache[j++] = v->cache[i];
-	v->ncache = j;
-	pthread_mutex_unlock(&v->cache_lock);
+	pthread_mutex_lock(&sh->lock);
+	for (size_t i = 0; i < sh->nbuckets; i++) {
+		struct xml_entry **pp = &sh->buckets[i];
+		while (*pp) {
+			struct xml_entry *e = *pp;
+			if (e->seen != gen) {
+				*pp = e->next;
+				free(e);
+				sh->nentries--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
 }
 
-static void cache_mark_stale(struct virt *v)
+static void cache_mark_stale(struct vshared *sh)
 {
-	pthread_mutex_lock(&v->cache_lock);
-	for (size_t i = 0; i < v->ncache; i++)
-		v->cache[i].stale = true;
-	pthread_mutex_unlock(&v->cache_lock);
+	pthread_mutex_lock(&sh->lock);
+	for (size_t i = 0; i < sh->nbuckets; i++)
+		for (struct xml_entry *e = sh->buckets[i]; e; e = e->next)
+			e->stale = true;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 /* Runs on the event thread for DEFINED, UNDEFINED, STARTED, STOPPED and
- * the other lifecycle events: the next collection refetches that XML. */
+ * the other lifecycle events: the next collection refetches that XML.
+ * opaque is a reference on the shared part, dropped by sh_unref when
+ * libvirt lets go of the registration. */
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
-	struct virt *v = opaque;
+	struct vshared *sh = opaque;
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	(void)conn;
 	(void)event;
 	(void)detail;
-	if (v->ops->domain_get_uuid_string(dom, uuid) < 0)
+	if (sh->ops->domain_get_uuid_string(dom, uuid) < 0)
 		return 0;
-	pthread_mutex_lock(&v->cache_lock);
-	struct xml_entry *e = cache_find(v, uuid);
+	pthread_mutex_lock(&sh->lock);
+	struct xml_entry *e = cache_find(sh, uuid);
 	if (e)
 		e->events++;
-	pthread_mutex_unlock(&v->cache_lock);
+	pthread_mutex_unlock(&sh->lock);
 	return 0;
 }
 
@@ -260,9 +443,9 @@ static void wake_cb(int timer, void *opaque)
 	(void)opaque;
 }
 
-/* libvirt's default error handler prints every error to stderr; errors
- * are read with virGetLastError and logged once through the complaint
- * machinery instead. */
+/* libvirt's default error handler prints every error to stderr
+ * ("libvirt: XML-RPC error : ..."); errors are read with virGetLastError
+ * and logged once through the complaint machinery instead. */
 static void quiet_errors(void *userdata, virErrorPtr err)
 {
 	(void)userdata;
@@ -271,16 +454,18 @@ static void quiet_errors(void *userdata, virErrorPtr err)
 
 static void loop_start(struct virt *v)
 {
-	if (v->loop_tried)
-		return;
-	v->loop_tried = true;
-	v->ops->set_error_func(NULL, quiet_errors);
 	if (v->ops->event_register_default_impl() < 0) {
-		log_warnx(wlog(v), "libvirt: no event loop (%s): no keepalive, no lifecycle events", last_error(v));
+		virErrorPtr e = v->ops->get_last_error();
+		pthread_mutex_lock(&v->sh->lock);
+		log_warnx(v->sh->log, "libvirt: no event loop (%s): no keepalive, no lifecycle events",
+		          e && e->message ? e->message : "unknown libvirt error");
+		pthread_mutex_unlock(&v->sh->lock);
 		return;
 	}
 	if (pthread_create(&v->event_thread, NULL, event_main, v) != 0) {
-		log_warnx(wlog(v), "libvirt: cannot start the event thread");
+		pthread_mutex_lock(&v->sh->lock);
+		log_warnx(v->sh->log, "libvirt: cannot start the event thread");
+		pthread_mutex_unlock(&v->sh->lock);
 		return;
 	}
 	v->loop_running = true;
@@ -299,46 +484,72 @@ static void loop_stop(struct virt *v)
 	v->loop_running = false;
 }
 
-/* --- the connection ----------------------------------------------------- */
+/* --- the connection (worker thread) ------------------------------------- */
 
-static void disconnect(struct virt *v)
+static bool abandoned(struct worker *w)
 {
-	if (!v->conn)
-		return;
-	if (v->event_cb >= 0)
-		v->ops->connect_domain_event_deregister_any(v->conn, v->event_cb);
-	v->event_cb = -1;
-	v->ops->connect_close(v->conn);
-	v->conn = NULL;
+	return __atomic_load_n(&w->abandoned, __ATOMIC_ACQUIRE) != 0;
 }
 
-static int ensure_connected(struct virt *v)
+static void set_opening(struct worker *w, bool on)
 {
-	if (v->conn && v->ops->connect_is_alive(v->conn) == 1)
+	pthread_mutex_lock(&w->lock);
+	w->opening = on;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void disconnect(struct worker *w)
+{
+	if (!w->conn)
+		return;
+	if (w->event_cb >= 0)
+		w->ops->connect_domain_event_deregister_any(w->conn, w->event_cb);
+	w->event_cb = -1;
+	w->ops->connect_close(w->conn);
+	w->conn = NULL;
+}
+
+static int ensure_connected(struct worker *w)
+{
+	if (w->conn && w->ops->connect_is_alive(w->conn) == 1)
 		return 0;
-	if (v->conn) {
-		complain(wlog(v), &v->conn_complaint, "libvirt %s: connection lost, reconnecting", v->uri);
-		disconnect(v);
+	if (w->conn) {
+		wlog(w, WL_CONN_FAIL, NULL, "libvirt %s: connection lost, reconnecting", w->uri);
+		disconnect(w);
 	}
-	loop_start(v);
-	v->conn = v->ops->connect_open_read_only(v->uri);
-	if (!v->conn) {
-		complain(wlog(v), &v->conn_complaint, "libvirt %s: cannot connect: %s", v->uri, last_error(v));
+	/* Opening, keepalive and event registration talk to libvirtd; a
+	 * worker hanging here is not replaced (one attempt at a time). */
+	set_opening(w, true);
+	w->conn = w->ops->connect_open_read_only(w->uri);
+	if (!w->conn) {
+		set_opening(w, false);
+		wlog(w, WL_CONN_FAIL, NULL, "libvirt %s: cannot connect: %s", w->uri, last_error(w));
 		return -ENOTCONN;
 	}
+	/* A handler on the connection too: the process-wide one may be
+	 * replaced by another libvirt user in the same process (collectd). */
+	w->ops->conn_set_error_func(w->conn, NULL, quiet_errors);
 	/* Drivers without keepalive (test:///, qemu:/// inside libvirtd)
 	 * refuse it; the liveness check before each collection remains. */
-	if (v->loop_running && v->ops->connect_set_keep_alive(v->conn, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) < 0)
-		log_debug(wlog(v), "libvirt %s: no keepalive: %s", v->uri, last_error(v));
-	if (v->loop_running) {
-		v->event_cb = v->ops->connect_domain_event_register_any(
-		    v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);
-		if (v->event_cb < 0)
-			log_debug(wlog(v), "libvirt %s: no lifecycle events: %s", v->uri, last_error(v));
+	if (w->events && w->ops->connect_set_keep_alive(w->conn, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) < 0)
+		wlog(w, WL_DEBUG, NULL, "libvirt %s: no keepalive: %s", w->uri, last_error(w));
+	if (w->events) {
+		/* The registration holds a reference on the shared part; libvirt
+		 * drops it through sh_unref when it lets go of the callback. */
+		sh_ref(w->sh);
+		w->event_cb =
+		    w->ops->connect_domain_event_register_any(w->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		                                              VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), w->sh, sh_unref);
+		if (w->event_cb < 0) {
+			/* A failed registration does not call the free callback. */
+			sh_unref(w->sh);
+			wlog(w, WL_DEBUG, NULL, "libvirt %s: no lifecycle events: %s", w->uri, last_error(w));
+		}
 	}
+	set_opening(w, false);
 	/* Events may have been missed while disconnected. */
-	cache_mark_stale(v);
-	complain_release(wlog(v), &v->conn_complaint, "libvirt %s: connected", v->uri);
+	cache_mark_stale(w->sh);
+	wlog(w, WL_CONN_OK, NULL, "libvirt %s: connected", w->uri);
 	return 0;
 }
 
@@ -378,14 +589,43 @@ static bool typed_u64(const virTypedParameter *p, uint64_t *out)
 	}
 }
 
-/* Maps the bulk record; returns whether it had any balloon.* field. */
-static bool map_bulk(const virDomainStatsRecord *rec, struct dom_snap *d)
+/* What a bulk record says about balloon statistics.  The QEMU driver
+ * (qemuDomainGetStatsBalloon) always gives balloon.current and
+ * balloon.maximum from the definition; everything else, balloon.rss
+ * included, only when it got the domain's job (NOWAIT skips a busy one). */
+struct balloon_seen {
+	bool any;   /* some balloon.* field */
+	bool guest; /* a balloon.* field beyond current and maximum */
+};
+
+static bool is_balloon_field(const char *f)
 {
-	bool balloon = false;
+	return strncmp(f, "balloon.", 8) == 0;
+}
+
+static bool is_definition_field(const char *f)
+{
+	return strcmp(f, "balloon.current") == 0 || strcmp(f, "balloon.maximum") == 0;
+}
+
+static struct balloon_seen scan_bulk(const virDomainStatsRecord *rec)
+{
+	struct balloon_seen b = {false, false};
+	for (int i = 0; i < rec->nparams; i++) {
+		const char *f = rec->params[i].field;
+		if (!is_balloon_field(f))
+			continue;
+		b.any = true;
+		if (!is_definition_field(f))
+			b.guest = true;
+	}
+	return b;
+}
+
+static void map_bulk(const virDomainStatsRecord *rec, struct dom_snap *d)
+{
 	for (int i = 0; i < rec->nparams; i++) {
 		const virTypedParameter *p = &rec->params[i];
-		if (strncmp(p->field, "balloon.", 8) == 0)
-			balloon = true;
 		for (size_t k = 0; k < sizeof(bulk_fields) / sizeof(bulk_fields[0]); k++) {
 			uint64_t val;
 			if (strcmp(p->field, bulk_fields[k].name) == 0) {
@@ -395,19 +635,27 @@ static bool map_bulk(const virDomainStatsRecord *rec, struct dom_snap *d)
 			}
 		}
 	}
-	return balloon;
 }
 
-/* For drivers whose bulk record has no balloon group (test:///). */
-static void memory_stats_fallback(struct virt *v, virDomainPtr dom, struct dom_snap *d)
+/* A domain that went away between listing and reading is no failure. */
+static bool domain_vanished(const struct worker *w)
+{
+	return last_error_code(w) == VIR_ERR_NO_DOMAIN;
+}
+
+/* For drivers whose bulk records have no balloon group (test:///). */
+static void memory_stats_fallback(struct worker *w, virDomainPtr dom, struct dom_snap *d)
 {
 	virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
-	int n = v->ops->domain_memory_stats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+	int n = w->ops->domain_memory_stats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
 	if (n < 0) {
-		complain_key(wlog(v), v->complaints, d->name, "memory stats: %s", last_error(v));
+		if (domain_vanished(w))
+			wlog(w, WL_DEBUG, NULL, "%s: memory stats: %s", d->name, last_error(w));
+		else
+			wlog(w, WL_DOM_FAIL, d->name, "memory stats: %s", last_error(w));
 		return;
 	}
-	complain_key_release(wlog(v), v->complaints, d->name, "memory stats available again");
+	wlog(w, WL_DOM_OK, d->name, "memory stats available again");
 	for (int i = 0; i < n && i < VIR_DOMAIN_MEMORY_STAT_NR; i++) {
 		int tag = st[i].tag;
 		if (tag < 0 || tag >= VIR_DOMAIN_MEMORY_STAT_NR || !memstat_fields[tag].known)
@@ -416,38 +664,49 @@ static void memory_stats_fallback(struct virt *v, virDomainPtr dom, struct dom_s
 	}
 }
 
-/* The domain's parsed XML: from the cache when the domain did not change,
- * otherwise fetched.  Returns false when there is none. */
-static bool domain_xml(struct virt *v, virDomainPtr dom, const char *uuid, const char *name, struct domxml_info *out)
+/*
+ * The domain's parsed XML: from the cache when the domain did not change,
+ * otherwise fetched.  A domain whose balloon statistics were skipped (its
+ * job is busy) is served from the cache whatever its age, so nothing of
+ * this collection waits on it.  Returns false when there is none.
+ */
+static bool domain_xml(struct worker *w, virDomainPtr dom, const char *uuid, const char *name, bool busy, time_t now,
+                       struct domxml_info *out)
 {
-	unsigned int id = v->ops->domain_get_id(dom);
+	struct vshared *sh = w->sh;
+	unsigned int id = w->ops->domain_get_id(dom);
 	unsigned events = 0;
 	bool have_old = false, old_valid = false;
 	struct domxml_info old;
 
 	if (uuid) {
-		pthread_mutex_lock(&v->cache_lock);
-		struct xml_entry *e = cache_find(v, uuid);
+		pthread_mutex_lock(&sh->lock);
+		struct xml_entry *e = cache_find(sh, uuid);
 		if (e) {
-			e->seen = v->gen;
+			e->seen = w->gen;
 			events = e->events;
 			have_old = true;
 			old_valid = e->valid;
 			old = e->info;
 			bool fresh = !e->stale && e->events == e->fetched_events && e->id == id &&
-			             mono_seconds() - e->fetched < XML_MAX_AGE_SECONDS;
-			if (fresh) {
-				pthread_mutex_unlock(&v->cache_lock);
-				*out = old;
+			             now - e->fetched < XML_MAX_AGE_SECONDS;
+			/* A busy domain that did not restart keeps its XML. */
+			if (fresh || (busy && e->id == id)) {
+				pthread_mutex_unlock(&sh->lock);
+				if (old_valid)
+					*out = old;
 				return old_valid;
 			}
 		}
-		pthread_mutex_unlock(&v->cache_lock);
+		pthread_mutex_unlock(&sh->lock);
 	}
 
-	char *xml = v->ops->domain_get_xml_desc(dom, 0);
+	char *xml = w->ops->domain_get_xml_desc(dom, 0);
 	if (!xml) {
-		complain_key(wlog(v), v->complaints, name, "domain XML: %s", last_error(v));
+		if (domain_vanished(w))
+			wlog(w, WL_DEBUG, NULL, "%s: domain XML: %s", name, last_error(w));
+		else
+			wlog(w, WL_DOM_FAIL, name, "domain XML: %s", last_error(w));
 		/* An older answer beats none: the memory config rarely changes. */
 		if (have_old && old_valid)
 			*out = old;
@@ -457,154 +716,270 @@ static bool domain_xml(struct virt *v, virDomainPtr dom, const char *uuid, const
 	bool valid = domxml_parse(xml, strlen(xml), &info) == 0;
 	free(xml);
 	if (!valid)
-		complain_key(wlog(v), v->complaints, name, "domain XML not understood");
+		wlog(w, WL_DOM_FAIL, name, "domain XML not understood");
 	if (!uuid) {
-		*out = info;
+		if (valid)
+			*out = info;
 		return valid;
 	}
 
-	pthread_mutex_lock(&v->cache_lock);
-	struct xml_entry *e = cache_find(v, uuid);
+	pthread_mutex_lock(&sh->lock);
+	struct xml_entry *e = cache_find(sh, uuid);
 	if (!e)
-		e = cache_add(v, uuid);
+		e = cache_add(sh, uuid);
 	if (e) {
 		e->id = id;
 		/* An event that arrived during the fetch keeps the entry dirty. */
 		e->fetched_events = events;
 		e->stale = false;
 		e->valid = valid;
-		e->fetched = mono_seconds();
-		e->seen = v->gen;
+		e->fetched = now;
+		e->seen = w->gen;
 		if (valid)
 			e->info = info;
 	}
-	pthread_mutex_unlock(&v->cache_lock);
+	pthread_mutex_unlock(&sh->lock);
 	if (valid)
 		*out = info;
 	return valid;
 }
 
-static int add_domain(struct virt *v, struct snapshot *s, const virDomainStatsRecord *rec)
+/* What the whole bulk answer says, decided before any domain is read. */
+struct bulk_view {
+	bool fallback; /* no balloon group at all: ask virDomainMemoryStats */
+	bool can_skip; /* the driver gives guest fields when it has the job */
+	time_t now;
+};
+
+static int add_domain(struct worker *w, struct snapshot *s, const virDomainStatsRecord *rec, const struct bulk_view *bv)
 {
 	virDomainPtr dom = rec->dom;
 	char uuid[VIR_UUID_STRING_BUFLEN];
-	const char *name = v->ops->domain_get_name(dom);
+	const char *name = w->ops->domain_get_name(dom);
 	if (!name)
 		return 0;
-	bool have_uuid = v->ops->domain_get_uuid_string(dom, uuid) == 0;
+	bool have_uuid = w->ops->domain_get_uuid_string(dom, uuid) == 0;
 
 	struct dom_snap *d = snapshot_add_domain(s, name, have_uuid ? uuid : NULL);
 	if (!d)
 		return -ENOMEM;
-	bool balloon = map_bulk(rec, d);
-	/* Only a driver that gives no balloon group at all needs the extra
-	 * call: a QEMU domain always has balloon.current while it runs, and
-	 * without guest stats virDomainMemoryStats would only repeat it. */
-	if (!balloon && d->f[DF_STATE].present && d->f[DF_STATE].v.u == VIR_DOMAIN_RUNNING)
-		memory_stats_fallback(v, dom, d);
+	map_bulk(rec, d);
+	bool running = d->f[DF_STATE].present && d->f[DF_STATE].v.u == VIR_DOMAIN_RUNNING;
+	bool busy = false;
+	if (running) {
+		/* Only a driver without any balloon group needs the extra call.
+		 * A QEMU domain lacking guest fields is one whose job is busy
+		 * (NOWAIT skipped it): virDomainMemoryStats would wait for that
+		 * same job, about 30 s, so it is marked instead. */
+		if (bv->fallback)
+			memory_stats_fallback(w, dom, d);
+		else
+			busy = bv->can_skip && !scan_bulk(rec).guest;
+		mval_set_u64(&d->f[DF_BALLOON_STATS_SKIPPED], busy ? 1 : 0);
+		if (busy)
+			wlog(w, WL_DEBUG, NULL, "%s: balloon statistics skipped, domain job busy", name);
+	}
+	if (abandoned(w))
+		return -ECANCELED;
 
 	struct domxml_info info;
-	if (domain_xml(v, dom, have_uuid ? uuid : NULL, name, &info)) {
+	if (domain_xml(w, dom, have_uuid ? uuid : NULL, name, busy, bv->now, &info)) {
 		d->config = info.config;
 		d->f[DF_STATS_PERIOD_SECONDS] = info.stats_period_seconds;
 		if (!d->f[DF_MEMORY_MAXIMUM_BYTES].present)
 			d->f[DF_MEMORY_MAXIMUM_BYTES] = info.max_memory_bytes;
 	}
-	return 0;
+	return abandoned(w) ? -ECANCELED : 0;
 }
 
 /* One collection on the worker thread. */
-static int do_collect(struct virt *v, struct snapshot *s)
+static int do_collect(struct worker *w, struct snapshot *s)
 {
-	int rc = ensure_connected(v);
+	int rc = ensure_connected(w);
 	if (rc < 0)
 		return rc;
+	if (abandoned(w))
+		return -ECANCELED;
 
 	virDomainStatsRecordPtr *recs = NULL;
-	int n = v->ops->connect_get_all_domain_stats(v->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs,
+	int n = w->ops->connect_get_all_domain_stats(w->conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BALLOON, &recs,
 	                                             KVM_STATS_NOWAIT);
+	if (abandoned(w)) {
+		/* Nobody waits for this answer any more. */
+		if (n >= 0 && recs)
+			w->ops->domain_stats_record_list_free(recs);
+		return -ECANCELED;
+	}
 	if (n < 0) {
-		bool lost = connection_failed(v);
-		complain(wlog(v), &v->conn_complaint, "libvirt %s: domain stats failed: %s", v->uri, last_error(v));
+		bool lost = connection_failed(w);
+		wlog(w, WL_CONN_FAIL, NULL, "libvirt %s: domain stats failed: %s", w->uri, last_error(w));
 		if (lost)
-			disconnect(v);
+			disconnect(w);
 		return lost ? -ECONNRESET : -EIO;
 	}
-	complain_release(wlog(v), &v->conn_complaint, "libvirt %s: domain stats answered again", v->uri);
+	wlog(w, WL_CONN_OK, NULL, "libvirt %s: domain stats answered again", w->uri);
 
-	v->gen++;
+	struct bulk_view bv = {true, false, mono_seconds()};
+	bool guest = false;
+	for (int i = 0; i < n; i++) {
+		struct balloon_seen b = scan_bulk(recs[i]);
+		if (b.any)
+			bv.fallback = false;
+		if (b.guest)
+			guest = true;
+	}
+	/* A driver that gave guest fields once gives them whenever it has
+	 * the job: a lone stuck guest is marked too. */
+	pthread_mutex_lock(&w->sh->lock);
+	if (guest)
+		w->sh->guest_stats_seen = true;
+	bv.can_skip = w->sh->guest_stats_seen;
+	pthread_mutex_unlock(&w->sh->lock);
+
+	w->gen++;
 	rc = 0;
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = add_domain(v, s, recs[i]);
+		rc = add_domain(w, s, recs[i], &bv);
 	if (recs)
-		v->ops->domain_stats_record_list_free(recs);
+		w->ops->domain_stats_record_list_free(recs);
 	if (rc < 0) {
 		snapshot_clear(s);
 		return rc;
 	}
-	cache_prune(v);
+	cache_prune(w->sh, w->gen);
 	return 0;
 }
 
-/* --- worker and requests ------------------------------------------------ */
+/* --- workers and requests ------------------------------------------------ */
 
-static void destroy(struct virt *v)
+static void worker_destroy(struct worker *w)
 {
-	snapshot_clear(&v->result);
-	complaint_set_free(v->complaints);
-	free(v->cache);
-	free(v->uri);
-	pthread_mutex_destroy(&v->cache_lock);
-	pthread_cond_destroy(&v->cond);
-	pthread_mutex_destroy(&v->lock);
-	free(v);
+	snapshot_clear(&w->result);
+	free(w->uri);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	sh_unref(w->sh);
+	free(w);
 }
 
 static void *worker_main(void *arg)
 {
-	struct virt *v = arg;
+	struct worker *w = arg;
 
-	pthread_mutex_lock(&v->lock);
+	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!v->pending && !v->quit)
-			pthread_cond_wait(&v->cond, &v->lock);
-		if (v->quit)
+		while (!w->pending && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->quit)
 			break;
-		v->pending = false;
-		v->busy = true;
-		unsigned long gen = v->req_gen;
-		pthread_mutex_unlock(&v->lock);
+		w->pending = false;
+		w->busy = true;
+		unsigned long gen = w->req_gen;
+		pthread_mutex_unlock(&w->lock);
 
 		struct snapshot tmp;
 		snapshot_init(&tmp);
-		int rc = do_collect(v, &tmp);
+		int rc = do_collect(w, &tmp);
 
-		pthread_mutex_lock(&v->lock);
-		v->busy = false;
-		if (v->waiting_gen == gen) {
-			snapshot_clear(&v->result);
-			v->result = tmp;
-			v->result_rc = rc;
-			v->done_gen = gen;
+		pthread_mutex_lock(&w->lock);
+		w->busy = false;
+		if (!abandoned(w) && w->waiting_gen == gen) {
+			snapshot_clear(&w->result);
+			w->result = tmp;
+			w->result_rc = rc;
+			w->done_gen = gen;
 		} else {
 			/* The caller timed out: nobody wants this answer. */
 			snapshot_clear(&tmp);
 		}
-		pthread_cond_broadcast(&v->cond);
+		pthread_cond_broadcast(&w->cond);
 	}
-	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&w->lock);
 
-	disconnect(v);
-	loop_stop(v);
+	/* On a libvirtd that stopped answering this may block too; the
+	 * worker is then abandoned and still counted as such. */
+	disconnect(w);
 
-	pthread_mutex_lock(&v->lock);
-	v->worker_done = true;
-	bool detached = v->detached;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	if (detached)
-		destroy(v);
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	bool left = abandoned(w);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	/* Once abandoned, nobody else touches w: the thread frees it. */
+	if (left) {
+		pthread_mutex_lock(&w->sh->lock);
+		w->sh->abandoned--;
+		pthread_mutex_unlock(&w->sh->lock);
+		worker_destroy(w);
+	}
 	return NULL;
+}
+
+static struct worker *worker_new(struct virt *v)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->ops = v->ops;
+	w->event_cb = -1;
+	w->events = v->loop_running;
+	w->uri = strdup(v->uri);
+	pthread_condattr_t ca;
+	if (!w->uri || pthread_condattr_init(&ca) != 0) {
+		free(w->uri);
+		free(w);
+		return NULL;
+	}
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->lock, NULL);
+	snapshot_init(&w->result);
+	sh_ref(v->sh);
+	w->sh = v->sh;
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		worker_destroy(w);
+		return NULL;
+	}
+	return w;
+}
+
+/*
+ * Leaves w to finish its libvirt call alone; it frees itself.  Called with
+ * w->lock held and w not done; w must not be touched afterwards.
+ */
+static void abandon_locked(struct worker *w)
+{
+	pthread_t t = w->thread;
+	w->quit = true;
+	__atomic_store_n(&w->abandoned, 1, __ATOMIC_RELEASE);
+	/* Counted before the worker can see abandoned and count down. */
+	pthread_mutex_lock(&w->sh->lock);
+	w->sh->abandoned++;
+	w->quiet = true;
+	pthread_mutex_unlock(&w->sh->lock);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_detach(t);
+}
+
+/* Stops w: joins it when it ends within FREE_WAIT_MS, else abandons it. */
+static void worker_stop(struct worker *w)
+{
+	struct timespec until = deadline_after(FREE_WAIT_MS);
+	pthread_mutex_lock(&w->lock);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cond);
+	while (!w->done)
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+			break;
+	if (!w->done) {
+		abandon_locked(w);
+		return;
+	}
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	worker_destroy(w);
 }
 
 struct virt *virt_new(const char *uri, const struct virt_ops *ops, const struct kvm_log *log)
@@ -613,30 +988,25 @@ struct virt *virt_new(const char *uri, const struct virt_ops *ops, const struct 
 	if (!v)
 		return NULL;
 	v->ops = ops ? ops : virt_ops_libvirt();
-	v->log = log;
-	v->event_cb = -1;
 	v->uri = strdup(uri ? uri : "");
-	v->complaints = complaint_set_new();
-	snapshot_init(&v->result);
-	pthread_condattr_t ca;
-	if (!v->uri || !v->complaints || pthread_condattr_init(&ca) != 0) {
+	v->sh = sh_new(v->ops, log);
+	if (!v->uri || !v->sh) {
 		free(v->uri);
-		complaint_set_free(v->complaints);
+		if (v->sh)
+			sh_unref(v->sh);
 		free(v);
 		return NULL;
 	}
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&v->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&v->lock, NULL);
-	pthread_mutex_init(&v->cache_lock, NULL);
+	/* Before any other libvirt call of any thread, so that no error
+	 * (a failed open, the event loop's) reaches stderr as raw text. */
+	v->ops->set_error_func(NULL, quiet_errors);
 	/* libxml2 wants its one-time setup on one thread before parsing on
-	 * another (domxml_parse runs on the worker). */
+	 * another (domxml_parse runs on the workers). */
 	xmlInitParser();
-	if (pthread_create(&v->worker, NULL, worker_main, v) != 0) {
-		destroy(v);
-		return NULL;
-	}
+	/* Registering the loop does not talk to libvirtd, so start-up does
+	 * not wait for it; the first collection connects. */
+	loop_start(v);
 	return v;
 }
 
@@ -644,60 +1014,94 @@ void virt_free(struct virt *v)
 {
 	if (!v)
 		return;
-	struct timespec until = deadline_after(FREE_WAIT_MS);
 	pthread_mutex_lock(&v->lock);
-	v->quit = true;
-	pthread_cond_broadcast(&v->cond);
-	while (!v->worker_done)
-		if (pthread_cond_timedwait(&v->cond, &v->lock, &until) == ETIMEDOUT)
-			break;
-	bool done = v->worker_done;
-	if (!done) {
-		/* The worker is inside a libvirt call that does not return.
-		 * It frees everything itself when (if) it does; it must not
-		 * log through a logger the caller is about to free. */
-		v->detached = true;
-		__atomic_store_n(&v->log, NULL, __ATOMIC_RELEASE);
-	}
+	if (v->w)
+		worker_stop(v->w);
+	v->w = NULL;
 	pthread_mutex_unlock(&v->lock);
-	if (done) {
-		pthread_join(v->worker, NULL);
-		destroy(v);
-	} else {
-		pthread_detach(v->worker);
+	/* Abandoned workers may still finish later; they must not log
+	 * through a logger the caller is about to free. */
+	pthread_mutex_lock(&v->sh->lock);
+	v->sh->log = NULL;
+	pthread_mutex_unlock(&v->sh->lock);
+	loop_stop(v);
+	sh_unref(v->sh);
+	pthread_mutex_destroy(&v->lock);
+	free(v->uri);
+	free(v);
+}
+
+/* Under v->lock.  Makes sure an idle worker is there, replacing one stuck
+ * in a request of an earlier collection.  Returns 0, -ETIMEDOUT when
+ * libvirt is to be reported down (the worker is still opening its
+ * connection, or too many are stuck already), or -ENOMEM. */
+static int idle_worker(struct virt *v)
+{
+	struct worker *w = v->w;
+	if (w) {
+		pthread_mutex_lock(&w->lock);
+		if (!w->busy && !w->pending) {
+			pthread_mutex_unlock(&w->lock);
+			return 0;
+		}
+		if (w->opening) {
+			pthread_mutex_unlock(&w->lock);
+			return -ETIMEDOUT;
+		}
+		pthread_mutex_lock(&v->sh->lock);
+		bool full = v->sh->abandoned >= MAX_ABANDONED;
+		pthread_mutex_unlock(&v->sh->lock);
+		if (full) {
+			pthread_mutex_unlock(&w->lock);
+			pthread_mutex_lock(&v->sh->lock);
+			complain(v->sh->log, &v->sh->conn_complaint,
+			         "libvirt %s: %d requests are stuck in libvirtd, not starting another", v->uri,
+			         MAX_ABANDONED + 1);
+			pthread_mutex_unlock(&v->sh->lock);
+			return -ETIMEDOUT;
+		}
+		pthread_mutex_lock(&v->sh->lock);
+		log_info(v->sh->log, "libvirt %s: a request is stuck in libvirtd; continuing on a new connection",
+		         v->uri);
+		pthread_mutex_unlock(&v->sh->lock);
+		abandon_locked(w);
+		v->w = NULL;
 	}
+	v->w = worker_new(v);
+	return v->w ? 0 : -ENOMEM;
 }
 
 int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms)
 {
 	struct timespec until = deadline_after(timeout_ms);
-	int rc = 0;
 
 	pthread_mutex_lock(&v->lock);
-	/* A request the worker still runs (its caller gave up) is waited
-	 * for, not queued behind: nothing piles up on a stuck libvirtd. */
-	while ((v->busy || v->pending) && rc == 0)
-		rc = pthread_cond_timedwait(&v->cond, &v->lock, &until);
-	if (v->busy || v->pending) {
+	int rc = idle_worker(v);
+	if (rc < 0) {
 		pthread_mutex_unlock(&v->lock);
-		return -ETIMEDOUT;
+		return rc;
 	}
-	unsigned long gen = ++v->req_gen;
-	v->pending = true;
-	v->waiting_gen = gen;
-	pthread_cond_broadcast(&v->cond);
+	struct worker *w = v->w;
+	pthread_mutex_lock(&w->lock);
+	unsigned long gen = ++w->req_gen;
+	w->pending = true;
+	w->waiting_gen = gen;
+	pthread_cond_broadcast(&w->cond);
 	rc = 0;
-	while (v->done_gen != gen && rc == 0)
-		rc = pthread_cond_timedwait(&v->cond, &v->lock, &until);
-	v->waiting_gen = 0;
-	if (v->done_gen != gen) {
+	while (w->done_gen != gen && rc == 0)
+		rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+	w->waiting_gen = 0;
+	if (w->done_gen != gen) {
+		/* The next collection replaces the worker if it is still stuck. */
+		pthread_mutex_unlock(&w->lock);
 		pthread_mutex_unlock(&v->lock);
 		return -ETIMEDOUT;
 	}
-	rc = v->result_rc;
+	rc = w->result_rc;
 	if (rc == 0)
-		rc = snapshot_take_domains(s, &v->result);
-	snapshot_clear(&v->result);
+		rc = snapshot_take_domains(s, &w->result);
+	snapshot_clear(&w->result);
+	pthread_mutex_unlock(&w->lock);
 	pthread_mutex_unlock(&v->lock);
 	return rc;
 }

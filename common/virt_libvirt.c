@@ -21,6 +21,7 @@ static const struct virt_ops libvirt_ops = {
     .connect_domain_event_deregister_any = virConnectDomainEventDeregisterAny,
     .get_last_error = virGetLastError,
     .set_error_func = virSetErrorFunc,
+    .conn_set_error_func = virConnSetErrorFunc,
 };
 
 const struct virt_ops *virt_ops_libvirt(void)

@@ -48,6 +48,9 @@ struct virt_ops {
 	/* The process-wide handler libvirt calls on every error; by default
 	 * it prints to stderr. */
 	void (*set_error_func)(void *userdata, virErrorFunc handler);
+	/* The same for errors of one connection; it wins over the
+	 * process-wide one, which another libvirt user may replace. */
+	void (*conn_set_error_func)(virConnectPtr conn, void *userdata, virErrorFunc handler);
 };
 
 /* The table of the real libvirt functions (virt_libvirt.c). */

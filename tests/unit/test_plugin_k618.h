@@ -1,7 +1,7 @@
 /*
  * test_plugin_k618.h - what one read of tests/fixtures/hosts/k6.18 dispatches,
  * as collectd_stubs.c records it: plugin|plugin_instance|type|type_instance|value.
- * Checked against `kvmmem_exporter --dump` of the same host: the same 258
+ * Checked against `kvmmem_exporter --dump` of the same host: the same 269
  * samples, the same numbers (ksmd CPU here in milliseconds).  Domains in
  * byte order of their names, families in catalogue order.
  */
@@ -193,6 +193,17 @@ static const char k618_expected[] = "kvmmem||gauge|ksm_run|1\n"
                                     "kvmmem|scanned|timestamp|guest_stats_updated|627319920\n"
                                     "kvmmem|stale|timestamp|guest_stats_updated|627319920\n"
                                     "kvmmem|web-01|timestamp|guest_stats_updated|627319920\n"
+                                    "kvmmem|café|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|comma,name|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|noballoon|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|noperiod|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|noshare|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|pinned|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|quote\"back\\slash|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|recycled|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|scanned|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|stale|gauge|balloon_stats_skipped|0\n"
+                                    "kvmmem|web-01|gauge|balloon_stats_skipped|0\n"
                                     "kvmmem|café|memory|rss|1073741824\n"
                                     "kvmmem|comma,name|memory|rss|134217728\n"
                                     "kvmmem|noperiod|memory|rss|805306368\n"

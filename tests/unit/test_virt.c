@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "virt.h"
@@ -26,7 +27,15 @@
 
 /* --- the fake libvirt --------------------------------------------------- */
 
-#define NDOM 4
+#define NDOM 4       /* the named domains */
+#define NDOM_MAX 160 /* with generated ones (test_many_domains) */
+
+/* What a bulk record carries of the balloon group. */
+enum fballoon {
+	FB_NONE, /* no balloon.* at all: libvirt's test driver */
+	FB_DEF,  /* balloon.current and .maximum only: QEMU without the job */
+	FB_FULL, /* everything: QEMU with the job */
+};
 
 struct fdom {
 	const char *name;
@@ -34,10 +43,12 @@ struct fdom {
 	unsigned int id;
 	int state;
 	bool listed;
-	bool balloon; /* bulk record carries balloon.* */
+	int balloon; /* enum fballoon */
 	const char *xml;
 	int xml_calls;
 	int memstats_calls;
+	int xml_fail; /* 0, or a virErrorNumber virDomainGetXMLDesc fails with */
+	char gname[16], guuid[40];
 };
 
 static struct fake {
@@ -54,9 +65,20 @@ static struct fake {
 	virConnectDomainEventGenericCallback cb;
 	void *cb_opaque;
 	int registered, deregistered;
+	struct {
+		virFreeCallback ff;
+		void *opaque;
+	} regs[32]; /* by callback id - 42 */
+	int nregs;
 	int loop_runs;
 	bool loop_wake;
-	struct fdom doms[NDOM];
+	/* A stopped QEMU: the first bulk call that reaches domain stuck takes
+	 * its job and then waits (for the monitor) until released; while the
+	 * job is held, NOWAIT calls get that domain without guest fields. */
+	int stuck;
+	bool job_held, release;
+	int ndoms;
+	struct fdom doms[NDOM_MAX];
 } F;
 
 static const char XML_A[] = "<domain><memory unit='KiB'>1048576</memory><devices><memballoon model='virtio'>"
@@ -85,15 +107,32 @@ static void fake_reset(void)
 	F.m = m;
 	F.c = c;
 	F.alive = 1;
+	F.stuck = -1;
+	F.ndoms = NDOM;
 	F.doms[0] = (struct fdom){
-	    "a-full", "00000000-0000-4000-8000-00000000000a", 1, VIR_DOMAIN_RUNNING, true, true, XML_A, 0, 0};
-	F.doms[1] = (struct fdom){
-	    "b-testdrv", "00000000-0000-4000-8000-00000000000b", 2, VIR_DOMAIN_RUNNING, true, false, XML_B, 0, 0};
-	F.doms[2] = (struct fdom){
-	    "c-off", "00000000-0000-4000-8000-00000000000c", (unsigned)-1, VIR_DOMAIN_SHUTOFF, true, false, XML_C, 0,
-	    0};
+	    "a-full", "00000000-0000-4000-8000-00000000000a", 1, VIR_DOMAIN_RUNNING, true, FB_FULL, XML_A, 0, 0, 0, "",
+	    ""};
+	F.doms[1] = (struct fdom){"b-testdrv", "00000000-0000-4000-8000-00000000000b",
+	                          2,           VIR_DOMAIN_RUNNING,
+	                          true,        FB_NONE,
+	                          XML_B,       0,
+	                          0,           0,
+	                          "",          ""};
+	F.doms[2] = (struct fdom){"c-off",
+	                          "00000000-0000-4000-8000-00000000000c",
+	                          (unsigned)-1,
+	                          VIR_DOMAIN_SHUTOFF,
+	                          true,
+	                          FB_NONE,
+	                          XML_C,
+	                          0,
+	                          0,
+	                          0,
+	                          "",
+	                          ""};
 	F.doms[3] = (struct fdom){
-	    "d-paused", "00000000-0000-4000-8000-00000000000d", 4, VIR_DOMAIN_PAUSED, true, false, XML_D, 0, 0};
+	    "d-paused", "00000000-0000-4000-8000-00000000000d", 4, VIR_DOMAIN_PAUSED, true, FB_NONE, XML_D, 0, 0, 0, "",
+	    ""};
 	pthread_mutex_unlock(&F.m);
 }
 
@@ -102,7 +141,9 @@ static void set_err(int code)
 	F.have_err = true;
 	F.err.code = code;
 	F.err.domain = VIR_FROM_NONE;
-	F.err.message = code == VIR_ERR_SYSTEM_ERROR ? "Cannot write data: Broken pipe" : "fake failure";
+	F.err.message = code == VIR_ERR_SYSTEM_ERROR ? "Cannot write data: Broken pipe"
+	                : code == VIR_ERR_NO_DOMAIN  ? "Domain not found"
+	                                             : "fake failure";
 }
 
 static virConnectPtr f_open(const char *name)
@@ -177,20 +218,37 @@ static int f_bulk(virConnectPtr c, unsigned int stats, virDomainStatsRecordPtr *
 		pthread_mutex_unlock(&F.m);
 		return -1;
 	}
-	virDomainStatsRecordPtr *recs = calloc(NDOM + 1, sizeof(*recs));
+	virDomainStatsRecordPtr *recs = calloc((size_t)F.ndoms + 1, sizeof(*recs));
 	int n = 0;
-	for (int i = 0; i < NDOM; i++) {
+	for (int i = 0; i < F.ndoms; i++) {
 		struct fdom *d = &F.doms[i];
 		if (!d->listed)
 			continue;
+		int balloon = d->balloon;
+		if (i == F.stuck && balloon == FB_FULL && d->state == VIR_DOMAIN_RUNNING) {
+			if (!F.job_held) {
+				/* Takes the job, then waits for the stopped QEMU. */
+				F.job_held = true;
+				F.blocked = true;
+				pthread_cond_broadcast(&F.c);
+				while (!F.release)
+					pthread_cond_wait(&F.c, &F.m);
+				F.job_held = false;
+				F.blocked = false;
+			} else {
+				balloon = FB_DEF; /* NOWAIT: the job is busy */
+			}
+		}
 		virDomainStatsRecordPtr r = calloc(1, sizeof(*r));
 		r->dom = (virDomainPtr)d;
 		r->params = calloc(20, sizeof(*r->params));
 		add_param(r, "state.state", VIR_TYPED_PARAM_INT, (unsigned long long)d->state);
 		add_param(r, "state.reason", VIR_TYPED_PARAM_INT, 1);
-		if (d->balloon) {
+		if (balloon != FB_NONE) {
 			add_param(r, "balloon.current", VIR_TYPED_PARAM_ULLONG, 262144);
 			add_param(r, "balloon.maximum", VIR_TYPED_PARAM_ULLONG, 2097152);
+		}
+		if (balloon == FB_FULL) {
 			add_param(r, "balloon.swap_in", VIR_TYPED_PARAM_ULLONG, 3);
 			add_param(r, "balloon.swap_out", VIR_TYPED_PARAM_ULLONG, 4);
 			add_param(r, "balloon.major_fault", VIR_TYPED_PARAM_ULLONG, 5);
@@ -262,8 +320,11 @@ static char *f_xml(virDomainPtr dom, unsigned int flags)
 	assert_int_equal(flags, 0);
 	pthread_mutex_lock(&F.m);
 	d->xml_calls++;
+	int fail = d->xml_fail;
+	if (fail)
+		set_err(fail);
 	pthread_mutex_unlock(&F.m);
-	return strdup(d->xml);
+	return fail ? NULL : strdup(d->xml);
 }
 
 static int f_uuid(virDomainPtr dom, char *buf)
@@ -334,22 +395,35 @@ static int f_event_reg(virConnectPtr c, virDomainPtr dom, int id, virConnectDoma
 	(void)c;
 	assert_null(dom);
 	assert_int_equal(id, VIR_DOMAIN_EVENT_ID_LIFECYCLE);
-	assert_null(ff);
+	/* The opaque is a reference that libvirt gives back through ff. */
+	assert_non_null(ff);
 	pthread_mutex_lock(&F.m);
 	F.cb = cb;
 	F.cb_opaque = opaque;
+	int cbid = -1;
+	if (F.nregs < 32) {
+		F.regs[F.nregs].ff = ff;
+		F.regs[F.nregs].opaque = opaque;
+		cbid = 42 + F.nregs++;
+	}
 	F.registered++;
 	pthread_mutex_unlock(&F.m);
-	return 42;
+	return cbid;
 }
 
 static int f_event_dereg(virConnectPtr c, int id)
 {
 	(void)c;
-	assert_int_equal(id, 42);
 	pthread_mutex_lock(&F.m);
+	assert_true(id >= 42 && id < 42 + F.nregs);
 	F.deregistered++;
+	virFreeCallback ff = F.regs[id - 42].ff;
+	void *opaque = F.regs[id - 42].opaque;
+	F.regs[id - 42].ff = NULL;
 	pthread_mutex_unlock(&F.m);
+	/* As libvirt does when it lets go of the callback. */
+	assert_non_null(ff);
+	ff(opaque);
 	return 0;
 }
 
@@ -362,6 +436,13 @@ static void f_set_error_func(void *ud, virErrorFunc fn)
 {
 	(void)ud;
 	(void)fn;
+}
+
+static void f_conn_set_error_func(virConnectPtr c, void *ud, virErrorFunc fn)
+{
+	(void)ud;
+	assert_ptr_equal(c, &F);
+	assert_non_null(fn);
 }
 
 static const struct virt_ops fake_ops = {
@@ -384,6 +465,7 @@ static const struct virt_ops fake_ops = {
     .connect_domain_event_deregister_any = f_event_dereg,
     .get_last_error = f_last_error,
     .set_error_func = f_set_error_func,
+    .conn_set_error_func = f_conn_set_error_func,
 };
 
 /* --- helpers -------------------------------------------------------------- */
@@ -489,31 +571,22 @@ static void test_mapping(void **state)
 	w[DF_GUEST_HUGETLB_FAILURES] = 7;
 	w[DF_GUEST_STATS_UPDATED] = 1795673334;
 	w[DF_RSS_BYTES] = 238660ULL * 1024;
+	w[DF_BALLOON_STATS_SKIPPED] = 0;
 	expect_fields(a, w);
 	assert_true(a->config.present);
 	assert_string_equal(a->config.balloon, "virtio");
 	assert_false(a->config.nosharepages);
 
-	/* Running without balloon fields: the virDomainMemoryStats fallback;
-	 * maximum from <memory>; a balloon without <stats> is period 0. */
+	/* Running without balloon fields while another domain has them: its
+	 * job was busy.  Marked, and no virDomainMemoryStats (it would wait
+	 * for that job); maximum from <memory>; a balloon without <stats> is
+	 * period 0. */
 	const struct dom_snap *b = find(&s, "b-testdrv");
 	all_absent(w);
 	w[DF_STATE] = 1;
 	w[DF_MEMORY_MAXIMUM_BYTES] = 512ULL << 20;
-	w[DF_BALLOON_CURRENT_BYTES] = 524288ULL * 1024;
 	w[DF_STATS_PERIOD_SECONDS] = 0;
-	w[DF_GUEST_UNUSED_BYTES] = 262144ULL * 1024;
-	w[DF_GUEST_AVAILABLE_BYTES] = 524288ULL * 1024;
-	w[DF_GUEST_USABLE_BYTES] = 262144ULL * 1024;
-	w[DF_GUEST_DISK_CACHES_BYTES] = 65536ULL * 1024;
-	w[DF_GUEST_SWAP_IN_BYTES] = 0;
-	w[DF_GUEST_SWAP_OUT_BYTES] = 0;
-	w[DF_GUEST_MAJOR_FAULTS] = 0;
-	w[DF_GUEST_MINOR_FAULTS] = 0;
-	w[DF_GUEST_HUGETLB_ALLOCS] = 0;
-	w[DF_GUEST_HUGETLB_FAILURES] = 0;
-	w[DF_GUEST_STATS_UPDATED] = 627319920;
-	w[DF_RSS_BYTES] = 262144ULL * 1024;
+	w[DF_BALLOON_STATS_SKIPPED] = 1;
 	expect_fields(b, w);
 	assert_true(b->config.nosharepages);
 
@@ -533,16 +606,57 @@ static void test_mapping(void **state)
 	assert_true(d->config.hugepages);
 	assert_true(d->config.locked);
 
-	assert_int_equal(F.doms[0].memstats_calls, 0);
-	assert_int_equal(F.doms[1].memstats_calls, 1);
-	assert_int_equal(F.doms[2].memstats_calls, 0);
-	assert_int_equal(F.doms[3].memstats_calls, 0);
+	for (int i = 0; i < NDOM; i++)
+		assert_int_equal(F.doms[i].memstats_calls, 0);
 	snapshot_clear(&s);
 	virt_free(v);
 	assert_int_equal(F.opens, 1);
 	assert_int_equal(F.closes, 1);
 	assert_int_equal(F.registered, 1);
 	assert_int_equal(F.deregistered, 1);
+}
+
+/* A driver whose bulk records have no balloon group for any domain (the
+ * test driver): running domains get virDomainMemoryStats. */
+static void test_fallback(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.doms[0].balloon = FB_NONE;
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct snapshot s;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, 4);
+	uint64_t w[DF_COUNT];
+	const struct dom_snap *b = find(&s, "b-testdrv");
+	all_absent(w);
+	w[DF_STATE] = 1;
+	w[DF_MEMORY_MAXIMUM_BYTES] = 512ULL << 20;
+	w[DF_BALLOON_STATS_SKIPPED] = 0;
+	w[DF_BALLOON_CURRENT_BYTES] = 524288ULL * 1024;
+	w[DF_STATS_PERIOD_SECONDS] = 0;
+	w[DF_GUEST_UNUSED_BYTES] = 262144ULL * 1024;
+	w[DF_GUEST_AVAILABLE_BYTES] = 524288ULL * 1024;
+	w[DF_GUEST_USABLE_BYTES] = 262144ULL * 1024;
+	w[DF_GUEST_DISK_CACHES_BYTES] = 65536ULL * 1024;
+	w[DF_GUEST_SWAP_IN_BYTES] = 0;
+	w[DF_GUEST_SWAP_OUT_BYTES] = 0;
+	w[DF_GUEST_MAJOR_FAULTS] = 0;
+	w[DF_GUEST_MINOR_FAULTS] = 0;
+	w[DF_GUEST_HUGETLB_ALLOCS] = 0;
+	w[DF_GUEST_HUGETLB_FAILURES] = 0;
+	w[DF_GUEST_STATS_UPDATED] = 627319920;
+	w[DF_RSS_BYTES] = 262144ULL * 1024;
+	expect_fields(b, w);
+	/* Shut off and paused domains are not asked. */
+	assert_int_equal(F.doms[0].memstats_calls, 1);
+	assert_int_equal(F.doms[1].memstats_calls, 1);
+	assert_int_equal(F.doms[2].memstats_calls, 0);
+	assert_int_equal(F.doms[3].memstats_calls, 0);
+	assert_false(find(&s, "c-off")->f[DF_BALLOON_STATS_SKIPPED].present);
+	assert_false(find(&s, "d-paused")->f[DF_BALLOON_STATS_SKIPPED].present);
+	snapshot_clear(&s);
+	virt_free(v);
 }
 
 static void fire_event(int dom)
@@ -569,6 +683,7 @@ static void test_xml_cache(void **state)
 {
 	(void)state;
 	fake_reset();
+	F.doms[1].balloon = FB_FULL;
 	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 	for (int i = 0; i < 3; i++) {
@@ -613,6 +728,7 @@ static void test_connection_errors(void **state)
 {
 	(void)state;
 	fake_reset();
+	F.doms[1].balloon = FB_FULL;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
 	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
@@ -698,8 +814,30 @@ static void unblock(void)
 {
 	pthread_mutex_lock(&F.m);
 	F.block_bulk = false;
+	F.release = true;
 	pthread_cond_broadcast(&F.c);
 	pthread_mutex_unlock(&F.m);
+}
+
+static int fake_count(const int *p)
+{
+	pthread_mutex_lock(&F.m);
+	int n = *p;
+	pthread_mutex_unlock(&F.m);
+	return n;
+}
+
+/* Waits (at most 2 s) until libvirt has closed want connections: workers
+ * left behind finish on their own after their call returns. */
+static void wait_closes(int want)
+{
+	for (int i = 0; i < 200 && fake_count(&F.closes) < want; i++) {
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(fake_count(&F.closes), want);
+	struct timespec ts = {0, 50000000L}; /* let it reach free() before the leak check */
+	nanosleep(&ts, NULL);
 }
 
 static void test_timeout(void **state)
@@ -709,6 +847,7 @@ static void test_timeout(void **state)
 	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 
+	/* libvirtd takes every bulk call and never answers. */
 	F.block_bulk = true;
 	double t0 = now_ms();
 	snapshot_init(&s);
@@ -719,24 +858,52 @@ static void test_timeout(void **state)
 	assert_int_equal(s.ndoms, 0);
 	wait_blocked();
 
-	/* The worker is still stuck: the next collection waits for it and
-	 * times out too, without a second request behind the first. */
+	/* The worker is still stuck over an open connection: the next two
+	 * collections each leave it behind and try a fresh connection. */
+	for (int i = 0; i < 2; i++) {
+		t0 = now_ms();
+		assert_int_equal(virt_collect(v, &s, 150), -ETIMEDOUT);
+		took = now_ms() - t0;
+		assert_true(took >= 149 && took < 600);
+		assert_int_equal(fake_count(&F.bulk_calls), 2 + i);
+		assert_int_equal(fake_count(&F.opens), 2 + i);
+	}
+	/* Two are left behind: no more, libvirt is down at once. */
 	t0 = now_ms();
 	assert_int_equal(virt_collect(v, &s, 150), -ETIMEDOUT);
 	took = now_ms() - t0;
-	assert_true(took >= 149 && took < 600);
-	assert_int_equal(F.bulk_calls, 1);
+	print_message("collect with two workers left behind returned after %.1f ms\n", took);
+	assert_true(took < 50);
+	assert_int_equal(fake_count(&F.bulk_calls), 3);
+	assert_int_equal(fake_count(&F.opens), 3);
+	assert_int_equal(fake_count(&F.closes), 0);
 
-	/* libvirt answers late: that answer is dropped, the next collection
-	 * asks again and gets each domain exactly once. */
+	/* libvirt answers late: the two left behind close their connections
+	 * and free themselves; the current worker's late answer is dropped
+	 * and the next collection asks again and gets each domain once. */
 	unblock();
+	wait_closes(2);
 	assert_int_equal(collect(v, 5000, &s), 0);
-	assert_int_equal(F.bulk_calls, 2);
+	assert_int_equal(fake_count(&F.bulk_calls), 4);
+	assert_int_equal(fake_count(&F.opens), 3);
+	assert_int_equal(s.ndoms, 4);
+	snapshot_clear(&s);
+	/* A worker can be left behind again once the others are gone. */
+	F.block_bulk = true;
+	F.blocked = false;
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 50), -ETIMEDOUT);
+	wait_blocked();
+	unblock();
+	/* Whether the late answer or the next request comes first, the
+	 * collection gets every domain once. */
+	assert_int_equal(collect(v, 5000, &s), 0);
 	assert_int_equal(s.ndoms, 4);
 	snapshot_clear(&s);
 
 	/* virt_free does not hang on a worker stuck in libvirt. */
 	F.block_bulk = true;
+	F.blocked = false;
 	snapshot_init(&s);
 	assert_int_equal(virt_collect(v, &s, 50), -ETIMEDOUT);
 	wait_blocked();
@@ -747,18 +914,156 @@ static void test_timeout(void **state)
 	assert_true(took < 3000);
 	/* The left-behind worker finishes and frees itself. */
 	unblock();
-	for (int i = 0; i < 200; i++) {
-		pthread_mutex_lock(&F.m);
-		int closes = F.closes;
-		pthread_mutex_unlock(&F.m);
-		if (closes == 1)
-			break;
-		struct timespec ts = {0, 10000000L};
-		nanosleep(&ts, NULL);
+	int opens = fake_count(&F.opens);
+	wait_closes(opens);
+	assert_int_equal(fake_count(&F.deregistered), opens);
+}
+
+/*
+ * A guest whose QEMU is stopped: the first bulk call holds its job and
+ * waits.  The next collection leaves that worker behind; the fresh bulk
+ * call (NOWAIT) returns every domain, the stuck one without guest fields,
+ * and it is marked.  Nothing else waits on it.
+ */
+static void test_stuck_domain(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.doms[1].balloon = FB_FULL;
+	F.stuck = 1;
+	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
+	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct snapshot s;
+
+	snapshot_init(&s);
+	assert_int_equal(virt_collect(v, &s, 200), -ETIMEDOUT);
+	wait_blocked();
+	for (int i = 0; i < 3; i++) {
+		double t0 = now_ms();
+		assert_int_equal(collect(v, 1000, &s), 0);
+		double took = now_ms() - t0;
+		print_message("collect %d with a stuck domain: %.1f ms\n", i, took);
+		assert_true(took < 500);
+		assert_int_equal(s.ndoms, 4);
+		const struct dom_snap *a = find(&s, "a-full");
+		assert_int_equal(a->f[DF_BALLOON_STATS_SKIPPED].v.u, 0);
+		assert_int_equal(a->f[DF_GUEST_UNUSED_BYTES].v.u, 174552ULL * 1024);
+		const struct dom_snap *b = find(&s, "b-testdrv");
+		uint64_t w[DF_COUNT];
+		all_absent(w);
+		w[DF_STATE] = 1;
+		w[DF_MEMORY_MAXIMUM_BYTES] = 2097152ULL * 1024;
+		w[DF_BALLOON_CURRENT_BYTES] = 262144ULL * 1024;
+		w[DF_STATS_PERIOD_SECONDS] = 0;
+		w[DF_BALLOON_STATS_SKIPPED] = 1;
+		expect_fields(b, w);
+		assert_true(b->config.nosharepages);
+		snapshot_clear(&s);
 	}
-	assert_int_equal(F.closes, 1);
-	struct timespec ts = {0, 50000000L}; /* let it reach free() before the leak check */
-	nanosleep(&ts, NULL);
+	/* One connection left behind, one fresh; no per-domain call waited. */
+	assert_int_equal(fake_count(&F.opens), 2);
+	assert_int_equal(fake_count(&F.closes), 0);
+	for (int i = 0; i < NDOM; i++)
+		assert_int_equal(F.doms[i].memstats_calls, 0);
+	expect_xml_calls(1, 1, 1, 1);
+
+	/* SIGCONT: the stuck call returns, its worker closes its connection
+	 * and frees itself; the domain is no longer marked. */
+	unblock();
+	wait_closes(1);
+	assert_int_equal(collect(v, 1000, &s), 0);
+	assert_int_equal(find(&s, "b-testdrv")->f[DF_BALLOON_STATS_SKIPPED].v.u, 0);
+	assert_int_equal(find(&s, "b-testdrv")->f[DF_GUEST_UNUSED_BYTES].v.u, 174552ULL * 1024);
+	snapshot_clear(&s);
+	virt_free(v);
+	assert_int_equal(fake_count(&F.closes), 2);
+
+	static const char *const want[] = {
+	    "info libvirt fake:///: a request is stuck in libvirtd; continuing on a new connection",
+	};
+	for (int i = 0; i < cap.n && i < 32; i++)
+		print_message("log %d: %s\n", i, cap.lines[i]);
+	assert_int_equal(cap.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(cap.lines[i], want[i]);
+}
+
+/* A domain destroyed between listing and reading: no warning. */
+static void test_vanished_domain(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.doms[2].xml_fail = VIR_ERR_NO_DOMAIN;
+	F.doms[3].xml_fail = VIR_ERR_INTERNAL_ERROR;
+	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
+	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct snapshot s;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, 4);
+	assert_false(find(&s, "c-off")->config.present);
+	snapshot_clear(&s);
+	virt_free(v);
+	static const char *const want[] = {
+	    "warn d-paused: domain XML: fake failure",
+	};
+	for (int i = 0; i < cap.n && i < 32; i++)
+		print_message("log %d: %s\n", i, cap.lines[i]);
+	assert_int_equal(cap.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(cap.lines[i], want[i]);
+}
+
+/* Enough domains to grow the XML cache's table several times, some of
+ * them vanishing and coming back: every lookup still finds its entry. */
+static void test_many_domains(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.ndoms = NDOM_MAX;
+	for (int i = NDOM; i < NDOM_MAX; i++) {
+		struct fdom *d = &F.doms[i];
+		snprintf(d->gname, sizeof(d->gname), "gen-%03d", i);
+		snprintf(d->guuid, sizeof(d->guuid), "00000000-0000-4000-8000-%012d", 1000 + i);
+		*d = (struct fdom){
+		    d->gname, d->guuid, (unsigned)(100 + i), VIR_DOMAIN_RUNNING, true, FB_FULL, XML_A, 0, 0, 0, "", ""};
+		snprintf(d->gname, sizeof(d->gname), "gen-%03d", i);
+		snprintf(d->guuid, sizeof(d->guuid), "00000000-0000-4000-8000-%012d", 1000 + i);
+	}
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct snapshot s;
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(collect(v, 5000, &s), 0);
+		assert_int_equal(s.ndoms, NDOM_MAX);
+		snapshot_clear(&s);
+	}
+	for (int i = 0; i < NDOM_MAX; i++)
+		if (F.doms[i].xml_calls != 1)
+			fail_msg("%s: %d XML fetches", F.doms[i].name, F.doms[i].xml_calls);
+	for (int i = NDOM; i < NDOM_MAX; i += 2)
+		F.doms[i].listed = false;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, NDOM + (NDOM_MAX - NDOM) / 2);
+	snapshot_clear(&s);
+	for (int i = NDOM; i < NDOM_MAX; i += 2)
+		F.doms[i].listed = true;
+	assert_int_equal(collect(v, 5000, &s), 0);
+	assert_int_equal(s.ndoms, NDOM_MAX);
+	snapshot_clear(&s);
+	for (int i = 0; i < NDOM_MAX; i++)
+		assert_int_equal(F.doms[i].xml_calls, i >= NDOM && (i - NDOM) % 2 == 0 ? 2 : 1);
+	/* A lifecycle event still finds its entry in the grown table. */
+	pthread_mutex_lock(&F.m);
+	virConnectDomainEventCallback cb = (virConnectDomainEventCallback)(void (*)(void))F.cb;
+	void *opaque = F.cb_opaque;
+	pthread_mutex_unlock(&F.m);
+	cb((virConnectPtr)&F, (virDomainPtr)&F.doms[NDOM_MAX - 1], VIR_DOMAIN_EVENT_DEFINED, 0, opaque);
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	assert_int_equal(F.doms[NDOM_MAX - 1].xml_calls, 2);
+	assert_int_equal(F.doms[NDOM_MAX - 3].xml_calls, 1);
+	virt_free(v);
 }
 
 /* The real test driver with the k6.18 fixture: in-process, no daemon. */
@@ -800,6 +1105,7 @@ static void test_real_test_driver(void **state)
 	w[DF_GUEST_HUGETLB_FAILURES] = 0;
 	w[DF_GUEST_STATS_UPDATED] = 627319920;
 	w[DF_RSS_BYTES] = 393216ULL * 1024;
+	w[DF_BALLOON_STATS_SKIPPED] = 0;
 	expect_fields(d, w);
 	assert_string_equal(d->config.balloon, "virtio");
 
@@ -848,13 +1154,39 @@ static void test_unreachable_real(void **state)
 	(void)state;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	/* libvirt's default error handler would print "libvirt: XML error :
+	 * ..." on stderr; the failed open must reach only our log. */
+	char errpath[] = "/tmp/kvmmem-test-virt-stderr.XXXXXX";
+	int errfd = mkstemp(errpath);
+	assert_true(errfd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(errfd, STDERR_FILENO), STDERR_FILENO);
 	struct virt *v = virt_new("test:///nonexistent/kvmmem/none.xml", NULL, &lg);
 	struct snapshot s;
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 10000), -ENOTCONN);
-	assert_int_equal(virt_collect(v, &s, 10000), -ENOTCONN);
-	assert_int_equal(s.ndoms, 0);
+	int rc1 = virt_collect(v, &s, 10000);
+	int rc2 = virt_collect(v, &s, 10000);
 	virt_free(v);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(rc1, -ENOTCONN);
+	assert_int_equal(rc2, -ENOTCONN);
+	assert_int_equal(s.ndoms, 0);
+	/* libxml2 may warn about the missing file on its own; no line may
+	 * come from libvirt's error handler. */
+	char text[4096];
+	ssize_t got = pread(errfd, text, sizeof(text) - 1, 0);
+	close(errfd);
+	unlink(errpath);
+	assert_true(got >= 0);
+	text[got] = '\0';
+	print_message("stderr during the failed open: [%s]\n", text);
+	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, "libvirt:", 8) == 0)
+			fail_msg("libvirt printed to stderr: %s", line);
 	assert_int_equal(cap.n, 1);
 	assert_string_equal(cap.lines[0],
 	                    "warn libvirt test:///nonexistent/kvmmem/none.xml: cannot connect: XML error: "
@@ -874,9 +1206,11 @@ static void test_library_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mapping),           cmocka_unit_test(test_xml_cache),
-	    cmocka_unit_test(test_connection_errors), cmocka_unit_test(test_timeout),
-	    cmocka_unit_test(test_real_test_driver),  cmocka_unit_test(test_unreachable_real),
+	    cmocka_unit_test(test_mapping),          cmocka_unit_test(test_fallback),
+	    cmocka_unit_test(test_xml_cache),        cmocka_unit_test(test_connection_errors),
+	    cmocka_unit_test(test_timeout),          cmocka_unit_test(test_stuck_domain),
+	    cmocka_unit_test(test_vanished_domain),  cmocka_unit_test(test_many_domains),
+	    cmocka_unit_test(test_real_test_driver), cmocka_unit_test(test_unreachable_real),
 	    cmocka_unit_test(test_library_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
