@@ -54,6 +54,9 @@
 /* Workers left behind in a libvirt call that may still return.  Each
  * holds a thread and a connection, so their number is bounded. */
 #define MAX_ABANDONED 2
+/* The earliest point at which a collection gives up on a worker it
+ * suspects stuck and starts a fresh one (see virt_collect). */
+#define RESCUE_MIN_MS 250
 
 /* Typed parameters of virConnectGetAllDomainStats (STATE and BALLOON
  * groups, see virConnectGetAllDomainStats in libvirt-domain.c): sizes in
@@ -172,6 +175,7 @@ struct virt {
 	struct vshared *sh;   /* one reference */
 	pthread_mutex_t lock; /* one virt_collect at a time; guards w */
 	struct worker *w;     /* NULL until the first collection, or after abandoning */
+	double last_ok_ms;    /* how long the last collection took, 0 before one succeeded */
 
 	bool loop_running;
 	int loop_quit; /* atomic */
@@ -1031,6 +1035,20 @@ void virt_free(struct virt *v)
 	free(v);
 }
 
+/* Under w->lock: may a busy w be left behind for a fresh worker?  Not
+ * while it opens its connection (one attempt at a time), nor beyond
+ * MAX_ABANDONED.  Only virt_collect (under v->lock) raises the count, so
+ * the answer cannot turn from yes to no before it acts on it. */
+static bool replaceable(struct virt *v, struct worker *w)
+{
+	if (w->opening)
+		return false;
+	pthread_mutex_lock(&v->sh->lock);
+	bool ok = v->sh->abandoned < MAX_ABANDONED;
+	pthread_mutex_unlock(&v->sh->lock);
+	return ok;
+}
+
 /* Under v->lock.  Makes sure an idle worker is there, replacing one stuck
  * in a request of an earlier collection.  Returns 0, -ETIMEDOUT when
  * libvirt is to be reported down (the worker is still opening its
@@ -1044,20 +1062,16 @@ static int idle_worker(struct virt *v)
 			pthread_mutex_unlock(&w->lock);
 			return 0;
 		}
-		if (w->opening) {
+		if (!replaceable(v, w)) {
+			bool opening = w->opening;
 			pthread_mutex_unlock(&w->lock);
-			return -ETIMEDOUT;
-		}
-		pthread_mutex_lock(&v->sh->lock);
-		bool full = v->sh->abandoned >= MAX_ABANDONED;
-		pthread_mutex_unlock(&v->sh->lock);
-		if (full) {
-			pthread_mutex_unlock(&w->lock);
-			pthread_mutex_lock(&v->sh->lock);
-			complain(v->sh->log, &v->sh->conn_complaint,
-			         "libvirt %s: %d requests are stuck in libvirtd, not starting another", v->uri,
-			         MAX_ABANDONED + 1);
-			pthread_mutex_unlock(&v->sh->lock);
+			if (!opening) {
+				pthread_mutex_lock(&v->sh->lock);
+				complain(v->sh->log, &v->sh->conn_complaint,
+				         "libvirt %s: %d requests are stuck in libvirtd, not starting another", v->uri,
+				         MAX_ABANDONED + 1);
+				pthread_mutex_unlock(&v->sh->lock);
+			}
 			return -ETIMEDOUT;
 		}
 		pthread_mutex_lock(&v->sh->lock);
@@ -1071,8 +1085,57 @@ static int idle_worker(struct virt *v)
 	return v->w ? 0 : -ENOMEM;
 }
 
+/*
+ * Posts a request to w and waits for its answer until *until.  With
+ * rescue, it gives up at *rescue already when w can be replaced, and then
+ * sets *stuck.  Returns the collection's result, or -ETIMEDOUT.
+ */
+static int post_and_wait(struct virt *v, struct worker *w, struct snapshot *s, const struct timespec *rescue,
+                         const struct timespec *until, bool *stuck)
+{
+	pthread_mutex_lock(&w->lock);
+	unsigned long gen = ++w->req_gen;
+	w->pending = true;
+	w->waiting_gen = gen;
+	pthread_cond_broadcast(&w->cond);
+	int rc = 0;
+	if (rescue) {
+		while (w->done_gen != gen && rc == 0)
+			rc = pthread_cond_timedwait(&w->cond, &w->lock, rescue);
+		if (w->done_gen != gen && replaceable(v, w)) {
+			w->waiting_gen = 0;
+			pthread_mutex_unlock(&w->lock);
+			*stuck = true;
+			return -ETIMEDOUT;
+		}
+		rc = 0;
+	}
+	while (w->done_gen != gen && rc == 0)
+		rc = pthread_cond_timedwait(&w->cond, &w->lock, until);
+	w->waiting_gen = 0;
+	if (w->done_gen != gen) {
+		/* The next collection replaces the worker if it is still stuck. */
+		pthread_mutex_unlock(&w->lock);
+		return -ETIMEDOUT;
+	}
+	rc = w->result_rc;
+	if (rc == 0)
+		rc = snapshot_take_domains(s, &w->result);
+	snapshot_clear(&w->result);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms)
 {
+	double t0 = mono_ms();
 	struct timespec until = deadline_after(timeout_ms);
 
 	pthread_mutex_lock(&v->lock);
@@ -1081,27 +1144,23 @@ int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms)
 		pthread_mutex_unlock(&v->lock);
 		return rc;
 	}
-	struct worker *w = v->w;
-	pthread_mutex_lock(&w->lock);
-	unsigned long gen = ++w->req_gen;
-	w->pending = true;
-	w->waiting_gen = gen;
-	pthread_cond_broadcast(&w->cond);
-	rc = 0;
-	while (w->done_gen != gen && rc == 0)
-		rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
-	w->waiting_gen = 0;
-	if (w->done_gen != gen) {
-		/* The next collection replaces the worker if it is still stuck. */
-		pthread_mutex_unlock(&w->lock);
-		pthread_mutex_unlock(&v->lock);
-		return -ETIMEDOUT;
+	/* A collection that takes far longer than the last good one is most
+	 * likely stuck on one domain's job (a stopped QEMU): once it has had
+	 * four times as long (at least RESCUE_MIN_MS), a fresh worker gets the
+	 * rest of the deadline, so even this scrape carries the other domains.
+	 * Only when that leaves it at least half the deadline. */
+	int rescue_ms = v->last_ok_ms * 4 > RESCUE_MIN_MS ? (int)(v->last_ok_ms * 4) : RESCUE_MIN_MS;
+	bool try_rescue = v->last_ok_ms > 0 && rescue_ms <= timeout_ms / 2;
+	struct timespec rescue = deadline_after(rescue_ms);
+	bool stuck = false;
+	rc = post_and_wait(v, v->w, s, try_rescue ? &rescue : NULL, &until, &stuck);
+	if (stuck) {
+		rc = idle_worker(v);
+		if (rc == 0)
+			rc = post_and_wait(v, v->w, s, NULL, &until, &stuck);
 	}
-	rc = w->result_rc;
-	if (rc == 0)
-		rc = snapshot_take_domains(s, &w->result);
-	snapshot_clear(&w->result);
-	pthread_mutex_unlock(&w->lock);
+	if (rc == 0 && !stuck)
+		v->last_ok_ms = mono_ms() - t0;
 	pthread_mutex_unlock(&v->lock);
 	return rc;
 }
