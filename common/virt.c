@@ -164,8 +164,10 @@ struct worker {
 
 	/* The worker thread only. */
 	virConnectPtr conn;
-	int event_cb; /* lifecycle callback id, -1 when none */
-	bool events;  /* the event loop runs, so keepalive and events work */
+	int event_cb;     /* lifecycle callback id, -1 when none */
+	bool events;      /* the event loop runs, so keepalive and events work */
+	bool replacement; /* took over from an abandoned worker, whose
+	                   * connection still delivers lifecycle events */
 	unsigned gen;
 };
 
@@ -551,8 +553,13 @@ static int ensure_connected(struct worker *w)
 		}
 	}
 	set_opening(w, false);
-	/* Events may have been missed while disconnected. */
-	cache_mark_stale(w->sh);
+	/* Events may have been missed while disconnected, but not while the
+	 * worker this one replaces was connected: its registration stays until
+	 * it disconnects, and this one registered before asking for anything.
+	 * Refetching every XML there would cost a large host its deadline. */
+	if (!w->replacement)
+		cache_mark_stale(w->sh);
+	w->replacement = false;
 	wlog(w, WL_CONN_OK, NULL, "libvirt %s: connected", w->uri);
 	return 0;
 }
@@ -919,7 +926,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static struct worker *worker_new(struct virt *v)
+static struct worker *worker_new(struct virt *v, bool replacement)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -927,6 +934,7 @@ static struct worker *worker_new(struct virt *v)
 	w->ops = v->ops;
 	w->event_cb = -1;
 	w->events = v->loop_running;
+	w->replacement = replacement && v->loop_running;
 	w->uri = strdup(v->uri);
 	pthread_condattr_t ca;
 	if (!w->uri || pthread_condattr_init(&ca) != 0) {
@@ -1080,8 +1088,10 @@ static int idle_worker(struct virt *v)
 		pthread_mutex_unlock(&v->sh->lock);
 		abandon_locked(w);
 		v->w = NULL;
+		v->w = worker_new(v, true);
+		return v->w ? 0 : -ENOMEM;
 	}
-	v->w = worker_new(v);
+	v->w = worker_new(v, false);
 	return v->w ? 0 : -ENOMEM;
 }
 

@@ -150,10 +150,11 @@ cd_started_appears() {
 }
 
 # With only collectd calling libvirt (the exporter collects on scrape and
-# is not scraped meanwhile), e2e-b's QEMU is stopped for 8 s: a read that
-# never blocks writes e2e-a's values every second all the same.
+# is not scraped meanwhile), e2e-b's QEMU is stopped for 8 s: every read
+# meanwhile has libvirt up, writes e2e-a's values all the same, and marks
+# e2e-b as skipped.
 cd_sigstop() {
-	local n want up pid
+	local n want up pid sb
 	pid=$(guest_pid e2e-b)
 	STOP_LU=$(cd_last e2e-b timestamp-guest_stats_updated)
 	kill -STOP "$pid"
@@ -162,18 +163,23 @@ cd_sigstop() {
 	STOP_TO=$(now)
 	n=$(cd_rows e2e-a memory-guest_usable | awk -v a="$STOP_FROM" -v b="$STOP_TO" '$1 > a + 2 && $1 < b { c++ } END { print c + 0 }')
 	up=$(cd_rows "" gauge-libvirt_up | awk -v a="$STOP_FROM" -v b="$STOP_TO" '$1 > a && $1 < b { printf "%s", $2 }')
+	sb=$(cd_rows e2e-b gauge-balloon_stats_skipped | awk -v a="$STOP_FROM" -v b="$STOP_TO" '$1 > a + 2 && $1 < b { printf "%s", $2 }')
 	want=$(awk -v a="$STOP_FROM" -v b="$STOP_TO" 'BEGIN { printf "%d", (b - a - 2) / 2 }')
-	WHY="e2e-b qemu $pid stopped for 8 s; e2e-a guest_usable rows meanwhile: $n (want >= $want); libvirt_up sequence: ${up:-none}"
-	[ "$n" -ge "$want" ]
+	WHY="e2e-b qemu $pid stopped for 8 s; e2e-a guest_usable rows meanwhile: $n (want >= $want); libvirt_up sequence: ${up:-none}; e2e-b skipped sequence (from 2 s on): ${sb:-none}"
+	[ "$n" -ge "$want" ] || return 1
+	case $up in "" | *0*) return 1 ;; esac
+	case $sb in "" | *0*) return 1 ;; esac
 }
 cd_sigcont_once() {
 	local lu
-	lu=$(cd_last e2e-b timestamp-guest_stats_updated) && [ "$lu" -gt "${STOP_LU:-0}" ]
+	lu=$(cd_last e2e-b timestamp-guest_stats_updated) && [ "$lu" -gt "${STOP_LU:-0}" ] &&
+		[ "$(cd_last e2e-b gauge-balloon_stats_skipped "$CONT_AT")" = 0 ]
 }
 cd_sigcont() {
 	kill -CONT "$(guest_pid e2e-b)"
+	CONT_AT=$(now)
 	poll 20 cd_sigcont_once
-	WHY="e2e-b guest stats updated $(cd_last e2e-b timestamp-guest_stats_updated) (stopped at ${STOP_LU:-?}) after ${POLL_SECS}s"
+	WHY="e2e-b guest stats updated $(cd_last e2e-b timestamp-guest_stats_updated) (stopped at ${STOP_LU:-?}), skipped $(cd_last e2e-b gauge-balloon_stats_skipped "$CONT_AT" || echo absent) after ${POLL_SECS}s"
 	[ "$POLL_SECS" != ">20" ]
 }
 
