@@ -192,7 +192,13 @@ check:
 	scripts/deps.sh test
 	$(MAKE) --no-print-directory check-run
 
-check-run: all $(UNIT_BINS)
+# Fake servers for integration tests (each source says why it is a fake).
+FAKE_BINS := $(patsubst tests/fakes/%.c,$(O)/tests/fakes/%,$(wildcard tests/fakes/*.c))
+$(O)/tests/fakes/%: tests/fakes/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra $(LDFLAGS) -o $@ $<
+
+check-run: all $(UNIT_BINS) $(FAKE_BINS)
 	tests/run.sh $(O)
 
 unit: $(UNIT_BINS)
