@@ -49,6 +49,10 @@
  * --period --live changes the stats period), so a cached XML is refetched
  * after this long even when nothing else says it changed. */
 #define XML_MAX_AGE_SECONDS 600
+/* Each domain's age limit is stretched by up to this much, by its UUID,
+ * so that thousands of XMLs fetched together do not all expire in the
+ * same collection again. */
+#define XML_AGE_SPREAD_SECONDS 300
 /* How long virt_free waits for a worker stuck in a libvirt call. */
 #define FREE_WAIT_MS 2000
 /* Workers left behind in a libvirt call that may still return.  Each
@@ -120,6 +124,7 @@ struct xml_entry {
 	bool stale;              /* fetched over an older connection */
 	bool valid;              /* info parsed */
 	time_t fetched;          /* CLOCK_MONOTONIC seconds */
+	time_t max_age;          /* XML_MAX_AGE_SECONDS plus this entry's spread */
 	unsigned seen;           /* collection that last listed the domain */
 	struct domxml_info info;
 };
@@ -374,8 +379,10 @@ static struct xml_entry *cache_add(struct vshared *sh, const char *uuid)
 	if (!e)
 		return NULL;
 	snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+	size_t h = uuid_hash(uuid);
+	e->max_age = XML_MAX_AGE_SECONDS + (time_t)(h % XML_AGE_SPREAD_SECONDS);
 	cache_grow(sh);
-	size_t k = uuid_hash(uuid) & (sh->nbuckets - 1);
+	size_t k = h & (sh->nbuckets - 1);
 	e->next = sh->buckets[k];
 	sh->buckets[k] = e;
 	sh->nentries++;
@@ -699,8 +706,8 @@ static bool domain_xml(struct worker *w, virDomainPtr dom, const char *uuid, con
 			have_old = true;
 			old_valid = e->valid;
 			old = e->info;
-			bool fresh = !e->stale && e->events == e->fetched_events && e->id == id &&
-			             now - e->fetched < XML_MAX_AGE_SECONDS;
+			bool fresh =
+			    !e->stale && e->events == e->fetched_events && e->id == id && now - e->fetched < e->max_age;
 			/* A busy domain that did not restart keeps its XML. */
 			if (fresh || (busy && e->id == id)) {
 				pthread_mutex_unlock(&sh->lock);
