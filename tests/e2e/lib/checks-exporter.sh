@@ -214,6 +214,7 @@ c_setmem() {
 c_destroyed_gone() {
 	DESTROYED_AT=$(now)
 	guest_destroy e2e-p0 || { WHY="virsh destroy failed"; return 1; }
+	DESTROY_DONE_AT=$(now)
 	scrape "$S" || { WHY="scrape failed"; return 1; }
 	WHY="series left: $(grep -c 'domain="e2e-p0"' "$S")"
 	! mhas_domain "$S" e2e-p0
