@@ -2,9 +2,13 @@
  * virt.h - libvirt: domains, balloon statistics and memory configuration.
  *
  * One persistent read-only connection with keepalive, reconnected lazily.
- * All libvirt calls run on the object's own worker thread, so a libvirtd
- * that never answers can delay a collection by at most its timeout; one
- * request runs at a time and a late answer is dropped, nothing piles up.
+ * All libvirt calls run on a worker thread, so a libvirtd that never
+ * answers can delay a collection by at most its timeout; one request runs
+ * per connection and a late answer is dropped, nothing piles up.  A worker
+ * stuck in a call (a guest whose QEMU monitor hangs holds its domain job)
+ * is left behind with its connection, at most two at a time, and a fresh
+ * worker on a fresh connection carries on: with NOWAIT, libvirt then skips
+ * only the stuck domain, which is marked DF_BALLOON_STATS_SKIPPED.
  *
  * Per collection: one virConnectGetAllDomainStats(STATE|BALLOON,
  * NOWAIT) for every domain, active or not; virDomainMemoryStats only for

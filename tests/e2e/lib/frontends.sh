@@ -24,7 +24,7 @@ spy_build() {
 }
 spy_control() {
 	local log="$E2E_TMP/spy-control.log"
-	LD_PRELOAD="$E2E_SPY" KVMMEM_E2E_SPY_LOG="$log" "$1" --dump --libvirt.uri=test:///default >/dev/null 2>&1
+	ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$E2E_SPY" KVMMEM_E2E_SPY_LOG="$log" "$1" --dump --libvirt.uri=test:///default >/dev/null 2>&1
 	WHY="calls seen against test:///default: $(tr '\n' ';' <"$log" 2>/dev/null)"
 	[ "$(cat "$log" 2>/dev/null)" = "virDomainMemoryStats test" ]
 }
@@ -36,7 +36,10 @@ exporter_start() {
 	user_cmd
 	for try in 1 2 3; do
 		E2E_PORT=$(free_port) || return 1
-		"${USER_CMD[@]}" LD_PRELOAD="$E2E_SPY" KVMMEM_E2E_SPY_LOG="$E2E_TMP/logs/memstats-exporter.log" \
+		# A sanitizer build wants its runtime first; the spy only wraps one
+		# libvirt call, so letting it load first is safe.
+		"${USER_CMD[@]}" ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$E2E_SPY" \
+			KVMMEM_E2E_SPY_LOG="$E2E_TMP/logs/memstats-exporter.log" \
 			"$bin" --web.listen-address="127.0.0.1:$E2E_PORT" --libvirt.uri=qemu:///session \
 			--path.libvirt-run="$E2E_LIBVIRT_RUN" --scrape.timeout="${E2E_SCRAPE_TIMEOUT}s" --log.level=debug \
 			>>"$E2E_TMP/logs/exporter.log" 2>&1 &
