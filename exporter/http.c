@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "encoding.h"
+#include "errbuf.h"
 #include "exposition.h"
 #include "mhd_compat.h"
 
@@ -89,20 +90,6 @@ struct http {
 	unsigned cache_next;
 };
 
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* --- listening socket -------------------------------------------------- */
 
 static int bind_one(int family, const struct sockaddr *sa, socklen_t salen, bool dual_stack, int *fdout)
@@ -145,7 +132,7 @@ static int listen_socket(const char *host, unsigned port, int *fdout, char *err,
 			rc = bind_one(AF_INET, (struct sockaddr *)&a4, sizeof(a4), false, fdout);
 		}
 		if (rc != 0)
-			return fail(err, errsz, rc, "cannot listen on :%u: %s", port, strerror(-rc));
+			return errbuf_fail(err, errsz, rc, "cannot listen on :%u: %s", port, strerror(-rc));
 		return 0;
 	}
 
@@ -155,7 +142,8 @@ static int listen_socket(const char *host, unsigned port, int *fdout, char *err,
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	int g = getaddrinfo(host, portstr, &hints, &res);
 	if (g != 0)
-		return fail(err, errsz, -EADDRNOTAVAIL, "cannot resolve listen host '%s': %s", host, gai_strerror(g));
+		return errbuf_fail(err, errsz, -EADDRNOTAVAIL, "cannot resolve listen host '%s': %s", host,
+		                   gai_strerror(g));
 	rc = -EADDRNOTAVAIL;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		rc = bind_one(ai->ai_family, ai->ai_addr, ai->ai_addrlen, false, fdout);
@@ -164,8 +152,9 @@ static int listen_socket(const char *host, unsigned port, int *fdout, char *err,
 	}
 	freeaddrinfo(res);
 	if (rc != 0)
-		return fail(err, errsz, rc, "cannot listen on %s%s%s:%u: %s", strchr(host, ':') != NULL ? "[" : "",
-		            host, strchr(host, ':') != NULL ? "]" : "", port, strerror(-rc));
+		return errbuf_fail(err, errsz, rc, "cannot listen on %s%s%s:%u: %s",
+		                   strchr(host, ':') != NULL ? "[" : "", host, strchr(host, ':') != NULL ? "]" : "",
+		                   port, strerror(-rc));
 	return 0;
 }
 
@@ -779,7 +768,7 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	int rc;
 
 	if (h == NULL)
-		return fail(err, errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 	h->telemetry_path = o->telemetry_path;
 	h->scrape = o->scrape;
 	h->log = o->log;
@@ -789,16 +778,16 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	if (gnutls_rnd(GNUTLS_RND_KEY, h->mac_key, sizeof(h->mac_key)) != 0) {
-		rc = fail(err, errsz, -EIO, "cannot get random bytes for the auth cache");
+		rc = errbuf_fail(err, errsz, -EIO, "cannot get random bytes for the auth cache");
 		goto out_free;
 	}
 	rc = build_landing(h);
 	if (rc != 0) {
-		fail(err, errsz, rc, "out of memory");
+		errbuf_fail(err, errsz, rc, "out of memory");
 		goto out_free;
 	}
 	if (h->web != NULL && h->web->tls && tls_priorities(h->web, h->priorities, sizeof(h->priorities)) != 0) {
-		rc = fail(err, errsz, -E2BIG, "TLS priorities too long");
+		rc = errbuf_fail(err, errsz, -E2BIG, "TLS priorities too long");
 		goto out_free;
 	}
 	rc = listen_socket(o->host, o->port, &fd, err, errsz);
@@ -815,7 +804,7 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	for (unsigned i = 0; i < nworkers; i++) {
 		rc = -pthread_create(&h->workers[i], NULL, worker_main, h);
 		if (rc != 0) {
-			fail(err, errsz, rc, "cannot start HTTP worker threads: %s", strerror(-rc));
+			errbuf_fail(err, errsz, rc, "cannot start HTTP worker threads: %s", strerror(-rc));
 			stop_workers(h);
 			close(fd);
 			goto out_free;
@@ -849,8 +838,8 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, (void *)o->log, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		rc = fail(err, errsz, -EIO, "cannot start the HTTP server (libmicrohttpd %s%s)", MHD_get_version(),
-		          h->web != NULL && h->web->tls ? ", TLS" : "");
+		rc = errbuf_fail(err, errsz, -EIO, "cannot start the HTTP server (libmicrohttpd %s%s)",
+		                 MHD_get_version(), h->web != NULL && h->web->tls ? ", TLS" : "");
 		stop_workers(h);
 		close(fd);
 		goto out_free;

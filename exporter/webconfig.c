@@ -2,7 +2,6 @@
 #include "webconfig.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <gnutls/x509.h>
 #include <yaml.h>
 
+#include "errbuf.h"
 #include "parse.h"
 
 /* One parse: the document, the struct being filled and the error text. */
@@ -24,20 +24,6 @@ struct wc_parse {
 	int tls_line;  /* line of tls_server_config, for the checks that span keys */
 	bool tls_keys; /* any tls_server_config key was given */
 };
-
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int line_of(const yaml_node_t *n)
 {
@@ -87,9 +73,9 @@ static bool is_null(const yaml_node_t *n)
 static int scalar(struct wc_parse *p, const yaml_node_t *n, const char *what, const char **out)
 {
 	if (n->type != YAML_SCALAR_NODE)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: %s must be a string", line_of(n), what);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: %s must be a string", line_of(n), what);
 	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: %s contains a NUL byte", line_of(n), what);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: %s contains a NUL byte", line_of(n), what);
 	*out = (const char *)n->data.scalar.value;
 	return 0;
 }
@@ -99,7 +85,7 @@ static int dup_string(struct wc_parse *p, const char *s, char **out)
 	char *d = strdup(s);
 
 	if (d == NULL)
-		return fail(p->err, p->errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
 	*out = d;
 	return 0;
 }
@@ -113,7 +99,7 @@ static int string_value(struct wc_parse *p, const yaml_node_t *n, const char *wh
 	if (rc != 0)
 		return rc;
 	if (s[0] == '\0')
-		return fail(p->err, p->errsz, -EINVAL, "line %d: %s is empty", line_of(n), what);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: %s is empty", line_of(n), what);
 	return dup_string(p, s, out);
 }
 
@@ -129,7 +115,7 @@ static int each_pair(struct wc_parse *p, const yaml_node_t *n, const char *secti
 	if (n == NULL || is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: %s must be a mapping", line_of(n), section);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: %s must be a mapping", line_of(n), section);
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
 		const yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
@@ -137,10 +123,11 @@ static int each_pair(struct wc_parse *p, const yaml_node_t *n, const char *secti
 		int rc;
 
 		if (k == NULL || v == NULL)
-			return fail(p->err, p->errsz, -EINVAL, "line %d: broken mapping in %s", line_of(n), section);
+			return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: broken mapping in %s", line_of(n),
+			                   section);
 		if (k->type != YAML_SCALAR_NODE)
-			return fail(p->err, p->errsz, -EINVAL, "line %d: a key in %s must be a string", line_of(k),
-			            section);
+			return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: a key in %s must be a string",
+			                   line_of(k), section);
 		rc = scalar(p, k, "a key", &key);
 		if (rc != 0)
 			return rc;
@@ -148,8 +135,8 @@ static int each_pair(struct wc_parse *p, const yaml_node_t *n, const char *secti
 			const yaml_node_t *k2 = yaml_document_get_node(p->doc, q->key);
 			if (k2 != NULL && k2->type == YAML_SCALAR_NODE &&
 			    strcmp((const char *)k2->data.scalar.value, key) == 0)
-				return fail(p->err, p->errsz, -EINVAL, "line %d: duplicate key '%s' in %s", line_of(k),
-				            key, section);
+				return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: duplicate key '%s' in %s",
+				                   line_of(k), key, section);
 		}
 		rc = fn(p, key, k, v);
 		if (rc != 0)
@@ -177,8 +164,9 @@ static int tls_version(struct wc_parse *p, const yaml_node_t *v, const char *wha
 			return 0;
 		}
 	}
-	return fail(p->err, p->errsz, -EINVAL, "line %d: %s: unknown value '%s', expected TLS10, TLS11, TLS12 or TLS13",
-	            line_of(v), what, s);
+	return errbuf_fail(p->err, p->errsz, -EINVAL,
+	                   "line %d: %s: unknown value '%s', expected TLS10, TLS11, TLS12 or TLS13", line_of(v), what,
+	                   s);
 }
 
 static int tls_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, const yaml_node_t *v)
@@ -219,18 +207,20 @@ static int tls_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, c
 				return 0;
 			}
 		}
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: tls_server_config.client_auth_type: unknown value '%s', expected NoClientCert, "
-		            "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or "
-		            "RequireAndVerifyClientCert",
-		            line_of(v), s);
+		return errbuf_fail(
+		    p->err, p->errsz, -EINVAL,
+		    "line %d: tls_server_config.client_auth_type: unknown value '%s', expected NoClientCert, "
+		    "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or "
+		    "RequireAndVerifyClientCert",
+		    line_of(v), s);
 	}
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 		if (strcmp(key, unsupported[i]) == 0)
-			return fail(p->err, p->errsz, -EINVAL,
-			            "line %d: tls_server_config.%s is not supported by kvmmem", line_of(k), key);
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: tls_server_config.%s is not supported by kvmmem", line_of(k), key);
 	}
-	return fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in tls_server_config", line_of(k), key);
+	return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in tls_server_config", line_of(k),
+	                   key);
 }
 
 /* The rules that span several tls_server_config keys. */
@@ -242,22 +232,22 @@ static int tls_check(struct wc_parse *p)
 	if (!p->tls_keys)
 		return 0;
 	if (wc->cert_file == NULL)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: tls_server_config: cert_file is missing", line);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: tls_server_config: cert_file is missing", line);
 	if (wc->key_file == NULL)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: tls_server_config: key_file is missing", line);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: tls_server_config: key_file is missing", line);
 	if (wc->client_ca_file != NULL && wc->client_auth == WC_NO_CLIENT_CERT)
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: tls_server_config: client_ca_file is set but client_auth_type is NoClientCert",
-		            line);
+		return errbuf_fail(
+		    p->err, p->errsz, -EINVAL,
+		    "line %d: tls_server_config: client_ca_file is set but client_auth_type is NoClientCert", line);
 	if (wc->client_ca_file == NULL &&
 	    (wc->client_auth == WC_VERIFY_CLIENT_CERT_IF_GIVEN || wc->client_auth == WC_REQUIRE_AND_VERIFY_CLIENT_CERT))
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: tls_server_config: client_auth_type %s needs client_ca_file", line,
-		            webconfig_client_auth_name(wc->client_auth));
+		return errbuf_fail(p->err, p->errsz, -EINVAL,
+		                   "line %d: tls_server_config: client_auth_type %s needs client_ca_file", line,
+		                   webconfig_client_auth_name(wc->client_auth));
 	if (wc->min_version > wc->max_version)
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: tls_server_config: min_version %s is above max_version %s", line,
-		            tls_version_name(wc->min_version), tls_version_name(wc->max_version));
+		return errbuf_fail(p->err, p->errsz, -EINVAL,
+		                   "line %d: tls_server_config: min_version %s is above max_version %s", line,
+		                   tls_version_name(wc->min_version), tls_version_name(wc->max_version));
 	wc->tls = true;
 	return 0;
 }
@@ -274,16 +264,17 @@ int webconfig_check_hash(const char *hash, char *why, size_t whysz)
 	/* $2b$NN$ then 22 characters of salt and 31 of hash. */
 	if (strlen(hash) != 60 || hash[0] != '$' || hash[1] != '2' || strchr("aby", hash[2]) == NULL ||
 	    hash[3] != '$' || hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9' || hash[6] != '$')
-		return fail(why, whysz, -EINVAL, "not a bcrypt hash");
+		return errbuf_fail(why, whysz, -EINVAL, "not a bcrypt hash");
 	for (size_t i = 7; i < 60; i++) {
 		if (!is_bcrypt_char(hash[i]))
-			return fail(why, whysz, -EINVAL, "not a bcrypt hash");
+			return errbuf_fail(why, whysz, -EINVAL, "not a bcrypt hash");
 	}
 	int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
 	if (cost > 31)
-		return fail(why, whysz, -EINVAL, "bcrypt cost %d is above 31", cost);
+		return errbuf_fail(why, whysz, -EINVAL, "bcrypt cost %d is above 31", cost);
 	if (cost < WC_MIN_BCRYPT_COST)
-		return fail(why, whysz, -EINVAL, "weak bcrypt cost %d, at least %d needed", cost, WC_MIN_BCRYPT_COST);
+		return errbuf_fail(why, whysz, -EINVAL, "weak bcrypt cost %d, at least %d needed", cost,
+		                   WC_MIN_BCRYPT_COST);
 	return 0;
 }
 
@@ -296,22 +287,22 @@ static int user_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, 
 	int rc;
 
 	if (key[0] == '\0')
-		return fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users: empty user name", line_of(k));
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users: empty user name", line_of(k));
 	/* Basic auth sends "user:password": a colon cannot be in a name. */
 	if (strchr(key, ':') != NULL)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users: user name '%s' contains ':'",
-		            line_of(k), key);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users: user name '%s' contains ':'",
+		                   line_of(k), key);
 	if (is_null(v))
-		return fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users.%s: no password hash", line_of(v),
-		            key);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users.%s: no password hash",
+		                   line_of(v), key);
 	rc = scalar(p, v, "a password hash", &hash);
 	if (rc != 0)
 		return rc;
 	if (webconfig_check_hash(hash, why, sizeof(why)) != 0)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users.%s: %s", line_of(v), key, why);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users.%s: %s", line_of(v), key, why);
 	u = realloc(wc->users, (wc->nusers + 1) * sizeof(*u));
 	if (u == NULL)
-		return fail(p->err, p->errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
 	wc->users = u;
 	u = &wc->users[wc->nusers];
 	u->name = strdup(key);
@@ -319,7 +310,7 @@ static int user_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, 
 	if (u->name == NULL || u->hash == NULL) {
 		free(u->name);
 		free(u->hash);
-		return fail(p->err, p->errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
 	}
 	wc->nusers++;
 	return 0;
@@ -350,24 +341,24 @@ static int header_pair(struct wc_parse *p, const char *key, const yaml_node_t *k
 	int rc;
 
 	if (key[0] == '\0')
-		return fail(p->err, p->errsz, -EINVAL, "line %d: http_server_config.headers: empty header name",
-		            line_of(k));
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: http_server_config.headers: empty header name",
+		                   line_of(k));
 	for (const char *c = key; *c != '\0'; c++) {
 		if (!is_tchar(*c))
-			return fail(p->err, p->errsz, -EINVAL,
-			            "line %d: http_server_config.headers: '%s' is not a valid header name", line_of(k),
-			            key);
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: http_server_config.headers: '%s' is not a valid header name",
+			                   line_of(k), key);
 	}
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		if (strcasecmp(key, reserved[i]) == 0)
-			return fail(p->err, p->errsz, -EINVAL,
-			            "line %d: http_server_config.headers.%s cannot be set: the exporter sets it",
-			            line_of(k), key);
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: http_server_config.headers.%s cannot be set: the exporter sets it",
+			                   line_of(k), key);
 	}
 	for (size_t i = 0; i < wc->nheaders; i++) {
 		if (strcasecmp(key, wc->headers[i].name) == 0)
-			return fail(p->err, p->errsz, -EINVAL, "line %d: http_server_config.headers: '%s' given twice",
-			            line_of(k), key);
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: http_server_config.headers: '%s' given twice", line_of(k), key);
 	}
 	/* Blank means unset, as in the toolkit. */
 	if (is_null(v))
@@ -379,22 +370,24 @@ static int header_pair(struct wc_parse *p, const char *key, const yaml_node_t *k
 		return 0;
 	for (const char *c = val; *c != '\0'; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return fail(p->err, p->errsz, -EINVAL,
-			            "line %d: http_server_config.headers.%s: the value contains a control character",
-			            line_of(v), key);
+			return errbuf_fail(
+			    p->err, p->errsz, -EINVAL,
+			    "line %d: http_server_config.headers.%s: the value contains a control character",
+			    line_of(v), key);
 	}
 	if (strcasecmp(key, "X-Frame-Options") == 0 && strcasecmp(val, "deny") != 0 &&
 	    strcasecmp(val, "sameorigin") != 0)
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: http_server_config.headers.X-Frame-Options: '%s' is not deny or sameorigin",
-		            line_of(v), val);
+		return errbuf_fail(
+		    p->err, p->errsz, -EINVAL,
+		    "line %d: http_server_config.headers.X-Frame-Options: '%s' is not deny or sameorigin", line_of(v),
+		    val);
 	if (strcasecmp(key, "X-Content-Type-Options") == 0 && strcasecmp(val, "nosniff") != 0)
-		return fail(p->err, p->errsz, -EINVAL,
-		            "line %d: http_server_config.headers.X-Content-Type-Options: '%s' is not nosniff",
-		            line_of(v), val);
+		return errbuf_fail(p->err, p->errsz, -EINVAL,
+		                   "line %d: http_server_config.headers.X-Content-Type-Options: '%s' is not nosniff",
+		                   line_of(v), val);
 	h = realloc(wc->headers, (wc->nheaders + 1) * sizeof(*h));
 	if (h == NULL)
-		return fail(p->err, p->errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
 	wc->headers = h;
 	h = &wc->headers[wc->nheaders];
 	h->name = strdup(key);
@@ -402,7 +395,7 @@ static int header_pair(struct wc_parse *p, const char *key, const yaml_node_t *k
 	if (h->name == NULL || h->value == NULL) {
 		free(h->name);
 		free(h->value);
-		return fail(p->err, p->errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
 	}
 	wc->nheaders++;
 	return 0;
@@ -422,11 +415,13 @@ static int http_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, 
 		if (rc != 0)
 			return rc;
 		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
-			return fail(p->err, p->errsz, -EINVAL,
-			            "line %d: http_server_config.http2: '%s' is not true or false", line_of(v), s);
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: http_server_config.http2: '%s' is not true or false", line_of(v),
+			                   s);
 		return 0;
 	}
-	return fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in http_server_config", line_of(k), key);
+	return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in http_server_config", line_of(k),
+	                   key);
 }
 
 static int top_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, const yaml_node_t *v)
@@ -440,8 +435,9 @@ static int top_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, c
 	if (strcmp(key, "http_server_config") == 0)
 		return each_pair(p, v, "http_server_config", http_pair);
 	if (strcmp(key, "rate_limit") == 0)
-		return fail(p->err, p->errsz, -EINVAL, "line %d: rate_limit is not supported by kvmmem", line_of(k));
-	return fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s'", line_of(k), key);
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: rate_limit is not supported by kvmmem",
+		                   line_of(k));
+	return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s'", line_of(k), key);
 }
 
 static void wipe_free(char *s)
@@ -484,26 +480,27 @@ int webconfig_parse(const char *text, size_t len, struct webconfig **out, char *
 
 	wc = calloc(1, sizeof(*wc));
 	if (wc == NULL)
-		return fail(err, errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 	wc->client_auth = WC_NO_CLIENT_CERT;
 	wc->min_version = WC_TLS12;
 	wc->max_version = WC_TLS13;
 	if (!yaml_parser_initialize(&parser)) {
 		free(wc);
-		return fail(err, errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		/* Reader errors (bad encoding, control characters) carry a byte
 		 * offset instead of a position. */
 		if (parser.error == YAML_READER_ERROR)
-			rc = fail(err, errsz, -EINVAL, "byte %zu: %s", parser.problem_offset,
-			          parser.problem != NULL ? parser.problem : "invalid text");
+			rc = errbuf_fail(err, errsz, -EINVAL, "byte %zu: %s", parser.problem_offset,
+			                 parser.problem != NULL ? parser.problem : "invalid text");
 		else
-			rc = fail(err, errsz, parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL, "line %d: %s%s%s",
-			          (int)parser.problem_mark.line + 1, parser.context != NULL ? parser.context : "",
-			          parser.context != NULL ? ": " : "",
-			          parser.problem != NULL ? parser.problem : "invalid YAML");
+			rc = errbuf_fail(err, errsz, parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL,
+			                 "line %d: %s%s%s", (int)parser.problem_mark.line + 1,
+			                 parser.context != NULL ? parser.context : "",
+			                 parser.context != NULL ? ": " : "",
+			                 parser.problem != NULL ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		free(wc);
 		return rc;
@@ -514,7 +511,7 @@ int webconfig_parse(const char *text, size_t len, struct webconfig **out, char *
 	rc = 0;
 	/* An empty file is a valid config: plain HTTP, no authentication. */
 	if (root != NULL && !is_null(root) && root->type != YAML_MAPPING_NODE)
-		rc = fail(err, errsz, -EINVAL, "line %d: the web config must be a mapping", line_of(root));
+		rc = errbuf_fail(err, errsz, -EINVAL, "line %d: the web config must be a mapping", line_of(root));
 	if (rc == 0)
 		rc = each_pair(&p, root, "the web config", top_pair);
 	if (rc == 0)
@@ -573,13 +570,14 @@ static int load_pem(const char *key, char **path, const char *dir, char **pem, c
 	int rc = resolve(dir, path);
 
 	if (rc != 0)
-		return fail(err, errsz, rc, "out of memory");
+		return errbuf_fail(err, errsz, rc, "out of memory");
 	rc = slurp(*path, WC_MAX_FILE, pem, &len);
 	if (rc == -EFBIG)
-		return fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: larger than %d bytes", key, *path,
-		            WC_MAX_FILE);
+		return errbuf_fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: larger than %d bytes", key,
+		                   *path, WC_MAX_FILE);
 	if (rc != 0)
-		return fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: %s", key, *path, strerror(-rc));
+		return errbuf_fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: %s", key, *path,
+		                   strerror(-rc));
 	return 0;
 }
 
@@ -592,19 +590,19 @@ static int check_tls(struct webconfig *wc, char *err, size_t errsz)
 	int g, rc = 0;
 
 	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
-		return fail(err, errsz, -ENOMEM, "out of memory");
+		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 	g = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (g < 0) {
-		rc = fail(err, errsz, -EINVAL, "tls_server_config: cannot use cert_file %s with key_file %s: %s",
-		          wc->cert_file, wc->key_file, gnutls_strerror(g));
+		rc = errbuf_fail(err, errsz, -EINVAL, "tls_server_config: cannot use cert_file %s with key_file %s: %s",
+		                 wc->cert_file, wc->key_file, gnutls_strerror(g));
 		goto out;
 	}
 	if (wc->client_ca_pem != NULL) {
 		gnutls_datum_t ca = {(unsigned char *)wc->client_ca_pem, (unsigned)strlen(wc->client_ca_pem)};
 		g = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
 		if (g <= 0) {
-			rc = fail(err, errsz, -EINVAL, "tls_server_config.client_ca_file %s: %s", wc->client_ca_file,
-			          g < 0 ? gnutls_strerror(g) : "no certificate in it");
+			rc = errbuf_fail(err, errsz, -EINVAL, "tls_server_config.client_ca_file %s: %s",
+			                 wc->client_ca_file, g < 0 ? gnutls_strerror(g) : "no certificate in it");
 			goto out;
 		}
 	}
@@ -622,9 +620,9 @@ int webconfig_load(const char *path, struct webconfig **out, char *err, size_t e
 
 	rc = slurp(path, WC_MAX_FILE, &text, &len);
 	if (rc == -EFBIG)
-		return fail(err, errsz, rc, "cannot read %s: larger than %d bytes", path, WC_MAX_FILE);
+		return errbuf_fail(err, errsz, rc, "cannot read %s: larger than %d bytes", path, WC_MAX_FILE);
 	if (rc != 0)
-		return fail(err, errsz, rc, "cannot read %s: %s", path, strerror(-rc));
+		return errbuf_fail(err, errsz, rc, "cannot read %s: %s", path, strerror(-rc));
 	rc = webconfig_parse(text, len, &wc, err, errsz);
 	free(text);
 	if (rc != 0)
@@ -636,7 +634,7 @@ int webconfig_load(const char *path, struct webconfig **out, char *err, size_t e
 	if (slash != NULL) {
 		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
 		if (dir == NULL) {
-			rc = fail(err, errsz, -ENOMEM, "out of memory");
+			rc = errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 			goto fail;
 		}
 	}
