@@ -8,8 +8,11 @@
  * process (start time, field 22 of /proc/<pid>/stat) stay the same: a
  * recycled pid has another start time, a rewritten pidfile another stat.
  *
- * The cache is a plain array searched linearly: a host runs at most a few
- * hundred domains and one lookup per domain per collection.
+ * The cache is an array indexed by an open-addressing hash of the domain
+ * name: one lookup per domain per collection must stay O(1), or a host of
+ * thousands of domains pays N^2/2 string compares per collection.  The
+ * /proc scan's results are sorted by name once and searched by bisection
+ * for the same reason.
  */
 #include "vmpid.h"
 
@@ -47,7 +50,11 @@ struct vm_entry {
 struct scan_entry {
 	char *name;
 	pid_t pid;
+	size_t order; /* position in the scan: the first of equal names wins */
 };
+
+/* An empty slot of the name index. */
+#define SLOT_EMPTY SIZE_MAX
 
 struct vmpid {
 	const struct kvm_env *env;
@@ -57,6 +64,10 @@ struct vmpid {
 
 	struct vm_entry *ents;
 	size_t nents, aents;
+	/* Indexes into ents by name hash, linear probing; a power of two
+	 * at least twice aents, so it is never more than half full. */
+	size_t *slots;
+	size_t nslots;
 
 	bool scanned; /* the /proc scan ran in this generation */
 	struct scan_entry *scan;
@@ -144,6 +155,34 @@ int vmpid_parse_pidfile(const char *text, size_t len, pid_t *pid)
 	return 0;
 }
 
+/* FNV-1a of a domain name. */
+static size_t name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static void index_put(struct vmpid *v, size_t i, size_t h)
+{
+	size_t k = h & (v->nslots - 1);
+	while (v->slots[k] != SLOT_EMPTY)
+		k = (k + 1) & (v->nslots - 1);
+	v->slots[k] = i;
+}
+
+/* Refills the index from ents (after they moved or the index grew). */
+static void index_rebuild(struct vmpid *v)
+{
+	for (size_t k = 0; k < v->nslots; k++)
+		v->slots[k] = SLOT_EMPTY;
+	for (size_t i = 0; i < v->nents; i++)
+		index_put(v, i, name_hash(v->ents[i].name));
+}
+
 struct vmpid *vmpid_new(const struct kvm_env *env)
 {
 	struct vmpid *v = calloc(1, sizeof(*v));
@@ -174,6 +213,7 @@ void vmpid_free(struct vmpid *v)
 	for (size_t i = 0; i < v->nents; i++)
 		free(v->ents[i].name);
 	free(v->ents);
+	free(v->slots);
 	scan_clear(v);
 	free(v->scan);
 	free(v->cmdline);
@@ -193,6 +233,7 @@ void vmpid_begin(struct vmpid *v)
 			free(v->ents[i].name);
 	}
 	v->nents = j;
+	index_rebuild(v);
 	v->gen++;
 	scan_clear(v);
 }
@@ -218,9 +259,10 @@ static int open_proc(const struct vmpid *v, pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Field 22 (starttime) of /proc/<pid>/stat; the name in field 2 may hold
- * spaces and parentheses, so fields are counted after the last ')'. */
-static int proc_start_time(int dirfd, uint64_t *start)
+/* Field 3 (state) and field 22 (starttime) of /proc/<pid>/stat; the name
+ * in field 2 may hold spaces and parentheses, so fields are counted after
+ * the last ')'. */
+static int proc_stat(int dirfd, char *state, uint64_t *start)
 {
 	char st[1024];
 	size_t len;
@@ -231,28 +273,45 @@ static int proc_start_time(int dirfd, uint64_t *start)
 	if (!rp)
 		return -EINVAL;
 	struct cursor c = cursor_make(rp + 1, len - (size_t)(rp + 1 - st));
+	cursor_skip_blanks(&c);
+	char s = cursor_eof(&c) ? '\0' : *c.p;
 	for (int field = 3; field < 22; field++) {
 		cursor_skip_blanks(&c);
 		while (!cursor_eof(&c) && *c.p != ' ')
 			c.p++;
 	}
 	cursor_skip_blanks(&c);
-	return cursor_u64(&c, UINT64_MAX, start);
+	rc = cursor_u64(&c, UINT64_MAX, start);
+	if (rc == 0)
+		*state = s;
+	return rc;
 }
 
 /* The process start time, 0 when stat cannot be read (the result is then
- * cached on the pidfile alone). */
-static uint64_t start_or_zero(int dirfd)
+ * cached on the pidfile alone); *state is '\0' then. */
+static uint64_t start_or_zero(int dirfd, char *state)
 {
 	uint64_t s = 0;
-	return proc_start_time(dirfd, &s) == 0 ? s : 0;
+	char ch = '\0';
+	if (proc_stat(dirfd, &ch, &s) < 0)
+		s = 0, ch = '\0';
+	if (state)
+		*state = ch;
+	return s;
 }
 
 static struct vm_entry *entry_get(struct vmpid *v, const char *name)
 {
-	for (size_t i = 0; i < v->nents; i++)
-		if (strcmp(v->ents[i].name, name) == 0)
-			return &v->ents[i];
+	size_t h = name_hash(name);
+	if (v->nslots) {
+		for (size_t k = h & (v->nslots - 1);; k = (k + 1) & (v->nslots - 1)) {
+			size_t i = v->slots[k];
+			if (i == SLOT_EMPTY)
+				break;
+			if (strcmp(v->ents[i].name, name) == 0)
+				return &v->ents[i];
+		}
+	}
 	if (v->nents == v->aents) {
 		size_t n = v->aents ? v->aents * 2 : 16;
 		struct vm_entry *e = realloc(v->ents, n * sizeof(*e));
@@ -261,11 +320,23 @@ static struct vm_entry *entry_get(struct vmpid *v, const char *name)
 		v->ents = e;
 		v->aents = n;
 	}
+	if (v->nslots < 2 * v->aents) {
+		/* Indexes stay valid across the realloc above; only the
+		 * table's size changes. */
+		size_t *sl = malloc(2 * v->aents * sizeof(*sl));
+		if (!sl)
+			return NULL;
+		free(v->slots);
+		v->slots = sl;
+		v->nslots = 2 * v->aents;
+		index_rebuild(v);
+	}
 	struct vm_entry *e = &v->ents[v->nents];
 	memset(e, 0, sizeof(*e));
 	e->name = strdup(name);
 	if (!e->name)
 		return NULL;
+	index_put(v, v->nents, h);
 	v->nents++;
 	return e;
 }
@@ -285,8 +356,18 @@ static int scan_add(struct vmpid *v, const char *name, size_t len, pid_t pid)
 		return -ENOMEM;
 	v->scan[v->nscan].name = copy;
 	v->scan[v->nscan].pid = pid;
+	v->scan[v->nscan].order = v->nscan;
 	v->nscan++;
 	return 0;
+}
+
+static int scan_cmp(const void *a, const void *b)
+{
+	const struct scan_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* One pass over <procfs>: every process whose command line carries -name
@@ -326,6 +407,8 @@ static int scan_proc(struct vmpid *v)
 	buf_free(&name);
 	closedir(d);
 	v->scanned = true;
+	if (v->nscan > 1)
+		qsort(v->scan, v->nscan, sizeof(*v->scan), scan_cmp);
 	return rc;
 }
 
@@ -338,13 +421,19 @@ static int lookup_scan(struct vmpid *v, const char *name, pid_t *pid)
 			return rc == -ENOMEM ? rc : -ENOENT;
 		}
 	}
-	for (size_t i = 0; i < v->nscan; i++) {
-		if (strcmp(v->scan[i].name, name) == 0) {
-			*pid = v->scan[i].pid;
-			return 0;
-		}
+	/* The first entry of that name in scan order: the lowest bound. */
+	size_t lo = 0, hi = v->nscan;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v->scan[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return -ENOENT;
+	if (lo == v->nscan || strcmp(v->scan[lo].name, name) != 0)
+		return -ENOENT;
+	*pid = v->scan[lo].pid;
+	return 0;
 }
 
 /* Reads the pidfile and checks the process it names; fills e. */
@@ -366,17 +455,24 @@ static int verify_pidfile(struct vmpid *v, struct vm_entry *e, const char *path,
 	e->pid = pid;
 	e->start = 0;
 	e->result = -ESTALE;
+	char state = '\0';
 	int fd = open_proc(v, pid);
 	e->alive = fd >= 0;
 	if (fd >= 0) {
+		e->start = start_or_zero(fd, &state);
 		rc = read_file_at(fd, "cmdline", v->cmdline, PARSE_MAX_FILE, &len);
 		if (rc == 0 && vmpid_cmdline_matches(v->cmdline, len, name))
 			e->result = 0;
-		e->start = start_or_zero(fd);
 		close(fd);
 	}
+	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
+	bool gone = fd < 0 || state == 'Z' || state == 'X';
 	if (e->result == 0)
 		complain_key_release(v->env->log, v->complaints, path, "pid %d is domain %s again", (int)pid, name);
+	else if (gone)
+		/* libvirt removes the pidfile after QEMU exits: a scrape in
+		 * between is the normal race of a stopping domain. */
+		log_debug(v->env->log, "%s: pid %d has exited (domain %s stopping)", path, (int)pid, name);
 	else
 		complain_key(v->env->log, v->complaints, path, "pid %d is not domain %s (stale pidfile)", (int)pid,
 		             name);
@@ -417,7 +513,7 @@ int vmpid_lookup(struct vmpid *v, const char *name, pid_t *pid)
 		uint64_t start = 0;
 		int fd = open_proc(v, e->pid);
 		if (fd >= 0) {
-			start = start_or_zero(fd);
+			start = start_or_zero(fd, NULL);
 			close(fd);
 		}
 		if (fd < 0 && !e->alive)

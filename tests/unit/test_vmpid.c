@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "logrec.h"
 #include "vmpid.h"
 
 #define ARGV(s) s, sizeof(s) - 1 /* a literal with embedded NULs and its length */
@@ -91,20 +92,6 @@ static void test_parse_pidfile(void **state)
 	}
 }
 
-struct logcap {
-	char lines[16][256];
-	int n;
-};
-
-static void capture(void *ctx, enum log_level level, const char *msg)
-{
-	struct logcap *c = ctx;
-	(void)level;
-	if (c->n < 16)
-		snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s", msg);
-	c->n++;
-}
-
 static void test_fixture_host(void **state)
 {
 	(void)state;
@@ -119,8 +106,8 @@ static void test_fixture_host(void **state)
 	    {"pinned", 0, 4110},        {"noperiod", 0, 4111},           {"comma,name", 0, 4112},
 	    {"caf\xc3\xa9", 0, 4113},   {"nosuchdomain", -ENOENT, 0},
 	};
-	struct logcap cap = {0};
-	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
+	struct logrec rec;
+	struct kvm_log lg = logrec_log(&rec, LOG_LVL_DEBUG);
 	struct kvm_env env = {FIXTURES "/hosts/k6.18/sys", FIXTURES "/hosts/k6.18/proc", FIXTURES "/hosts/k6.18/run",
 	                      &lg};
 	struct vmpid *v = vmpid_new(&env);
@@ -137,11 +124,14 @@ static void test_fixture_host(void **state)
 				         (int)pid, want[i].rc, (int)want[i].pid);
 		}
 	}
-	assert_int_equal(cap.n, 2);
-	assert_string_equal(cap.lines[0], FIXTURES "/hosts/k6.18/run/recycled.pid: pid 4107 is not domain recycled "
-	                                           "(stale pidfile)");
-	assert_string_equal(cap.lines[1], FIXTURES "/hosts/k6.18/run/stale.pid: pid 4108 is not domain stale "
-	                                           "(stale pidfile)");
+	/* A live process that is another program is a recycled pid: warn.  A
+	 * pid that no longer exists is a domain stopping (libvirt removes the
+	 * pidfile after QEMU exits): debug. */
+	assert_string_equal(rec.text,
+	                    "warn: " FIXTURES "/hosts/k6.18/run/recycled.pid: pid 4107 is not domain recycled "
+	                    "(stale pidfile)\n"
+	                    "debug: " FIXTURES "/hosts/k6.18/run/stale.pid: pid 4108 has exited (domain stale "
+	                    "stopping)\n");
 	vmpid_free(v);
 }
 
@@ -167,16 +157,22 @@ static void put(const char *dir, const char *name, const char *data, size_t len)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
-static void put_proc(struct tree *t, int pid, const char *cmd, size_t cmdlen, unsigned long long start)
+static void put_proc_state(struct tree *t, int pid, char state, const char *cmd, size_t cmdlen,
+                           unsigned long long start)
 {
 	char dir[160], stat[256];
 	snprintf(dir, sizeof(dir), "%s/%d", t->proc, pid);
 	mkdir(dir, 0755);
 	put(dir, "cmdline", cmd, cmdlen);
 	int n = snprintf(stat, sizeof(stat),
-	                 "%d (qemu-system-x86) S 1 %d %d 0 -1 138412352 9 0 0 0 3 4 0 0 20 0 5 0 %llu 1 2 3\n", pid,
-	                 pid, pid, start);
+	                 "%d (qemu-system-x86) %c 1 %d %d 0 -1 138412352 9 0 0 0 3 4 0 0 20 0 5 0 %llu 1 2 3\n", pid,
+	                 state, pid, pid, start);
 	put(dir, "stat", stat, (size_t)n);
+}
+
+static void put_proc(struct tree *t, int pid, const char *cmd, size_t cmdlen, unsigned long long start)
+{
+	put_proc_state(t, pid, 'S', cmd, cmdlen, start);
 }
 
 static void rm_rf(const char *path)
@@ -335,12 +331,51 @@ static void test_scan_once_per_collection(void **state)
 	rm_rf(t.root);
 }
 
+/* Which stale pidfiles warn: only one naming a live process that is not
+ * the domain.  An exited process, or one that has exited and is not yet
+ * reaped (a zombie: empty cmdline), is the domain stopping. */
+static void test_stale_pidfile_log_levels(void **state)
+{
+	(void)state;
+	struct tree t;
+	tree_make(&t);
+	static const char bash[] = "/usr/bin/bash\0";
+	put(t.run, "gone.pid", "800", 3);
+	put(t.run, "zombie.pid", "801", 3);
+	put_proc_state(&t, 801, 'Z', "", 0, 50);
+	put(t.run, "other.pid", "802", 3);
+	put_proc(&t, 802, bash, sizeof(bash) - 1, 60);
+
+	struct logrec rec;
+	struct kvm_log lg = logrec_log(&rec, LOG_LVL_DEBUG);
+	struct kvm_env env = {NULL, t.proc, t.run, &lg};
+	struct vmpid *v = vmpid_new(&env);
+	assert_non_null(v);
+	vmpid_begin(v);
+	assert_int_equal(look(v, "gone"), -ESTALE);
+	assert_int_equal(look(v, "zombie"), -ESTALE);
+	assert_int_equal(look(v, "other"), -ESTALE);
+	char want[2048];
+	snprintf(want, sizeof(want),
+	         "debug: %s/gone.pid: pid 800 has exited (domain gone stopping)\n"
+	         "debug: %s/zombie.pid: pid 801 has exited (domain zombie stopping)\n"
+	         "warn: %s/other.pid: pid 802 is not domain other (stale pidfile)\n",
+	         t.run, t.run, t.run);
+	assert_string_equal(rec.text, want);
+	vmpid_free(v);
+	rm_rf(t.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cmdline_matches),        cmocka_unit_test(test_parse_pidfile),
-	    cmocka_unit_test(test_fixture_host),           cmocka_unit_test(test_recycled_and_cache),
-	    cmocka_unit_test(test_unseen_entries_dropped), cmocka_unit_test(test_scan_once_per_collection),
+	    cmocka_unit_test(test_cmdline_matches),
+	    cmocka_unit_test(test_parse_pidfile),
+	    cmocka_unit_test(test_fixture_host),
+	    cmocka_unit_test(test_recycled_and_cache),
+	    cmocka_unit_test(test_unseen_entries_dropped),
+	    cmocka_unit_test(test_scan_once_per_collection),
+	    cmocka_unit_test(test_stale_pidfile_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
