@@ -3,29 +3,12 @@
 # --dump against the fixture host, --dump with nothing to collect, bad --web.config.file files refused at start-up.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOST=$TOP/tests/fixtures/hosts/k6.18
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-command -v promtool >/dev/null 2>&1 || { echo "SKIP promtool not installed (scripts/deps.sh test)"; exit 77; }
+require_exporter
+require_tools promtool
+tmpdir_with_cleanup
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		fail "$1"
-		printf '  want: %s\n  got:  %s\n' "$2" "$3"
-	fi
-}
 # run ARGS...: runs the binary, leaving stdout in $T/out, stderr in $T/err, status in $RC.
 run() {
 	"$BIN" "$@" >"$T/out" 2>"$T/err"
@@ -116,5 +99,4 @@ check_webconfig "weak hash" "line 2: basic_auth_users.alice: weak bcrypt cost 5,
 printf 'tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n' >"$T/web.yml"
 check_webconfig "unreadable certificate" "tls_server_config.cert_file: cannot read $T/s.crt: No such file or directory"
 
-[ $FAILS -eq 0 ] || { echo "$FAILS failure(s)"; exit 1; }
-echo "all passed"
+finish

@@ -6,52 +6,12 @@
 # over all of them, with nothing else at warn or error.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOST=$TOP/tests/fixtures/hosts/broken
 
-for tool in curl od; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP $tool not installed (scripts/deps.sh test)"; exit 77; }
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-
-T=$(mktemp -d)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Start on a random high port, retrying when the port is taken.
-start() {
-	for attempt in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		: >"$T/log"
-		"$BIN" --web.listen-address=127.0.0.1:$PORT --libvirt.uri="test://$HOST/libvirt.xml" \
-			--path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" --path.libvirt-run="$HOST/run" \
-			--scrape.timeout=5s 2>>"$T/log" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			if curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/healthy"; then
-				return 0
-			fi
-			if ! kill -0 "$PID" 2>/dev/null; then
-				wait "$PID"
-				PID=
-				grep -q 'cannot listen' "$T/log" && continue 2
-				echo "FAIL: exporter exited at start"; cat "$T/log"; exit 1
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		echo "FAIL: /-/healthy did not answer within 5 s"; cat "$T/log"; exit 1
-	done
-	echo "FAIL: no free port after 8 attempts"; exit 1
-}
+require_tools curl od
+require_exporter
+tmpdir_with_cleanup
 
 # As tests/golden.sh: mask what varies between runs.
 normalise() {
@@ -60,26 +20,21 @@ normalise() {
 		-e 's/^kvmmem_exporter_build_info\{.*\} 1$/kvmmem_exporter_build_info{<build>} 1/'
 }
 
-rc=0
-start
+start_exporter "$HOST"
 for n in 1 2 3; do
 	code=$(curl -s -o "$T/scrape$n" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
 	if [ "$code" != 200 ]; then
-		echo "FAIL: scrape $n: HTTP $code"
-		rc=1
+		fail "scrape $n: HTTP $code"
 		continue
 	fi
 	if normalise <"$T/scrape$n" | diff -u "$TOP/tests/golden/broken.prom" - >"$T/diff$n"; then
 		echo "ok   scrape $n exports everything undamaged (= tests/golden/broken.prom)"
 	else
-		echo "FAIL: scrape $n differs from tests/golden/broken.prom:"
+		fail "scrape $n differs from tests/golden/broken.prom:"
 		cat "$T/diff$n"
-		rc=1
 	fi
 done
-kill "$PID"
-wait "$PID"
-PID=
+stop_pid "$PID" 10
 
 # Every warn and error message, the host directory replaced by <host>, in
 # the order logged.  Each damaged file once; the missing KSM file
@@ -104,8 +59,7 @@ sort "$T/got" >"$T/got.s"
 if diff -u "$T/want.s" "$T/got.s"; then
 	echo "ok   each damaged file named exactly once in three scrapes, nothing else warned"
 else
-	echo "FAIL: warn/error log differs (sorted; - want, + got); whole log:"
+	fail "warn/error log differs (sorted; - want, + got); whole log:"
 	cat "$T/log"
-	rc=1
 fi
-exit $rc
+finish

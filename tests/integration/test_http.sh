@@ -3,72 +3,14 @@
 # status codes, exact headers, HEAD, gzip, refusals, parallel scrapes, promtool, SIGTERM.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOST=$TOP/tests/fixtures/hosts/k6.18
 
-for tool in curl promtool gzip od; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP $tool not installed (scripts/deps.sh test)"; exit 77; }
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+require_tools curl promtool gzip od
+require_exporter
+tmpdir_with_cleanup
 
-T=$(mktemp -d)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-# expect NAME WANT GOT: exact comparison of two strings.
-expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		fail "$1"
-		printf '  want: %s\n  got:  %s\n' "$2" "$3"
-	fi
-}
-# Headers of a curl -D file without CR and without the Date line (the only one that changes).
-headers() {
-	tr -d '\r' <"$1" | grep -v '^Date: ' | grep -v '^$'
-}
-
-# Start on a random high port, retrying when the port is taken.
-start() {
-	for attempt in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		"$BIN" --web.listen-address=127.0.0.1:$PORT --libvirt.uri="test://$HOST/libvirt.xml" \
-			--path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" --path.libvirt-run="$HOST/run" \
-			--scrape.timeout=5s "$@" 2>>"$T/log" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			if curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/healthy"; then
-				return 0
-			fi
-			if ! kill -0 "$PID" 2>/dev/null; then
-				wait "$PID"
-				PID=
-				grep -q 'cannot listen' "$T/log" && continue 2
-				echo "FAIL: exporter exited at start"; cat "$T/log"; exit 1
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		echo "FAIL: /-/healthy did not answer within 5 s"; cat "$T/log"; exit 1
-	done
-	echo "FAIL: no free port after 8 attempts"; exit 1
-}
-
-start
+start_exporter "$HOST"
 U=http://127.0.0.1:$PORT
 
 # --- /metrics, GET ---
@@ -172,28 +114,19 @@ promtool check metrics <"$T/get.body" >"$T/promtool.out" 2>&1 && echo "ok   prom
 expect "no duplicate series" "" "$(grep -v '^#' "$T/get.body" | sed 's/ [^ ]*$//' | sort | uniq -d)"
 
 # --- SIGTERM: exit 0 within 2 s ---
-kill -TERM "$PID"
-i=0
-while kill -0 "$PID" 2>/dev/null && [ $i -lt 20 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$PID" 2>/dev/null; then
-	fail "still running 2 s after SIGTERM"
+if stop_pid "$PID" 2; then
+	expect "exit status after SIGTERM" 0 "$STATUS"
 else
-	wait "$PID"
-	expect "exit status after SIGTERM" 0 "$?"
-	PID=
+	fail "still running 2 s after SIGTERM"
 fi
 grep -q 'level=info msg="received SIGTERM, shutting down"' "$T/log" || fail "no shutdown log line"
 
 # --- a taken port: exit 1 and a clear message ---
-start
+start_exporter "$HOST"
 "$BIN" --web.listen-address=127.0.0.1:$PORT --no-collector.libvirt 2>"$T/busy.log"
 rc=$?
 expect "taken port exit status" 1 "$rc"
 sed 's/^ts=[^ ]* //' "$T/busy.log" | grep -q "^level=error msg=\"cannot listen on 127.0.0.1:$PORT: Address already in use\"$" ||
 	{ fail "taken port message"; cat "$T/busy.log"; }
 
-[ $FAILS -eq 0 ] || { echo "$FAILS failure(s)"; exit 1; }
-echo "all passed"
+finish

@@ -5,64 +5,12 @@
 # 413; junk bytes leave the server serving; RSS stays flat over 2000 keep-alive scrapes after warm-up.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOST=$TOP/tests/fixtures/hosts/k6.18
 
-for tool in curl python3 od awk; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP $tool not installed (scripts/deps.sh test)"; exit 77; }
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-
-T=$(mktemp -d)
-PID=
-HOLD=
-cleanup() {
-	[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		fail "$1"
-		printf '  want: %s\n  got:  %s\n' "$2" "$3"
-	fi
-}
-
-start() {
-	for attempt in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		"$BIN" --web.listen-address=127.0.0.1:$PORT --libvirt.uri="test://$HOST/libvirt.xml" \
-			--path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" --path.libvirt-run="$HOST/run" \
-			--scrape.timeout=5s 2>>"$T/log" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/healthy" && return 0
-			if ! kill -0 "$PID" 2>/dev/null; then
-				wait "$PID"
-				PID=
-				grep -q 'cannot listen' "$T/log" && continue 2
-				echo "FAIL: exporter exited at start"; cat "$T/log"; exit 1
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		echo "FAIL: /-/healthy did not answer within 5 s"; cat "$T/log"; exit 1
-	done
-	echo "FAIL: no free port after 8 attempts"; exit 1
-}
+require_tools curl python3 od awk
+require_exporter
+tmpdir_with_cleanup
 
 # A client holding N connections that each sent half a request line.  It writes "open N" to $T/ready once
 # they are connected, then on each line read from its fifo ("count") writes how many the server has not
@@ -104,6 +52,7 @@ hold() {
 	mkfifo "$T/ctl"
 	python3 "$T/hold.py" "$PORT" "$1" "$T/ctl" "$T" &
 	HOLD=$!
+	track_pid "$HOLD"
 	exec 3>"$T/ctl"
 	i=0
 	while [ ! -s "$T/ready" ] && [ $i -lt 100 ]; do
@@ -126,10 +75,10 @@ unhold() {
 	echo quit >&3
 	exec 3>&-
 	wait "$HOLD"
-	HOLD=
+	untrack_pid "$HOLD"
 }
 
-start
+start_exporter "$HOST"
 U=http://127.0.0.1:$PORT
 
 # --- 300 slow connections, then a real scrape ---
@@ -230,10 +179,7 @@ else
 	fail "RSS grew from ${before} kB to ${after} kB"
 fi
 
-kill -TERM "$PID"
-wait "$PID"
-expect "exit status after SIGTERM" 0 "$?"
-PID=
+stop_pid "$PID" 10
+expect "exit status after SIGTERM" 0 "$STATUS"
 
-[ $FAILS -eq 0 ] || { echo "$FAILS failure(s)"; exit 1; }
-echo "all passed"
+finish

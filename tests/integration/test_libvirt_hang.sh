@@ -12,36 +12,15 @@
 # a real libvirtd answers again is the e2e test's "libvirtd restarted" case.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 FAKE=$BUILD/tests/fakes/hung_libvirtd
 HOST=$TOP/tests/fixtures/hosts/k6.18
 
-for tool in curl od awk; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP $tool not installed (scripts/deps.sh test)"; exit 77; }
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+require_tools curl od awk
+require_exporter
 # `make check` builds the fake; a direct run of this script builds it here.
 [ -x "$FAKE" ] || make -s -C "$TOP" O="$BUILD" "$FAKE" || { echo "FAIL: cannot build $FAKE"; exit 1; }
-
-T=$(mktemp -d)
-PID=
-FPID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null && wait "$FPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-ok() { echo "ok   $*"; }
+tmpdir_with_cleanup
 
 SOCK=$T/libvirt-sock
 URI="qemu+unix:///system?socket=$SOCK"
@@ -52,16 +31,17 @@ fake() {
 	stop_fake
 	"$FAKE" "$1" "$SOCK" ${2:+"$2"} >"$T/fake.out" 2>&1 &
 	FPID=$!
+	track_pid "$FPID"
 	for _ in $(seq 50); do
 		grep -q '^listening$' "$T/fake.out" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	echo "FAIL: the fake did not listen"; cat "$T/fake.out"; exit 1
 }
+FPID=
 stop_fake() {
 	[ -n "$FPID" ] || return 0
-	kill "$FPID" 2>/dev/null
-	wait "$FPID" 2>/dev/null
+	stop_pid "$FPID" 5
 	FPID=
 }
 accepted() { grep -c '^accepted ' "$T/fake.out" 2>/dev/null || true; }
@@ -90,25 +70,8 @@ scrape_check() {
 
 # --- a libvirtd that accepts and never answers -----------------------------------------
 fake hang
-for attempt in 1 2 3 4 5 6 7 8; do
-	PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	t0=$(now_ms)
-	"$BIN" --web.listen-address=127.0.0.1:$PORT --libvirt.uri="$URI" --scrape.timeout=2s \
-		--path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" --path.libvirt-run="$HOST/run" 2>>"$T/log" &
-	PID=$!
-	up=
-	for _ in $(seq 50); do
-		curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/healthy" && { up=1; break; }
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -n "$up" ] && break
-	wait "$PID" 2>/dev/null
-	PID=
-	grep -q 'cannot listen' "$T/log" && continue
-	echo "FAIL: exporter did not start"; cat "$T/log"; exit 1
-done
-[ -n "$PID" ] || { echo "FAIL: no free port after 8 attempts"; exit 1; }
+t0=$(now_ms)
+start_exporter "$HOST" --libvirt.uri="$URI" --scrape.timeout=2s
 start_ms=$(($(now_ms) - t0))
 if [ $start_ms -lt 1000 ]; then ok "serving ${start_ms} ms after start"; else fail "serving only after ${start_ms} ms"; fi
 
@@ -169,4 +132,4 @@ if grep -q '^libvirt:' "$T/log"; then
 fi
 echo "exporter log:"
 sed 's/^/  /' "$T/log"
-[ $FAILS -eq 0 ]
+finish

@@ -6,41 +6,12 @@
 # Certificates and keys are made at test time in a temporary directory and never committed.
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOST=$TOP/tests/fixtures/hosts/k6.18
 
-for tool in curl openssl htpasswd od; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP $tool not installed (scripts/deps.sh test)"; exit 77; }
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
-
-T=$(mktemp -d)
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		fail "$1"
-		printf '  want: %s\n  got:  %s\n' "$2" "$3"
-	fi
-}
-headers() {
-	tr -d '\r' <"$1" | grep -v '^Date: ' | grep -v '^$'
-}
+require_tools curl openssl htpasswd od
+require_exporter
+tmpdir_with_cleanup
 
 # --- throwaway PKI: a CA, a server certificate for 127.0.0.1, a client certificate; a second CA whose
 # client certificate the server must not trust. ---
@@ -69,40 +40,21 @@ PASSWORD=correct-horse
 HASH=$(htpasswd -nbBC 10 alice "$PASSWORD" | sed -n 's/^alice://p')
 [ -n "$HASH" ] || { echo "FAIL: htpasswd gave no hash"; exit 1; }
 
-# start WEBCONFIG CURL_ARGS...: the exporter on a random port with that web config; ready once a request
-# made with CURL_ARGS gets any HTTP answer.
+# start WEBCONFIG CURL_ARGS...: the exporter on a free port with that web config; ready once a request
+# made with CURL_ARGS gets any HTTP answer (401 included: with basic auth it is serving).
+# (CURL_ARGS are word-split, as the $C and $M they come from.)
 start() {
 	web=$1
 	shift
-	for attempt in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		: >"$T/log"
-		"$BIN" --web.listen-address=127.0.0.1:$PORT --web.config.file="$web" \
-			--libvirt.uri="test://$HOST/libvirt.xml" --path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" \
-			--path.libvirt-run="$HOST/run" --scrape.timeout=5s 2>>"$T/log" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			code=$(curl -s -o /dev/null -w '%{http_code}' "$@" "https://127.0.0.1:$PORT/-/healthy")
-			[ "$code" != 000 ] && return 0
-			if ! kill -0 "$PID" 2>/dev/null; then
-				wait "$PID"
-				PID=
-				grep -q 'cannot listen' "$T/log" && continue 2
-				echo "FAIL: exporter exited at start"; cat "$T/log"; exit 1
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		echo "FAIL: no answer within 5 s"; cat "$T/log"; exit 1
-	done
-	echo "FAIL: no free port after 8 attempts"; exit 1
+	PROBE=$*
+	start_exporter "$HOST" --web.config.file="$web"
+}
+exporter_ready() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' $PROBE "https://127.0.0.1:$PORT/-/healthy")" != 000 ]
 }
 stop() {
-	kill -TERM "$PID"
-	wait "$PID"
-	expect "exit status after SIGTERM" 0 "$?"
-	PID=
+	stop_pid "$PID" 10
+	expect "exit status after SIGTERM" 0 "$STATUS"
 }
 # CPU time of the exporter in clock ticks (utime + stime, fields 14 and 15 of /proc/PID/stat).
 cpu_ticks() {
@@ -266,5 +218,4 @@ else
 cannot read $T/unreadable.key: Permission denied\"" "$(sed 's/^ts=[^ ]* //' "$T/err")"
 fi
 
-[ $FAILS -eq 0 ] || { echo "$FAILS failure(s)"; exit 1; }
-echo "all passed"
+finish
