@@ -28,6 +28,13 @@ if [ -n "$hits" ]; then
 	echo "$hits"
 	rc=1
 fi
+# kvmmem only reads: never a read-write libvirt connection.
+hits=$(grep -n -E '\bvirConnectOpen(Auth)?[[:space:]]*\(|= *virConnectOpen(Auth)?\b' $SRCS || true)
+if [ -n "$hits" ]; then
+	echo "read-write libvirt connection (use virConnectOpenReadOnly):"
+	echo "$hits"
+	rc=1
+fi
 if [ "${1:-}" = format ]; then
 	if command -v clang-format >/dev/null; then
 		for f in $SRCS; do
