@@ -8,72 +8,23 @@
 # value lists of tests/unit/test_plugin_k618.h: same identifiers, same
 # values, nothing more.
 set -u
-TOP=${KVMMEM_TOP:?run through tests/run.sh}
-O=${KVMMEM_BUILD:?run through tests/run.sh}
-SO="$O/kvmmem.so"
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 HOSTDIR="$TOP/tests/fixtures/hosts/k6.18"
 EXPECTED_H="$TOP/tests/unit/test_plugin_k618.h"
 
-[ -f "$SO" ] || { echo "SKIP: $SO not built (collectd-dev headers missing)"; exit 77; }
-command -v collectd >/dev/null || { echo "SKIP: collectd not installed (collectd-core)"; exit 77; }
-# An AddressSanitizer build needs the ASan runtime loaded first, which the
-# stock collectd executable does not do: dlopen would abort.
-if nm -D "$SO" | grep -q '__asan_init'; then
-	echo "SKIP: $SO is built with SANITIZE=address and cannot load into the non-sanitized collectd"
-	exit 77
-fi
+require_collectd_plugin
+tmpdir_with_cleanup
 
-TMP=$(mktemp -d)
-CPID=
-cleanup() {
-	[ -n "$CPID" ] && kill -TERM "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-
-# conf FILE INTERVAL BLOCK: a private collectd.conf with logfile on stderr
-# (no timestamps, so error lines compare exactly), the plugin from the
-# build directory, csv into $TMP/csv.
+# conf FILE INTERVAL BLOCK: a private collectd.conf (see collectd_conf), csv into $T/csv.
 conf() {
-	cat >"$1" <<EOC
-Hostname "testhost"
-FQDNLookup false
-BaseDir "$TMP"
-PIDFile "$TMP/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-Interval $2
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File STDERR
-  Timestamp false
-  PrintSeverity true
-</Plugin>
-PluginDir "$O"
-LoadPlugin kvmmem
-PluginDir "/usr/lib/collectd"
-<Plugin kvmmem>
-$3
-</Plugin>
-LoadPlugin csv
+	collectd_conf "$1" testhost "$2" "$3" "LoadPlugin csv
 <Plugin csv>
-  DataDir "$TMP/csv"
+  DataDir \"$T/csv\"
   StoreRates false
-</Plugin>
-EOC
+</Plugin>"
 }
 
-FIXTURE="  Connection \"test://$HOSTDIR/libvirt.xml\"
-  SysfsPath \"$HOSTDIR/sys\"
-  ProcfsPath \"$HOSTDIR/proc\"
-  LibvirtRunPath \"$HOSTDIR/run\""
+FIXTURE=$(kvmmem_fixture_block "$HOSTDIR")
 
 # --- collectd -T: good configurations --------------------------------------
 n=0
@@ -91,33 +42,33 @@ for block in "$FIXTURE" \
   PluginInstanceFormat uuid
   reportdomainksm \"yes\""; do
 	n=$((n + 1))
-	conf "$TMP/good$n.conf" 1 "$block"
-	collectd -T -C "$TMP/good$n.conf" >"$TMP/good$n.out" 2>&1
+	conf "$T/good$n.conf" 1 "$block"
+	collectd -T -C "$T/good$n.conf" >"$T/good$n.out" 2>&1
 	rc=$?
-	errors=$(grep '^\[error\]' "$TMP/good$n.out")
+	errors=$(grep '^\[error\]' "$T/good$n.out")
 	if [ $rc -ne 0 ] || [ -n "$errors" ]; then
 		fail "good config $n: collectd -T rc $rc"
-		cat "$TMP/good$n.out"
+		cat "$T/good$n.out"
 	else
-		echo "ok good config $n accepted"
+		ok "good config $n accepted"
 	fi
 done
 
 # --- collectd -T: bad configurations, each with its exact error line --------
 check_bad() {
 	name=$1 block=$2 want=$3
-	conf "$TMP/bad-$name.conf" 1 "$FIXTURE
+	conf "$T/bad-$name.conf" 1 "$FIXTURE
 $block"
-	collectd -T -C "$TMP/bad-$name.conf" >"$TMP/bad-$name.out" 2>&1
+	collectd -T -C "$T/bad-$name.conf" >"$T/bad-$name.out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		fail "bad config $name accepted"
-		cat "$TMP/bad-$name.out"
-	elif ! grep -qFx "$want" "$TMP/bad-$name.out"; then
+		cat "$T/bad-$name.out"
+	elif ! grep -qFx "$want" "$T/bad-$name.out"; then
 		fail "bad config $name: no line: $want"
-		cat "$TMP/bad-$name.out"
+		cat "$T/bad-$name.out"
 	else
-		echo "ok bad config $name rejected (rc $rc): $want"
+		ok "bad config $name rejected (rc $rc): $want"
 	fi
 }
 check_bad unknown '  Bogus 1' '[error] kvmmem plugin: unknown option Bogus'
@@ -141,22 +92,21 @@ sed -n 's/^[^"]*"\(.*\)\\n";\{0,1\}$/\1/p' "$EXPECTED_H" | awk '{
 		out = out c
 	}
 	print out
-}' >"$TMP/expected"
-nexp=$(wc -l <"$TMP/expected")
+}' >"$T/expected"
+nexp=$(wc -l <"$T/expected")
 if [ "$nexp" -le 200 ]; then
 	echo "FAIL: only $nexp expected lines read from $EXPECTED_H"
 	exit 1
 fi
 
 # collectd -T above wrote csv files too.
-rm -rf "$TMP/csv"
-conf "$TMP/run.conf" 1 "$FIXTURE"
-collectd -f -C "$TMP/run.conf" >"$TMP/run.out" 2>&1 &
-CPID=$!
+rm -rf "$T/csv"
+conf "$T/run.conf" 1 "$FIXTURE"
+start_collectd "$T/run.conf" "$T/run.out"
 
 # csv writes one file per identifier and day: <host>/<plugin>[-<instance>]/<type>-<type instance>-<date>.
 csvfile() {
-	dir="$TMP/csv/testhost/kvmmem${2:+-$2}"
+	dir="$T/csv/testhost/kvmmem${2:+-$2}"
 	for f in "$dir/$3-$4-"*; do
 		[ -f "$f" ] && echo "$f" && return 0
 	done
@@ -167,34 +117,14 @@ ready() {
 	while IFS='|' read -r p inst type ti val; do
 		f=$(csvfile "$p" "$inst" "$type" "$ti") || return 1
 		[ "$(wc -l <"$f")" -ge 3 ] || return 1
-	done <"$TMP/expected"
+	done <"$T/expected"
 	return 0
 }
-i=0
-until ready; do
-	i=$((i + 1))
-	if [ $i -gt 150 ] || ! kill -0 "$CPID" 2>/dev/null; then
-		fail "collectd -f did not write every expected value within 15 s"
-		break
-	fi
-	sleep 0.1
-done
-kill -TERM "$CPID"
-# A daemon that ignores SIGTERM must not hang the suite.
-i=0
-while kill -0 "$CPID" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$CPID" 2>/dev/null; then
-	fail "collectd -f did not exit within 10 s of SIGTERM"
-	kill -KILL "$CPID"
-fi
-wait "$CPID"
-rc=$?
-CPID=
-[ $rc -eq 0 ] || fail "collectd -f exited with $rc after SIGTERM"
-if grep '^\[error\]' "$TMP/run.out"; then
+wait_until -p "$CPID" 15 ready || fail "collectd -f did not write every expected value within 15 s"
+# A daemon that ignores SIGTERM must not hang the suite: stop_pid kills it after 10 s.
+stop_pid "$CPID" 10 || fail "collectd -f did not exit within 10 s of SIGTERM"
+[ $STATUS -eq 0 ] || fail "collectd -f exited with $STATUS after SIGTERM"
+if grep '^\[error\]' "$T/run.out"; then
 	fail "collectd -f logged errors"
 fi
 
@@ -208,11 +138,10 @@ while IFS='|' read -r p inst type ti val; do
 		echo "differs: $p|$inst|$type|$ti: csv $got, want $val"
 		bad=$((bad + 1))
 	fi
-done <"$TMP/expected"
+done <"$T/expected"
 [ $bad -eq 0 ] || fail "$bad values differ from $EXPECTED_H"
-nfiles=$(find "$TMP/csv/testhost" -type f | wc -l)
+nfiles=$(find "$T/csv/testhost" -type f | wc -l)
 [ "$nfiles" -eq "$nexp" ] || fail "csv has $nfiles value files, expected $nexp"
-[ $bad -eq 0 ] && [ "$nfiles" -eq "$nexp" ] && echo "ok collectd -f wrote the $nexp expected values of k6.18"
+[ $bad -eq 0 ] && [ "$nfiles" -eq "$nexp" ] && ok "collectd -f wrote the $nexp expected values of k6.18"
 
-[ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
-echo "PASS"
+finish
