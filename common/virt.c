@@ -114,10 +114,12 @@ static const struct {
 #endif
 };
 
-/* One domain's parsed XML, by UUID, in a chained hash table. */
+/* One domain's parsed XML, by UUID, in a chained hash table.  The raw
+ * 16 bytes: virDomainGetUUIDString formats them with g_snprintf, which
+ * costs more per domain than the rest of our per-domain work together. */
 struct xml_entry {
 	struct xml_entry *next;
-	char uuid[UUID_STRING_LEN];
+	unsigned char uuid[VIR_UUID_BUFLEN];
 	unsigned int id;         /* domain id when fetched: changes on every start */
 	unsigned events;         /* lifecycle events seen (event thread) */
 	unsigned fetched_events; /* events when fetched */
@@ -142,6 +144,7 @@ struct vshared {
 	struct complaint conn_complaint;
 	struct complaint_set *complaints;
 	unsigned abandoned;    /* abandoned workers whose thread still runs */
+	bool dom_complained;   /* complaints has held a domain key at some point */
 	bool guest_stats_seen; /* the driver gave job-dependent balloon fields */
 	/* The XML cache. */
 	struct xml_entry **buckets;
@@ -276,12 +279,25 @@ wlog(struct worker *w, enum wlog_kind kind, const char *key, const char *fmt, ..
 {
 	char msg[512];
 	va_list ap;
+	struct vshared *sh = w->sh;
+
+	/* A release is called for every healthy domain in every collection:
+	 * with no domain ever complained about there is nothing to release,
+	 * so the message is not even formatted. */
+	if (kind == WL_DOM_OK) {
+		pthread_mutex_lock(&sh->lock);
+		bool none = !sh->dom_complained;
+		pthread_mutex_unlock(&sh->lock);
+		if (none)
+			return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	struct vshared *sh = w->sh;
 	pthread_mutex_lock(&sh->lock);
+	if (kind == WL_DOM_FAIL && !w->quiet)
+		sh->dom_complained = true;
 	if (!w->quiet) {
 		const struct kvm_log *lg = sh->log;
 		switch (kind) {
@@ -329,24 +345,39 @@ static bool connection_failed(const struct worker *w)
 
 /* --- the XML cache (under sh->lock) ----------------------------------- */
 
-/* FNV-1a of the UUID text. */
-static size_t uuid_hash(const char *uuid)
+/* FNV-1a of the raw UUID. */
+static size_t uuid_hash(const unsigned char *uuid)
 {
 	uint64_t h = 14695981039346656037ULL;
-	for (const unsigned char *p = (const unsigned char *)uuid; *p; p++) {
-		h ^= *p;
+	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
+		h ^= uuid[i];
 		h *= 1099511628211ULL;
 	}
 	return (size_t)h;
 }
 
-static struct xml_entry *cache_find(struct vshared *sh, const char *uuid)
+static struct xml_entry *cache_find(struct vshared *sh, const unsigned char *uuid)
 {
 	struct xml_entry *e = sh->buckets[uuid_hash(uuid) & (sh->nbuckets - 1)];
 	for (; e; e = e->next)
-		if (strcmp(e->uuid, uuid) == 0)
+		if (memcmp(e->uuid, uuid, VIR_UUID_BUFLEN) == 0)
 			return e;
 	return NULL;
+}
+
+/* The canonical text form (RFC 4122, lower case) of a raw UUID, as
+ * virUUIDFormat writes it. */
+static void uuid_format(const unsigned char *uuid, char out[UUID_STRING_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = out;
+	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[uuid[i] >> 4];
+		*p++ = hex[uuid[i] & 15];
+	}
+	*p = '\0';
 }
 
 /* Doubles the table when it is fuller than one entry per bucket; a failed
@@ -373,12 +404,12 @@ static void cache_grow(struct vshared *sh)
 	sh->nbuckets = n;
 }
 
-static struct xml_entry *cache_add(struct vshared *sh, const char *uuid)
+static struct xml_entry *cache_add(struct vshared *sh, const unsigned char *uuid)
 {
 	struct xml_entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+	memcpy(e->uuid, uuid, VIR_UUID_BUFLEN);
 	size_t h = uuid_hash(uuid);
 	e->max_age = XML_MAX_AGE_SECONDS + (time_t)(h % XML_AGE_SPREAD_SECONDS);
 	cache_grow(sh);
@@ -425,11 +456,11 @@ static void cache_mark_stale(struct vshared *sh)
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
 	struct vshared *sh = opaque;
-	char uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned char uuid[VIR_UUID_BUFLEN];
 	(void)conn;
 	(void)event;
 	(void)detail;
-	if (sh->ops->domain_get_uuid_string(dom, uuid) < 0)
+	if (sh->ops->domain_get_uuid(dom, uuid) < 0)
 		return 0;
 	pthread_mutex_lock(&sh->lock);
 	struct xml_entry *e = cache_find(sh, uuid);
@@ -642,13 +673,20 @@ static struct balloon_seen scan_bulk(const virDomainStatsRecord *rec)
 
 static void map_bulk(const virDomainStatsRecord *rec, struct dom_snap *d)
 {
+	const size_t nf = sizeof(bulk_fields) / sizeof(bulk_fields[0]);
+	/* The search starts after the previous match: libvirt gives the
+	 * fields in table order, so a record costs about one compare per
+	 * field instead of a scan of the table per field. */
+	size_t next = 0;
 	for (int i = 0; i < rec->nparams; i++) {
 		const virTypedParameter *p = &rec->params[i];
-		for (size_t k = 0; k < sizeof(bulk_fields) / sizeof(bulk_fields[0]); k++) {
+		for (size_t j = 0; j < nf; j++) {
+			size_t k = next + j < nf ? next + j : next + j - nf;
 			uint64_t val;
 			if (strcmp(p->field, bulk_fields[k].name) == 0) {
 				if (typed_u64(p, &val))
 					set_scaled(d, bulk_fields[k].field, val, bulk_fields[k].scale);
+				next = k + 1 < nf ? k + 1 : 0;
 				break;
 			}
 		}
@@ -688,8 +726,8 @@ static void memory_stats_fallback(struct worker *w, virDomainPtr dom, struct dom
  * job is busy) is served from the cache whatever its age, so nothing of
  * this collection waits on it.  Returns false when there is none.
  */
-static bool domain_xml(struct worker *w, virDomainPtr dom, const char *uuid, const char *name, bool busy, time_t now,
-                       struct domxml_info *out)
+static bool domain_xml(struct worker *w, virDomainPtr dom, const unsigned char *uuid, const char *name, bool busy,
+                       time_t now, struct domxml_info *out)
 {
 	struct vshared *sh = w->sh;
 	unsigned int id = w->ops->domain_get_id(dom);
@@ -772,13 +810,16 @@ struct bulk_view {
 static int add_domain(struct worker *w, struct snapshot *s, const virDomainStatsRecord *rec, const struct bulk_view *bv)
 {
 	virDomainPtr dom = rec->dom;
-	char uuid[VIR_UUID_STRING_BUFLEN];
+	unsigned char uuid[VIR_UUID_BUFLEN];
+	char uuid_text[UUID_STRING_LEN];
 	const char *name = w->ops->domain_get_name(dom);
 	if (!name)
 		return 0;
-	bool have_uuid = w->ops->domain_get_uuid_string(dom, uuid) == 0;
+	bool have_uuid = w->ops->domain_get_uuid(dom, uuid) == 0;
+	if (have_uuid)
+		uuid_format(uuid, uuid_text);
 
-	struct dom_snap *d = snapshot_add_domain(s, name, have_uuid ? uuid : NULL);
+	struct dom_snap *d = snapshot_add_domain(s, name, have_uuid ? uuid_text : NULL);
 	if (!d)
 		return -ENOMEM;
 	map_bulk(rec, d);

@@ -29,7 +29,7 @@ struct virt_ops {
 
 	/* Per domain. */
 	char *(*domain_get_xml_desc)(virDomainPtr dom, unsigned int flags);
-	int (*domain_get_uuid_string)(virDomainPtr dom, char *buf);
+	int (*domain_get_uuid)(virDomainPtr dom, unsigned char *uuid); /* VIR_UUID_BUFLEN raw bytes */
 	const char *(*domain_get_name)(virDomainPtr dom);
 	unsigned int (*domain_get_id)(virDomainPtr dom);
 

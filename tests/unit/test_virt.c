@@ -327,9 +327,28 @@ static char *f_xml(virDomainPtr dom, unsigned int flags)
 	return fail ? NULL : strdup(d->xml);
 }
 
-static int f_uuid(virDomainPtr dom, char *buf)
+static int hexval(char c)
 {
-	snprintf(buf, VIR_UUID_STRING_BUFLEN, "%s", ((struct fdom *)dom)->uuid);
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The raw bytes of the fake's canonical UUID text, as virDomainGetUUID
+ * gives them; a fake UUID that is not canonical fails the test. */
+static int f_uuid(virDomainPtr dom, unsigned char *uuid)
+{
+	const char *t = ((struct fdom *)dom)->uuid;
+	int n = 0;
+	for (const char *p = t; *p && n < VIR_UUID_BUFLEN; p++) {
+		if (*p == '-')
+			continue;
+		int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
+		if (hi < 0 || lo < 0)
+			fail_msg("fake uuid %s is not canonical", t);
+		uuid[n++] = (unsigned char)(hi << 4 | lo);
+		p++;
+	}
+	if (n != VIR_UUID_BUFLEN)
+		fail_msg("fake uuid %s is not canonical", t);
 	return 0;
 }
 
@@ -454,7 +473,7 @@ static const struct virt_ops fake_ops = {
     .domain_stats_record_list_free = f_bulk_free,
     .domain_memory_stats = f_memstats,
     .domain_get_xml_desc = f_xml,
-    .domain_get_uuid_string = f_uuid,
+    .domain_get_uuid = f_uuid,
     .domain_get_name = f_name,
     .domain_get_id = f_id,
     .event_register_default_impl = f_event_register,
