@@ -2,6 +2,8 @@
 #include "exposition.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Appends S with each byte of SPECIAL escaped (backslash, double quote
@@ -88,14 +90,113 @@ void exposition_sink(struct sink *sink, struct buf *out)
 	sink->end_family = NULL;
 }
 
+/*
+ * The sink exposition_render() uses: the same text as exposition_sink(),
+ * but a per-domain sample, the bulk of a large host's document, is one
+ * append of a line assembled on the stack, with the domain's escaped
+ * '{domain="..."}' made once per render instead of once per family.
+ */
+struct render {
+	struct buf *out;
+	const struct snapshot *s;
+	struct buf pre;           /* every domain's '{domain="<escaped>"}', back to back */
+	size_t *pre_off;          /* domain i's is pre.data[pre_off[i] .. pre_off[i + 1]) */
+	const struct family *fam; /* the family whose name length is cached */
+	size_t fam_len;
+};
+
+/* Longest line the fast path assembles; longer ones take the slow path. */
+#define LINE_MAX_FAST 512
+
+static void render_prefixes(struct render *r)
+{
+	const struct snapshot *s = r->s;
+	buf_init(&r->pre, SIZE_MAX / 2);
+	r->pre_off = malloc((s->ndoms + 1) * sizeof(*r->pre_off));
+	if (!r->pre_off)
+		return;
+	for (size_t i = 0; i < s->ndoms; i++) {
+		r->pre_off[i] = r->pre.len;
+		buf_puts(&r->pre, "{domain=\"");
+		put_label_value(&r->pre, s->doms[i].name);
+		buf_puts(&r->pre, "\"}");
+	}
+	r->pre_off[s->ndoms] = r->pre.len;
+	if (buf_failed(&r->pre)) {
+		free(r->pre_off);
+		r->pre_off = NULL;
+	}
+}
+
+static int render_begin(void *ctx, const struct family *fam)
+{
+	struct render *r = ctx;
+	return expo_begin(r->out, fam);
+}
+
+/* Decimal digits of v ending at end; returns where they start. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+static int render_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
+                         size_t nlabels, const struct mval *value)
+{
+	struct render *r = ctx;
+	const struct snapshot *s = r->s;
+	/* Only the one-label per-domain sample whose label is the domain's
+	 * own name (what emit.c passes) has a prefix made in advance. */
+	if (!r->pre_off || !dom || dom < s->doms || dom >= s->doms + s->ndoms || nlabels != 1 ||
+	    labels[0].value != dom->name || strcmp(labels[0].name, "domain") != 0 || value->kind == MV_F64)
+		return expo_sample(r->out, fam, dom, labels, nlabels, value);
+	if (fam != r->fam) {
+		r->fam = fam;
+		r->fam_len = strlen(fam->name);
+	}
+	size_t i = (size_t)(dom - s->doms);
+	size_t plen = r->pre_off[i + 1] - r->pre_off[i];
+	char num[24], *end = num + sizeof(num), *d;
+	if (value->kind == MV_U64) {
+		d = u64_digits(end, value->v.u);
+	} else if (value->v.i >= 0) {
+		d = u64_digits(end, (uint64_t)value->v.i);
+	} else {
+		/* Negated in unsigned arithmetic so INT64_MIN does not overflow. */
+		d = u64_digits(end, (uint64_t)0 - (uint64_t)value->v.i);
+		*--d = '-';
+	}
+	size_t nlen = (size_t)(end - d);
+	size_t len = r->fam_len + plen + 1 + nlen + 1;
+	if (len > LINE_MAX_FAST)
+		return expo_sample(r->out, fam, dom, labels, nlabels, value);
+	char line[LINE_MAX_FAST], *p = line;
+	memcpy(p, fam->name, r->fam_len);
+	p += r->fam_len;
+	memcpy(p, r->pre.data + r->pre_off[i], plen);
+	p += plen;
+	*p++ = ' ';
+	memcpy(p, d, nlen);
+	p += nlen;
+	*p++ = '\n';
+	return buf_append(r->out, line, len);
+}
+
 int exposition_render(const struct snapshot *s, const struct build_labels *build, struct buf *out)
 {
-	struct sink sink;
-	int r;
+	struct render r = {.out = out, .s = s};
+	struct sink sink = {.ctx = &r, .begin_family = render_begin, .sample = render_sample, .end_family = NULL};
+	int rc;
 
-	exposition_sink(&sink, out);
-	r = emit_snapshot(s, build, &sink);
-	if (r == 0)
-		r = out->err;
-	return r != 0 ? r : 0;
+	render_prefixes(&r);
+	rc = emit_snapshot(s, build, &sink);
+	if (rc == 0)
+		rc = out->err;
+	free(r.pre_off);
+	buf_free(&r.pre);
+	return rc != 0 ? rc : 0;
 }
