@@ -123,7 +123,7 @@ ready() {
 wait_until -p "$CPID" 15 ready || fail "collectd -f did not write every expected value within 15 s"
 # A daemon that ignores SIGTERM must not hang the suite: stop_pid kills it after 10 s.
 stop_pid "$CPID" 10 || fail "collectd -f did not exit within 10 s of SIGTERM"
-[ $STATUS -eq 0 ] || fail "collectd -f exited with $STATUS after SIGTERM"
+[ "$STATUS" -eq 0 ] || fail "collectd -f exited with $STATUS after SIGTERM"
 if grep '^\[error\]' "$T/run.out"; then
 	fail "collectd -f logged errors"
 fi

@@ -16,6 +16,10 @@
 #   FAILS  0, the count fail() raises
 # and nothing else until a function is called.  Helper-internal variables start with _ so they do not
 # clobber a test's own (tests freely use i, n, rc, code).
+#
+# Variables set here for the sourcing test (STATUS, WAITED, PORT, PID, INFLUX_COLLECTD_PORT...) look unused
+# to shellcheck, which reads this file alone:
+# shellcheck disable=SC2034
 
 TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${KVMMEM_BUILD:-$TOP/build}
@@ -197,7 +201,7 @@ free_ports() {
 		_fp_given="$_fp_given $_fp_port"
 		_fp_n=$((_fp_n + 1))
 	done
-	echo $_fp_given
+	echo "${_fp_given# }"
 }
 
 # free_port: prints one port as free_ports does.
@@ -312,6 +316,7 @@ start_collectd() {
 # once /ping answers, with INFLUX (its base URL), INFLUX_COLLECTD_PORT and IPID (tracked) set; fails the
 # test (exit 1) when influxd does not answer within 10 s.
 start_influxdb() {
+	# shellcheck disable=SC2046 # three numbers, split on purpose
 	set -- $(free_ports 3)
 	INFLUX=http://127.0.0.1:$1
 	INFLUX_COLLECTD_PORT=$3
