@@ -7,20 +7,17 @@
 # tests/valgrind.supp (never one of ours).
 set -u
 
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 
-command -v valgrind >/dev/null 2>&1 || { echo "SKIP valgrind not installed (scripts/deps.sh test)"; exit 77; }
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built"; exit 1; }
+require_tools valgrind
+require_exporter
 # An ASan build cannot run under valgrind.
 if nm "$BIN" 2>/dev/null | grep -q '__asan_init'; then
 	echo "SKIP valgrind cannot run a sanitizer build ($BIN)"
 	exit 77
 fi
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+tmpdir_with_cleanup
 set -- --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes
 [ -f "$TOP/tests/valgrind.supp" ] && set -- "$@" --suppressions="$TOP/tests/valgrind.supp"
 
