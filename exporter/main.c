@@ -3,6 +3,7 @@
  * exit on SIGTERM/SIGINT.  Everything else lives in the modules it wires.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -149,6 +150,14 @@ int main(int argc, char *argv[])
 	char libvirt_version[32];
 	sigset_t stop;
 	int status = 1;
+
+	/* One malloc arena for every thread.  By default glibc gives each
+	 * thread that allocates (HTTP workers, the libvirt worker, the event
+	 * loop) an arena of its own, and memory freed in one is not reused by
+	 * another: at 5000 domains that was 110 MiB peak against 72 MiB with
+	 * one arena (81 MiB with two).  Collections run one at a time, so the
+	 * shared arena's lock is not contended.  See README, Performance. */
+	mallopt(M_ARENA_MAX, 1);
 
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: error: %s\n", PROG, err);

@@ -32,8 +32,13 @@ struct scrape {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	bool running;
-	uint64_t generation;          /* bumped when a collection finishes */
-	struct scrape_result *latest; /* one reference held; NULL before the first */
+	uint64_t generation; /* bumped when a collection finishes */
+	unsigned waiters;    /* requests waiting for the running collection */
+	/* The finished collection, one reference held, only while waiters
+	 * still have to pick it up: a large host's body is megabytes, and
+	 * nothing else reads it between scrapes. */
+	struct scrape_result *latest;
+	size_t last_len; /* length of the last body, to size the next one's buffer */
 
 	struct collector *collector;
 	const struct build_labels *build;
@@ -112,6 +117,25 @@ int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 	return rc;
 }
 
+/* Starts b with room for the previous body and an eighth more, so a
+ * body of megabytes is not grown by doubling from nothing (each step a
+ * copy, and the steps' garbage in the heap).  A failed allocation only
+ * leaves b to grow as usual. */
+static void presize(struct buf *b, size_t last)
+{
+	if (last == 0)
+		return;
+	size_t want = last + last / 8 + 1;
+	if (want > b->max + 1)
+		want = b->max + 1;
+	char *p = malloc(want);
+	if (p == NULL)
+		return;
+	p[0] = '\0';
+	b->data = p;
+	b->alloc = want;
+}
+
 /* Collects and renders outside the lock; NULL only when out of memory. */
 static struct scrape_result *run_collection(struct scrape *s)
 {
@@ -125,6 +149,7 @@ static struct scrape_result *run_collection(struct scrape *s)
 	snapshot_init(&snap);
 	r->collect_rc = collector_collect(s->collector, &snap);
 	buf_init(&b, s->max_body);
+	presize(&b, s->last_len);
 	r->render_rc = exposition_render(&snap, s->build, &b);
 	snapshot_clear(&snap);
 	if (r->render_rc == 0) {
@@ -148,9 +173,15 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 	pthread_mutex_lock(&s->lock);
 	if (s->running) {
 		uint64_t gen = s->generation;
+		s->waiters++;
 		while (s->generation == gen)
 			pthread_cond_wait(&s->done, &s->lock);
 		r = result_get(s->latest);
+		/* The last one to pick it up lets go of it. */
+		if (--s->waiters == 0) {
+			scrape_result_put(s->latest);
+			s->latest = NULL;
+		}
 		pthread_mutex_unlock(&s->lock);
 	} else {
 		s->running = true;
@@ -158,10 +189,14 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 		struct scrape_result *fresh = run_collection(s);
 		pthread_mutex_lock(&s->lock);
 		scrape_result_put(s->latest);
-		s->latest = fresh;
+		s->latest = NULL;
+		if (fresh != NULL && fresh->render_rc == 0)
+			s->last_len = fresh->len;
+		if (s->waiters > 0)
+			s->latest = result_get(fresh);
 		s->generation++;
 		s->running = false;
-		r = result_get(fresh);
+		r = fresh;
 		pthread_cond_broadcast(&s->done);
 		pthread_mutex_unlock(&s->lock);
 	}
