@@ -144,22 +144,10 @@ static char *u64_digits(char *end, uint64_t v)
 	return end;
 }
 
-static int render_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
-                         size_t nlabels, const struct mval *value)
+/* Appends what expo_sample() writes after the labels: ' ', the value and
+ * the newline.  Integers are formatted here; a double goes through buf. */
+static size_t put_value(char *p, const struct mval *value)
 {
-	struct render *r = ctx;
-	const struct snapshot *s = r->s;
-	/* Only the one-label per-domain sample whose label is the domain's
-	 * own name (what emit.c passes) has a prefix made in advance. */
-	if (!r->pre_off || !dom || dom < s->doms || dom >= s->doms + s->ndoms || nlabels != 1 ||
-	    labels[0].value != dom->name || strcmp(labels[0].name, "domain") != 0 || value->kind == MV_F64)
-		return expo_sample(r->out, fam, dom, labels, nlabels, value);
-	if (fam != r->fam) {
-		r->fam = fam;
-		r->fam_len = strlen(fam->name);
-	}
-	size_t i = (size_t)(dom - s->doms);
-	size_t plen = r->pre_off[i + 1] - r->pre_off[i];
 	char num[24], *end = num + sizeof(num), *d;
 	if (value->kind == MV_U64) {
 		d = u64_digits(end, value->v.u);
@@ -170,20 +158,69 @@ static int render_sample(void *ctx, const struct family *fam, const struct dom_s
 		d = u64_digits(end, (uint64_t)0 - (uint64_t)value->v.i);
 		*--d = '-';
 	}
-	size_t nlen = (size_t)(end - d);
-	size_t len = r->fam_len + plen + 1 + nlen + 1;
-	if (len > LINE_MAX_FAST)
+	size_t n = (size_t)(end - d);
+	p[0] = ' ';
+	memcpy(p + 1, d, n);
+	p[n + 1] = '\n';
+	return n + 2;
+}
+
+/* Worst case of put_value(): ' ', '-', 20 digits, '\n'. */
+#define VALUE_MAX 23
+
+static int render_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
+                         size_t nlabels, const struct mval *value)
+{
+	struct render *r = ctx;
+	const struct snapshot *s = r->s;
+	/* Only a per-domain sample whose first label is the domain's own name
+	 * (what emit.c passes) has its prefix made in advance; other labels
+	 * of such a sample (uuid, config) are short and escaped here. */
+	if (!r->pre_off || !dom || dom < s->doms || dom >= s->doms + s->ndoms || nlabels == 0 ||
+	    labels[0].value != dom->name || strcmp(labels[0].name, "domain") != 0 || value->kind == MV_F64)
 		return expo_sample(r->out, fam, dom, labels, nlabels, value);
-	char line[LINE_MAX_FAST], *p = line;
+	if (fam != r->fam) {
+		r->fam = fam;
+		r->fam_len = strlen(fam->name);
+	}
+	size_t i = (size_t)(dom - s->doms);
+	size_t plen = r->pre_off[i + 1] - r->pre_off[i];
+	char line[LINE_MAX_FAST], *p = line, *lim = line + sizeof(line);
+	if (r->fam_len + plen + 1 + VALUE_MAX > sizeof(line))
+		return expo_sample(r->out, fam, dom, labels, nlabels, value);
 	memcpy(p, fam->name, r->fam_len);
 	p += r->fam_len;
-	memcpy(p, r->pre.data + r->pre_off[i], plen);
-	p += plen;
-	*p++ = ' ';
-	memcpy(p, d, nlen);
-	p += nlen;
-	*p++ = '\n';
-	return buf_append(r->out, line, len);
+	/* The prefix without its closing '}'. */
+	memcpy(p, r->pre.data + r->pre_off[i], plen - 1);
+	p += plen - 1;
+	for (size_t k = 1; k < nlabels; k++) {
+		const char *v = labels[k].value != NULL ? labels[k].value : "";
+		size_t nl = strlen(labels[k].name), vl = strlen(v);
+		/* ,name="value" with every byte of value escaped at worst. */
+		if ((size_t)(lim - p) < 1 + nl + 2 + 2 * vl + 1 + 1 + VALUE_MAX)
+			return expo_sample(r->out, fam, dom, labels, nlabels, value);
+		*p++ = ',';
+		memcpy(p, labels[k].name, nl);
+		p += nl;
+		*p++ = '=';
+		*p++ = '"';
+		for (size_t j = 0; j < vl; j++) {
+			char c = v[j];
+			if (c == '\\' || c == '"') {
+				*p++ = '\\';
+				*p++ = c;
+			} else if (c == '\n') {
+				*p++ = '\\';
+				*p++ = 'n';
+			} else {
+				*p++ = c;
+			}
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	p += put_value(p, value);
+	return buf_append(r->out, line, (size_t)(p - line));
 }
 
 int exposition_render(const struct snapshot *s, const struct build_labels *build, struct buf *out)

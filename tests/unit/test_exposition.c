@@ -219,6 +219,11 @@ static void test_render_equals_plain_sink(void **state)
 		mval_set_i64(&d->f[DF_KSM_PROFIT_BYTES], i == 0 ? INT64_MIN : i == 1 ? INT64_MAX : -(int64_t)i);
 		mval_set_f64(&d->f[DF_GUEST_STATS_UPDATED], 1.5 + (double)i);
 		mval_set_u64(&d->f[DF_RSS_BYTES], 0);
+		/* Labels after the domain's: config strings, one needing escapes. */
+		d->config.present = i != 2;
+		d->config.balloon = i == 1 ? "vir\"tio\\x\ny" : i == 3 ? NULL : "virtio";
+		d->config.hugepages = i % 2 == 0;
+		d->config.locked = i == 4;
 	}
 	snapshot_finish(&s);
 
