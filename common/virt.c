@@ -727,10 +727,13 @@ static void memory_stats_fallback(struct worker *w, virDomainPtr dom, struct dom
  * this collection waits on it.  Returns false when there is none.
  */
 static bool domain_xml(struct worker *w, virDomainPtr dom, const unsigned char *uuid, const char *name, bool busy,
-                       time_t now, struct domxml_info *out)
+                       bool shutoff, time_t now, struct domxml_info *out)
 {
 	struct vshared *sh = w->sh;
-	unsigned int id = w->ops->domain_get_id(dom);
+	/* A shut-off domain is inactive, and an inactive domain's id is -1
+	 * (virDomainGetID).  Asking costs a UUID format inside libvirt (its
+	 * debug line), as much as the rest of our per-domain work. */
+	unsigned int id = shutoff ? (unsigned int)-1 : w->ops->domain_get_id(dom);
 	unsigned events = 0;
 	bool have_old = false, old_valid = false;
 	struct domxml_info old;
@@ -842,7 +845,8 @@ static int add_domain(struct worker *w, struct snapshot *s, const virDomainStats
 		return -ECANCELED;
 
 	struct domxml_info info;
-	if (domain_xml(w, dom, have_uuid ? uuid : NULL, name, busy, bv->now, &info)) {
+	bool shutoff = d->f[DF_STATE].present && d->f[DF_STATE].v.u == VIR_DOMAIN_SHUTOFF;
+	if (domain_xml(w, dom, have_uuid ? uuid : NULL, name, busy, shutoff, bv->now, &info)) {
 		d->config = info.config;
 		d->f[DF_STATS_PERIOD_SECONDS] = info.stats_period_seconds;
 		if (!d->f[DF_MEMORY_MAXIMUM_BYTES].present)
