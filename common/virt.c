@@ -59,8 +59,11 @@
  * holds a thread and a connection, so their number is bounded. */
 #define MAX_ABANDONED 2
 /* The earliest point at which a collection gives up on a worker it
- * suspects stuck and starts a fresh one (see virt_collect). */
-#define RESCUE_MIN_MS 250
+ * suspects stuck and starts a fresh one (see virt_collect), unless the
+ * deadline is short.  A second, not less: a big host's collection on a loaded machine can take several
+ * times its usual few hundred milliseconds without anything being stuck,
+ * and a needless rescue costs a new connection. */
+#define RESCUE_MIN_MS 1000
 
 /* Typed parameters of virConnectGetAllDomainStats (STATE and BALLOON
  * groups, see virConnectGetAllDomainStats in libvirt-domain.c): sizes in
@@ -1208,10 +1211,12 @@ int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms)
 	}
 	/* A collection that takes far longer than the last good one is most
 	 * likely stuck on one domain's job (a stopped QEMU): once it has had
-	 * four times as long (at least RESCUE_MIN_MS), a fresh worker gets the
+	 * four times as long (at least RESCUE_MIN_MS, or a quarter of a shorter
+	 * deadline such as collectd's at a 1 s interval), a fresh worker gets the
 	 * rest of the deadline, so even this scrape carries the other domains.
 	 * Only when that leaves it at least half the deadline. */
-	int rescue_ms = v->last_ok_ms * 4 > RESCUE_MIN_MS ? (int)(v->last_ok_ms * 4) : RESCUE_MIN_MS;
+	int floor_ms = timeout_ms / 4 < RESCUE_MIN_MS ? timeout_ms / 4 : RESCUE_MIN_MS;
+	int rescue_ms = v->last_ok_ms * 4 > floor_ms ? (int)(v->last_ok_ms * 4) : floor_ms;
 	bool try_rescue = v->last_ok_ms > 0 && rescue_ms <= timeout_ms / 2;
 	struct timespec rescue = deadline_after(rescue_ms);
 	bool stuck = false;

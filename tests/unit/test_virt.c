@@ -997,16 +997,16 @@ static void test_stuck_domain(void **state)
 	snapshot_clear(&s);
 
 	/* Stopped again, now that collections are known to be quick: the
-	 * same collection gives up on its worker after 250 ms and gets the
+	 * same collection gives up on its worker after a second and gets the
 	 * answer from a fresh one within its deadline. */
 	pthread_mutex_lock(&F.m);
 	F.release = false;
 	pthread_mutex_unlock(&F.m);
 	double t0 = now_ms();
-	assert_int_equal(collect(v, 1000, &s), 0);
+	assert_int_equal(collect(v, 2500, &s), 0);
 	double took = now_ms() - t0;
 	print_message("collect that meets the stuck domain itself: %.1f ms\n", took);
-	assert_true(took >= 249 && took < 900);
+	assert_true(took >= 999 && took < 2000);
 	assert_int_equal(s.ndoms, 4);
 	assert_int_equal(find(&s, "b-testdrv")->f[DF_BALLOON_STATS_SKIPPED].v.u, 1);
 	assert_int_equal(find(&s, "a-full")->f[DF_GUEST_UNUSED_BYTES].v.u, 174552ULL * 1024);
