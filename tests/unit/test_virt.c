@@ -1003,7 +1003,7 @@ static void test_stuck_domain(void **state)
 	F.release = false;
 	pthread_mutex_unlock(&F.m);
 	double t0 = now_ms();
-	assert_int_equal(collect(v, 2500, &s), 0);
+	assert_int_equal(collect(v, 4000, &s), 0);
 	double took = now_ms() - t0;
 	print_message("collect that meets the stuck domain itself: %.1f ms\n", took);
 	assert_true(took >= 999 && took < 2000);
