@@ -9,31 +9,14 @@
 # permission problem of a real host.  libvirt is its test driver, opened
 # read-only like every connection kvmmem makes.
 set -u
-TOP=${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${KVMMEM_BUILD:-$TOP/build}
-BIN=$BUILD/kvmmem_exporter
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to switch to user nobody"; exit 77; }
-for tool in setpriv curl; do
-	command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
-done
+require_tools setpriv curl od
+require_exporter
 [ -r /proc/self/ksm_stat ] || { echo "SKIP: kernel without /proc/<pid>/ksm_stat"; exit 77; }
-
-T=$(mktemp -d)
+tmpdir_with_cleanup
 chmod 755 "$T"
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-ok() { echo "ok   $*"; }
 
 UUID=6b1d0e6a-0000-4000-8000-00000000c0de
 cat >"$T/node.xml" <<XML
@@ -53,9 +36,9 @@ cat >"$T/node.xml" <<XML
 XML
 mkdir "$T/run"
 # sh keeps its extra arguments in its command line, like QEMU's -name and -uuid.
-sh -c 'sleep 120; :' -name guest=lp-vm,debug-threads=on -uuid "$UUID" &
+sh -c 'while :; do sleep 1; done' -name guest=lp-vm,debug-threads=on -uuid "$UUID" &
 QPID=$!
-PIDS="$PIDS $QPID"
+track_pid "$QPID"
 printf %s "$QPID" >"$T/run/lp-vm.pid"
 chmod 644 "$T/node.xml" "$T/run/lp-vm.pid"
 chmod 755 "$T/run"
@@ -66,25 +49,19 @@ serve_as() {
 	log=$1
 	shift
 	for attempt in 1 2 3 4 5; do
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		PORT=$(free_port)
 		"$@" "$BIN" --web.listen-address=127.0.0.1:$PORT \
 			--libvirt.uri="test://$T/node.xml" --path.libvirt-run="$T/run" --log.level=info 2>"$log" &
 		EPID=$!
-		PIDS="$PIDS $EPID"
-		i=0
-		while [ $i -lt 50 ] && ! curl -sf -o /dev/null "http://127.0.0.1:$PORT/-/healthy"; do
-			kill -0 "$EPID" 2>/dev/null || break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$EPID" 2>/dev/null && break
+		track_pid "$EPID"
+		wait_http "http://127.0.0.1:$PORT/-/healthy" 5 "$EPID" && break
+		stop_pid "$EPID" 5
 		grep -q 'cannot listen' "$log" || { cat "$log"; return 1; }
 	done
 	for n in 1 2 3; do
 		curl -sf -o "$T/body" "http://127.0.0.1:$PORT/metrics" || return 1
 	done
-	kill "$EPID"
-	wait "$EPID" 2>/dev/null
+	stop_pid "$EPID" 5
 }
 families() { sed -n 's/^# TYPE \([^ ]*\) .*/\1/p' "$1" | sort; }
 
@@ -134,5 +111,4 @@ else
 	cat "$T/nocap.log"
 fi
 
-[ $FAILS -eq 0 ] && echo PASS || echo "$FAILS failures"
-[ $FAILS -eq 0 ]
+finish
