@@ -49,7 +49,7 @@
  * --period --live changes the stats period), so a cached XML is refetched
  * after this long even when nothing else says it changed. */
 #define XML_MAX_AGE_SECONDS 600
-/* Each domain's age limit is stretched by up to this much, by its UUID,
+/* Each domain's age limit is stretched by up to this much, by its name,
  * so that thousands of XMLs fetched together do not all expire in the
  * same collection again. */
 #define XML_AGE_SPREAD_SECONDS 300
@@ -117,21 +117,27 @@ static const struct {
 #endif
 };
 
-/* One domain's parsed XML, by UUID, in a chained hash table.  The raw
- * 16 bytes: virDomainGetUUIDString formats them with g_snprintf, which
- * costs more per domain than the rest of our per-domain work together. */
+/*
+ * One domain's parsed XML and UUID, by name (unique per connection), in a
+ * chained hash table.  By name because virDomainGetName is free, while
+ * virDomainGetUUID and virDomainGetID each format the UUID for their debug
+ * line inside libvirt, debug off or not: asking either for every domain in
+ * every collection cost more than the rest of our per-domain work.  So the
+ * UUID is asked once, when the XML is fetched, and kept here.
+ */
 struct xml_entry {
 	struct xml_entry *next;
-	unsigned char uuid[VIR_UUID_BUFLEN];
-	unsigned int id;         /* domain id when fetched: changes on every start */
-	unsigned events;         /* lifecycle events seen (event thread) */
-	unsigned fetched_events; /* events when fetched */
-	bool stale;              /* fetched over an older connection */
-	bool valid;              /* info parsed */
-	time_t fetched;          /* CLOCK_MONOTONIC seconds */
-	time_t max_age;          /* XML_MAX_AGE_SECONDS plus this entry's spread */
-	unsigned seen;           /* collection that last listed the domain */
+	char uuid[UUID_STRING_LEN]; /* canonical text, asked when fetched */
+	bool active;                /* not shut off when fetched (bulk state) */
+	unsigned events;            /* lifecycle events seen (event thread) */
+	unsigned fetched_events;    /* events when fetched */
+	bool stale;                 /* fetched over an older connection */
+	bool valid;                 /* info parsed */
+	time_t fetched;             /* CLOCK_MONOTONIC seconds */
+	time_t max_age;             /* XML_MAX_AGE_SECONDS plus this entry's spread */
+	unsigned seen;              /* collection that last listed the domain */
 	struct domxml_info info;
+	char name[]; /* the key */
 };
 
 /*
@@ -348,22 +354,22 @@ static bool connection_failed(const struct worker *w)
 
 /* --- the XML cache (under sh->lock) ----------------------------------- */
 
-/* FNV-1a of the raw UUID. */
-static size_t uuid_hash(const unsigned char *uuid)
+/* FNV-1a of the domain name. */
+static size_t name_hash(const char *name)
 {
 	uint64_t h = 14695981039346656037ULL;
-	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
-		h ^= uuid[i];
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
 		h *= 1099511628211ULL;
 	}
 	return (size_t)h;
 }
 
-static struct xml_entry *cache_find(struct vshared *sh, const unsigned char *uuid)
+static struct xml_entry *cache_find(struct vshared *sh, const char *name)
 {
-	struct xml_entry *e = sh->buckets[uuid_hash(uuid) & (sh->nbuckets - 1)];
+	struct xml_entry *e = sh->buckets[name_hash(name) & (sh->nbuckets - 1)];
 	for (; e; e = e->next)
-		if (memcmp(e->uuid, uuid, VIR_UUID_BUFLEN) == 0)
+		if (strcmp(e->name, name) == 0)
 			return e;
 	return NULL;
 }
@@ -397,7 +403,7 @@ static void cache_grow(struct vshared *sh)
 		struct xml_entry *e = sh->buckets[i], *next;
 		for (; e; e = next) {
 			next = e->next;
-			size_t k = uuid_hash(e->uuid) & (n - 1);
+			size_t k = name_hash(e->name) & (n - 1);
 			e->next = b[k];
 			b[k] = e;
 		}
@@ -407,13 +413,14 @@ static void cache_grow(struct vshared *sh)
 	sh->nbuckets = n;
 }
 
-static struct xml_entry *cache_add(struct vshared *sh, const unsigned char *uuid)
+static struct xml_entry *cache_add(struct vshared *sh, const char *name)
 {
-	struct xml_entry *e = calloc(1, sizeof(*e));
+	size_t len = strlen(name);
+	struct xml_entry *e = calloc(1, sizeof(*e) + len + 1);
 	if (!e)
 		return NULL;
-	memcpy(e->uuid, uuid, VIR_UUID_BUFLEN);
-	size_t h = uuid_hash(uuid);
+	memcpy(e->name, name, len + 1);
+	size_t h = name_hash(name);
 	e->max_age = XML_MAX_AGE_SECONDS + (time_t)(h % XML_AGE_SPREAD_SECONDS);
 	cache_grow(sh);
 	size_t k = h & (sh->nbuckets - 1);
@@ -459,14 +466,14 @@ static void cache_mark_stale(struct vshared *sh)
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
 	struct vshared *sh = opaque;
-	unsigned char uuid[VIR_UUID_BUFLEN];
 	(void)conn;
 	(void)event;
 	(void)detail;
-	if (sh->ops->domain_get_uuid(dom, uuid) < 0)
+	const char *name = sh->ops->domain_get_name(dom);
+	if (!name)
 		return 0;
 	pthread_mutex_lock(&sh->lock);
-	struct xml_entry *e = cache_find(sh, uuid);
+	struct xml_entry *e = cache_find(sh, name);
 	if (e)
 		e->events++;
 	pthread_mutex_unlock(&sh->lock);
@@ -724,44 +731,67 @@ static void memory_stats_fallback(struct worker *w, virDomainPtr dom, struct dom
 }
 
 /*
- * The domain's parsed XML: from the cache when the domain did not change,
- * otherwise fetched.  A domain whose balloon statistics were skipped (its
- * job is busy) is served from the cache whatever its age, so nothing of
- * this collection waits on it.  Returns false when there is none.
+ * The domain's parsed XML and UUID: from the cache when the domain did not
+ * change, otherwise fetched, the UUID asked along with it.  A domain whose
+ * balloon statistics were skipped (its job is busy) is served from the
+ * cache whatever its age, so nothing of this collection waits on it.
+ * active is the bulk state's word (not shut off).  Sets uuid ("" when
+ * unknown); returns false when there is no parsed XML.
+ *
+ * What says a cached entry is out of date, now that the domain id (which
+ * every start changes) is not asked for any more:
+ *  - a lifecycle event (DEFINED, UNDEFINED, STARTED, STOPPED, ...) for its
+ *    name: a restart, or an undefine and define under the same name, sends
+ *    them whenever it happens, however quickly, between two collections;
+ *  - the bulk state turning between shut off and active: that catches a
+ *    start or stop whose event has not arrived yet (or a connection that
+ *    gets none);
+ *  - a reconnect: events of the time in between are lost, so everything is
+ *    stale (ensure_connected);
+ *  - a domain missing from one collection: its entry is dropped
+ *    (cache_prune), and it comes back as new;
+ *  - its age, for the changes that come without an event at all.
+ * Events are missed only without a connection, and then the reconnect
+ * marks everything; so only a restart between two collections on a host
+ * without an event loop goes unseen until the age limit.
  */
-static bool domain_xml(struct worker *w, virDomainPtr dom, const unsigned char *uuid, const char *name, bool busy,
-                       bool shutoff, time_t now, struct domxml_info *out)
+static bool domain_xml(struct worker *w, virDomainPtr dom, const char *name, bool busy, bool active, time_t now,
+                       struct domxml_info *out, char uuid[UUID_STRING_LEN])
 {
 	struct vshared *sh = w->sh;
-	/* A shut-off domain is inactive, and an inactive domain's id is -1
-	 * (virDomainGetID).  Asking costs a UUID format inside libvirt (its
-	 * debug line), as much as the rest of our per-domain work. */
-	unsigned int id = shutoff ? (unsigned int)-1 : w->ops->domain_get_id(dom);
 	unsigned events = 0;
 	bool have_old = false, old_valid = false;
 	struct domxml_info old;
 
-	if (uuid) {
-		pthread_mutex_lock(&sh->lock);
-		struct xml_entry *e = cache_find(sh, uuid);
-		if (e) {
-			e->seen = w->gen;
-			events = e->events;
-			have_old = true;
-			old_valid = e->valid;
-			old = e->info;
-			bool fresh =
-			    !e->stale && e->events == e->fetched_events && e->id == id && now - e->fetched < e->max_age;
-			/* A busy domain that did not restart keeps its XML. */
-			if (fresh || (busy && e->id == id)) {
-				pthread_mutex_unlock(&sh->lock);
-				if (old_valid)
-					*out = old;
-				return old_valid;
-			}
+	pthread_mutex_lock(&sh->lock);
+	struct xml_entry *e = cache_find(sh, name);
+	if (e) {
+		e->seen = w->gen;
+		events = e->events;
+		have_old = true;
+		old_valid = e->valid;
+		old = e->info;
+		bool same_state = e->active == active;
+		bool fresh = !e->stale && e->events == e->fetched_events && same_state && now - e->fetched < e->max_age;
+		/* A busy domain that did not start or stop keeps its XML. */
+		if (fresh || (busy && same_state)) {
+			memcpy(uuid, e->uuid, UUID_STRING_LEN);
+			pthread_mutex_unlock(&sh->lock);
+			if (old_valid)
+				*out = old;
+			return old_valid;
 		}
-		pthread_mutex_unlock(&sh->lock);
 	}
+	pthread_mutex_unlock(&sh->lock);
+
+	/* The name may now belong to another domain (undefined and defined
+	 * again), so the UUID is asked again too. */
+	unsigned char raw[VIR_UUID_BUFLEN];
+	bool have_uuid = w->ops->domain_get_uuid(dom, raw) == 0;
+	if (have_uuid)
+		uuid_format(raw, uuid);
+	else
+		uuid[0] = '\0';
 
 	char *xml = w->ops->domain_get_xml_desc(dom, 0);
 	if (!xml) {
@@ -779,18 +809,21 @@ static bool domain_xml(struct worker *w, virDomainPtr dom, const unsigned char *
 	free(xml);
 	if (!valid)
 		wlog(w, WL_DOM_FAIL, name, "domain XML not understood");
-	if (!uuid) {
+	/* Without its UUID the entry would serve an empty one until the
+	 * next refetch: not cached, asked again next time. */
+	if (!have_uuid) {
 		if (valid)
 			*out = info;
 		return valid;
 	}
 
 	pthread_mutex_lock(&sh->lock);
-	struct xml_entry *e = cache_find(sh, uuid);
+	e = cache_find(sh, name);
 	if (!e)
-		e = cache_add(sh, uuid);
+		e = cache_add(sh, name);
 	if (e) {
-		e->id = id;
+		memcpy(e->uuid, uuid, UUID_STRING_LEN);
+		e->active = active;
 		/* An event that arrived during the fetch keeps the entry dirty. */
 		e->fetched_events = events;
 		e->stale = false;
@@ -816,16 +849,12 @@ struct bulk_view {
 static int add_domain(struct worker *w, struct snapshot *s, const virDomainStatsRecord *rec, const struct bulk_view *bv)
 {
 	virDomainPtr dom = rec->dom;
-	unsigned char uuid[VIR_UUID_BUFLEN];
-	char uuid_text[UUID_STRING_LEN];
 	const char *name = w->ops->domain_get_name(dom);
 	if (!name)
 		return 0;
-	bool have_uuid = w->ops->domain_get_uuid(dom, uuid) == 0;
-	if (have_uuid)
-		uuid_format(uuid, uuid_text);
 
-	struct dom_snap *d = snapshot_add_domain(s, name, have_uuid ? uuid_text : NULL);
+	/* The UUID comes with the XML (domain_xml). */
+	struct dom_snap *d = snapshot_add_domain(s, name, NULL);
 	if (!d)
 		return -ENOMEM;
 	map_bulk(rec, d);
@@ -848,8 +877,8 @@ static int add_domain(struct worker *w, struct snapshot *s, const virDomainStats
 		return -ECANCELED;
 
 	struct domxml_info info;
-	bool shutoff = d->f[DF_STATE].present && d->f[DF_STATE].v.u == VIR_DOMAIN_SHUTOFF;
-	if (domain_xml(w, dom, have_uuid ? uuid : NULL, name, busy, shutoff, bv->now, &info)) {
+	bool active = !(d->f[DF_STATE].present && d->f[DF_STATE].v.u == VIR_DOMAIN_SHUTOFF);
+	if (domain_xml(w, dom, name, busy, active, bv->now, &info, d->uuid)) {
 		d->config = info.config;
 		d->f[DF_STATS_PERIOD_SECONDS] = info.stats_period_seconds;
 		if (!d->f[DF_MEMORY_MAXIMUM_BYTES].present)

@@ -12,7 +12,6 @@ static const struct virt_ops libvirt_ops = {
     .domain_get_xml_desc = virDomainGetXMLDesc,
     .domain_get_uuid = virDomainGetUUID,
     .domain_get_name = virDomainGetName,
-    .domain_get_id = virDomainGetID,
     .event_register_default_impl = virEventRegisterDefaultImpl,
     .event_run_default_impl = virEventRunDefaultImpl,
     .event_add_timeout = virEventAddTimeout,

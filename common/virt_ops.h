@@ -29,9 +29,11 @@ struct virt_ops {
 
 	/* Per domain. */
 	char *(*domain_get_xml_desc)(virDomainPtr dom, unsigned int flags);
-	int (*domain_get_uuid)(virDomainPtr dom, unsigned char *uuid); /* VIR_UUID_BUFLEN raw bytes */
+	/* VIR_UUID_BUFLEN raw bytes.  Each call formats the UUID for libvirt's
+	 * debug line even with debug off, so virt.c asks it only along with
+	 * the XML; virDomainGetName does not, and is the cache key. */
+	int (*domain_get_uuid)(virDomainPtr dom, unsigned char *uuid);
 	const char *(*domain_get_name)(virDomainPtr dom);
-	unsigned int (*domain_get_id)(virDomainPtr dom);
 
 	/* Events: the default loop (keepalive needs one) and lifecycle events. */
 	int (*event_register_default_impl)(void);
