@@ -68,9 +68,15 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int buf_puts(struct buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
+int buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
 
-int buf_putc(struct buf *b, char c) { return buf_append(b, &c, 1); }
+int buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
 
 int buf_printf(struct buf *b, const char *fmt, ...)
 {

@@ -40,7 +40,10 @@ int buf_put_i64(struct buf *b, int64_t v);
  * same double, "NaN", "+Inf", "-Inf"; always '.' whatever the locale. */
 int buf_put_double(struct buf *b, double v);
 
-static inline bool buf_failed(const struct buf *b) { return b->err != 0; }
+static inline bool buf_failed(const struct buf *b)
+{
+	return b->err != 0;
+}
 
 /* Hands the storage to the caller (free() it) and resets b.  Returns NULL
  * if the buffer failed; *len gets the length. */

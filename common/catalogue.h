@@ -93,7 +93,7 @@ struct family {
 	const char *labels; /* label names, comma separated, for documentation */
 	const char *help;   /* one sentence, no trailing period needed */
 	enum fam_source source;
-	int field; /* enum host_field or enum dom_field; -1 for SRC_SPECIAL */
+	int field;                   /* enum host_field or enum dom_field; -1 for SRC_SPECIAL */
 	enum collector_id collector; /* whose switch turns the family off */
 	bool self;                   /* exporter self-metric, emitted whatever the collectors do */
 };

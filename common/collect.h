@@ -18,10 +18,10 @@
 struct virt_ops;
 
 struct collect_opts {
-	struct kvm_env env;             /* roots and log; borrowed */
-	const char *libvirt_uri;        /* borrowed; default qemu:///system */
-	bool enabled[COLL_COUNT];       /* which collectors run */
-	int libvirt_timeout_ms;         /* most a collection waits for libvirt */
+	struct kvm_env env;              /* roots and log; borrowed */
+	const char *libvirt_uri;         /* borrowed; default qemu:///system */
+	bool enabled[COLL_COUNT];        /* which collectors run */
+	int libvirt_timeout_ms;          /* most a collection waits for libvirt */
 	const struct virt_ops *virt_ops; /* NULL: the real libvirt */
 };
 

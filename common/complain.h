@@ -22,9 +22,9 @@ void complaint_set_free(struct complaint_set *cs);
 /* Logs "<key>: <message>" at warn if key is not already failing (or its
  * back-off interval has passed).  cs may be NULL: then it always logs. */
 void complain_key(const struct kvm_log *lg, struct complaint_set *cs, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Logs "<key>: <message>" at info if key was failing, and forgets it. */
 void complain_key_release(const struct kvm_log *lg, struct complaint_set *cs, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

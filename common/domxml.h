@@ -15,8 +15,8 @@
 #include "snapshot.h"
 
 struct domxml_info {
-	struct domain_config config; /* config.present set on success */
-	struct mval max_memory_bytes;  /* <memory> converted by its unit */
+	struct domain_config config;      /* config.present set on success */
+	struct mval max_memory_bytes;     /* <memory> converted by its unit */
 	struct mval stats_period_seconds; /* absent without a balloon; 0 without <stats> */
 };
 

@@ -11,7 +11,7 @@ struct walk {
 };
 
 static int walk_sample(struct walk *w, const struct dom_snap *dom, const struct label *labels, size_t n,
-		       const struct mval *v)
+                       const struct mval *v)
 {
 	if (!v->present)
 		return 0;
@@ -24,7 +24,10 @@ static int walk_sample(struct walk *w, const struct dom_snap *dom, const struct 
 	return w->sink->sample(w->sink->ctx, w->fam, dom, labels, n, v);
 }
 
-static const char *bool_label(bool b) { return b ? "true" : "false"; }
+static const char *bool_label(bool b)
+{
+	return b ? "true" : "false";
+}
 
 static const struct mval one = {.present = true, .kind = MV_U64, .v.u = 1};
 
@@ -43,11 +46,11 @@ static int emit_domains(struct walk *w, const struct snapshot *s)
 			r = walk_sample(w, d, l, 2, &one);
 		} else if (f->id == FAM_DOMAIN_MEMORY_CONFIG_INFO && d->config.present) {
 			struct label l[] = {
-				{"domain", d->name},
-				{"balloon", d->config.balloon != NULL ? d->config.balloon : "none"},
-				{"hugepages", bool_label(d->config.hugepages)},
-				{"ksm", bool_label(!d->config.nosharepages)},
-				{"locked", bool_label(d->config.locked)},
+			    {"domain", d->name},
+			    {"balloon", d->config.balloon != NULL ? d->config.balloon : "none"},
+			    {"hugepages", bool_label(d->config.hugepages)},
+			    {"ksm", bool_label(!d->config.nosharepages)},
+			    {"locked", bool_label(d->config.locked)},
 			};
 			r = walk_sample(w, d, l, 5, &one);
 		}
@@ -94,9 +97,9 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 		if (build == NULL)
 			return 0;
 		struct label l[] = {
-			{"version", build->version != NULL ? build->version : ""},
-			{"revision", build->revision != NULL ? build->revision : ""},
-			{"libvirt_version", build->libvirt_version != NULL ? build->libvirt_version : ""},
+		    {"version", build->version != NULL ? build->version : ""},
+		    {"revision", build->revision != NULL ? build->revision : ""},
+		    {"libvirt_version", build->libvirt_version != NULL ? build->libvirt_version : ""},
 		};
 		return walk_sample(w, NULL, l, 3, &one);
 	}

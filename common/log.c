@@ -49,13 +49,13 @@ static void vlog(const struct kvm_log *lg, enum log_level level, int err, const 
 }
 
 #define DEFINE_LOG(fn, level, with_errno)                                                                              \
-	void fn(const struct kvm_log *lg, const char *fmt, ...)                                                         \
-	{                                                                                                               \
-		int e = (with_errno) ? errno : 0;                                                                       \
-		va_list ap;                                                                                             \
-		va_start(ap, fmt);                                                                                      \
-		vlog(lg, level, e, fmt, ap);                                                                            \
-		va_end(ap);                                                                                             \
+	void fn(const struct kvm_log *lg, const char *fmt, ...)                                                        \
+	{                                                                                                              \
+		int e = (with_errno) ? errno : 0;                                                                      \
+		va_list ap;                                                                                            \
+		va_start(ap, fmt);                                                                                     \
+		vlog(lg, level, e, fmt, ap);                                                                           \
+		va_end(ap);                                                                                            \
 	}
 
 DEFINE_LOG(log_warn, LOG_LVL_WARN, 1)

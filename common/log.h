@@ -48,7 +48,9 @@ struct complaint {
 	bool failing;
 };
 
-void complain(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void complain_release(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void complain(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void complain_release(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -37,7 +37,10 @@ static inline struct cursor cursor_make(const char *s, size_t len)
 	return c;
 }
 
-static inline bool cursor_eof(const struct cursor *c) { return c->p >= c->end; }
+static inline bool cursor_eof(const struct cursor *c)
+{
+	return c->p >= c->end;
+}
 
 /* Skips spaces and tabs (not newlines). */
 void cursor_skip_blanks(struct cursor *c);

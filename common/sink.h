@@ -26,7 +26,7 @@ struct sink {
 	/* One sample.  dom is the domain it belongs to, NULL for host and self
 	 * samples.  labels[] are in the order the catalogue lists them. */
 	int (*sample)(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
-		      size_t nlabels, const struct mval *value);
+	              size_t nlabels, const struct mval *value);
 	/* Called after the last sample of a begun family; may be NULL. */
 	int (*end_family)(void *ctx, const struct family *fam);
 };

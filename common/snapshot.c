@@ -6,10 +6,10 @@
 #include <string.h>
 
 static const char *const collector_names[COLL_COUNT] = {
-	[COLL_KSM] = "ksm",
-	[COLL_MEMINFO] = "meminfo",
-	[COLL_LIBVIRT] = "libvirt",
-	[COLL_DOMAIN_KSM] = "domain_ksm",
+    [COLL_KSM] = "ksm",
+    [COLL_MEMINFO] = "meminfo",
+    [COLL_LIBVIRT] = "libvirt",
+    [COLL_DOMAIN_KSM] = "domain_ksm",
 };
 
 const char *collector_name(enum collector_id id)
@@ -40,7 +40,10 @@ double mval_as_double(const struct mval *m)
 	}
 }
 
-void snapshot_init(struct snapshot *s) { memset(s, 0, sizeof(*s)); }
+void snapshot_init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
 
 void snapshot_clear(struct snapshot *s)
 {

@@ -75,7 +75,7 @@ enum host_field {
 	HF_KSM_USE_ZERO_PAGES,
 	HF_KSM_SMART_SCAN,
 	HF_KSM_STABLE_NODE_CHAINS_PRUNE_SECONDS, /* stable_node_chains_prune_millisecs / 1000 */
-	HF_KSM_ADVISOR_MAX_CPU_RATIO, /* advisor_max_cpu percent / 100 */
+	HF_KSM_ADVISOR_MAX_CPU_RATIO,            /* advisor_max_cpu percent / 100 */
 	HF_KSM_ADVISOR_MIN_PAGES_TO_SCAN,
 	HF_KSM_ADVISOR_MAX_PAGES_TO_SCAN,
 	HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS,
@@ -93,29 +93,29 @@ enum host_field {
 
 /* Per-domain values. */
 enum dom_field {
-	DF_STATE,                   /* virDomainState */
-	DF_MEMORY_MAXIMUM_BYTES,    /* balloon.maximum, else <memory> of the XML */
-	DF_BALLOON_CURRENT_BYTES,   /* balloon.current (the "actual" tag) */
-	DF_STATS_PERIOD_SECONDS,    /* <memballoon><stats period>; 0 = off */
-	DF_GUEST_UNUSED_BYTES,      /* guest-reported, see virDomainMemoryStatTags */
+	DF_STATE,                 /* virDomainState */
+	DF_MEMORY_MAXIMUM_BYTES,  /* balloon.maximum, else <memory> of the XML */
+	DF_BALLOON_CURRENT_BYTES, /* balloon.current (the "actual" tag) */
+	DF_STATS_PERIOD_SECONDS,  /* <memballoon><stats period>; 0 = off */
+	DF_GUEST_UNUSED_BYTES,    /* guest-reported, see virDomainMemoryStatTags */
 	DF_GUEST_AVAILABLE_BYTES,
 	DF_GUEST_USABLE_BYTES,
 	DF_GUEST_DISK_CACHES_BYTES,
-	DF_GUEST_SWAP_IN_BYTES,     /* cumulative */
-	DF_GUEST_SWAP_OUT_BYTES,    /* cumulative */
-	DF_GUEST_MAJOR_FAULTS,      /* cumulative */
-	DF_GUEST_MINOR_FAULTS,      /* cumulative */
-	DF_GUEST_HUGETLB_ALLOCS,    /* cumulative */
-	DF_GUEST_HUGETLB_FAILURES,  /* cumulative */
-	DF_GUEST_STATS_UPDATED,     /* unix seconds of the guest's last report */
-	DF_RSS_BYTES,               /* host RSS of the QEMU process */
+	DF_GUEST_SWAP_IN_BYTES,    /* cumulative */
+	DF_GUEST_SWAP_OUT_BYTES,   /* cumulative */
+	DF_GUEST_MAJOR_FAULTS,     /* cumulative */
+	DF_GUEST_MINOR_FAULTS,     /* cumulative */
+	DF_GUEST_HUGETLB_ALLOCS,   /* cumulative */
+	DF_GUEST_HUGETLB_FAILURES, /* cumulative */
+	DF_GUEST_STATS_UPDATED,    /* unix seconds of the guest's last report */
+	DF_RSS_BYTES,              /* host RSS of the QEMU process */
 	/* <procfs>/<pid>/ksm_stat and ksm_merging_pages of the QEMU process */
 	DF_KSM_MERGING_PAGES,
 	DF_KSM_RMAP_ITEMS,
 	DF_KSM_ZERO_PAGES,
-	DF_KSM_PROFIT_BYTES,        /* signed */
-	DF_KSM_MERGEABLE,           /* 0/1 */
-	DF_KSM_MERGE_ANY,           /* 0/1 */
+	DF_KSM_PROFIT_BYTES, /* signed */
+	DF_KSM_MERGEABLE,    /* 0/1 */
+	DF_KSM_MERGE_ANY,    /* 0/1 */
 	/* 1 when libvirt gave no balloon statistics for this running domain
 	 * while it gave them for others (its job was busy: a stuck or busy
 	 * guest), else 0; present for running domains only */
@@ -126,10 +126,10 @@ enum dom_field {
 /* What the domain XML says about memory.  Strings are static literals. */
 struct domain_config {
 	bool present;
-	const char *balloon;   /* memballoon model: "virtio", "virtio-transitional", "xen", "none", ... */
-	bool nosharepages;     /* <memoryBacking><nosharepages/> */
-	bool hugepages;        /* <memoryBacking><hugepages> */
-	bool locked;           /* <memoryBacking><locked/> */
+	const char *balloon; /* memballoon model: "virtio", "virtio-transitional", "xen", "none", ... */
+	bool nosharepages;   /* <memoryBacking><nosharepages/> */
+	bool hugepages;      /* <memoryBacking><hugepages> */
+	bool locked;         /* <memoryBacking><locked/> */
 };
 
 #define UUID_STRING_LEN 37 /* 36 characters and the NUL, as VIR_UUID_STRING_BUFLEN */

@@ -13,7 +13,7 @@ TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients g
 # Packaging checks: man rendering, systemd-analyze for the unit, the Debian build and lintian.
 TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
 # TLS and basic auth tests: throwaway certificates (openssl) and bcrypt hashes (htpasswd).
-TEST="$TEST openssl apache2-utils"
+TEST="$TEST openssl apache2-utils clang-format"
 # Fuzzing: clang with libFuzzer from compiler-rt (valgrind, for test_valgrind.sh too, is below).
 TEST="$TEST clang libclang-rt-14-dev"
 # make bench: callgrind instruction counts and the Debian anchor exporter (bench/run.sh also installs them).

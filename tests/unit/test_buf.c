@@ -66,7 +66,10 @@ static void test_integers(void **state)
 		int64_t i;
 		const char *want;
 	} cases[] = {
-		{0, "0"}, {-1, "-1"}, {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"},
+	    {0, "0"},
+	    {-1, "-1"},
+	    {INT64_MAX, "9223372036854775807"},
+	    {INT64_MIN, "-9223372036854775808"},
 	};
 	struct buf b;
 	buf_init(&b, 100);
@@ -88,8 +91,14 @@ static void test_doubles(void **state)
 		double v;
 		const char *want;
 	} cases[] = {
-		{0.02, "0.02"}, {0.1, "0.1"}, {2.0, "2"}, {-3.5, "-3.5"}, {1e300, "1e+300"},
-		{1.0 / 3.0, "0.3333333333333333"}, {9007199254740993.0, "9007199254740992"}, {-0.0, "0"},
+	    {0.02, "0.02"},
+	    {0.1, "0.1"},
+	    {2.0, "2"},
+	    {-3.5, "-3.5"},
+	    {1e300, "1e+300"},
+	    {1.0 / 3.0, "0.3333333333333333"},
+	    {9007199254740993.0, "9007199254740992"},
+	    {-0.0, "0"},
 	};
 	struct buf b;
 	buf_init(&b, 100);
@@ -113,9 +122,9 @@ static void test_doubles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_and_steal), cmocka_unit_test(test_cap_is_sticky),
-		cmocka_unit_test(test_long_printf),      cmocka_unit_test(test_integers),
-		cmocka_unit_test(test_doubles),
+	    cmocka_unit_test(test_append_and_steal), cmocka_unit_test(test_cap_is_sticky),
+	    cmocka_unit_test(test_long_printf),      cmocka_unit_test(test_integers),
+	    cmocka_unit_test(test_doubles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,7 +85,10 @@ static void test_fields_used_once(void **state)
 		assert_int_equal(dom_uses[i], 1);
 }
 
-static const char *type_name(enum metric_type t) { return t == MT_COUNTER ? "counter" : "gauge"; }
+static const char *type_name(enum metric_type t)
+{
+	return t == MT_COUNTER ? "counter" : "gauge";
+}
 
 /* The README table: one row per family, in catalogue order. */
 static void print_readme_table(void)
@@ -107,9 +110,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ids_match_positions),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_fields_used_once),
+	    cmocka_unit_test(test_ids_match_positions),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_fields_used_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@ static int rec_begin(void *ctx, const struct family *f)
 }
 
 static int rec_sample(void *ctx, const struct family *f, const struct dom_snap *dom, const struct label *l, size_t n,
-		      const struct mval *v)
+                      const struct mval *v)
 {
 	struct buf *b = ctx;
 	buf_printf(b, "  %s dom=%s", f->name, dom != NULL ? dom->name : "-");
@@ -41,7 +41,10 @@ static int rec_sample(void *ctx, const struct family *f, const struct dom_snap *
 	return buf_putc(b, '\n');
 }
 
-static int rec_end(void *ctx, const struct family *f) { return buf_printf(ctx, "end %s\n", f->name); }
+static int rec_end(void *ctx, const struct family *f)
+{
+	return buf_printf(ctx, "end %s\n", f->name);
+}
 
 static void enable_all(struct snapshot *s)
 {
@@ -79,50 +82,51 @@ static void test_sequence(void **state)
 
 	assert_int_equal(emit_snapshot(&s, &bl, &sk), 0);
 	assert_false(buf_failed(&b));
-	assert_string_equal(b.data, "begin kvmmem_ksm_run\n"
-				    "  kvmmem_ksm_run dom=- = 1\n"
-				    "end kvmmem_ksm_run\n"
-				    "begin kvmmem_ksm_general_profit_bytes\n"
-				    "  kvmmem_ksm_general_profit_bytes dom=- = -768000\n"
-				    "end kvmmem_ksm_general_profit_bytes\n"
-				    "begin kvmmem_ksm_sleep_seconds\n"
-				    "  kvmmem_ksm_sleep_seconds dom=- = 0.02\n"
-				    "end kvmmem_ksm_sleep_seconds\n"
-				    "begin kvmmem_ksm_advisor_info\n"
-				    "  kvmmem_ksm_advisor_info dom=- mode=none = 1\n"
-				    "end kvmmem_ksm_advisor_info\n"
-				    "begin kvmmem_libvirt_up\n"
-				    "  kvmmem_libvirt_up dom=- = 1\n"
-				    "end kvmmem_libvirt_up\n"
-				    "begin kvmmem_domain_info\n"
-				    "  kvmmem_domain_info dom=alpha domain=alpha uuid=00000000-0000-0000-0000-00000000000a = 1\n"
-				    "  kvmmem_domain_info dom=zeta domain=zeta uuid=00000000-0000-0000-0000-00000000000b = 1\n"
-				    "end kvmmem_domain_info\n"
-				    "begin kvmmem_domain_state_code\n"
-				    "  kvmmem_domain_state_code dom=alpha domain=alpha = 1\n"
-				    "  kvmmem_domain_state_code dom=zeta domain=zeta = 5\n"
-				    "end kvmmem_domain_state_code\n"
-				    "begin kvmmem_domain_balloon_current_bytes\n"
-				    "  kvmmem_domain_balloon_current_bytes dom=alpha domain=alpha = 1073741824\n"
-				    "end kvmmem_domain_balloon_current_bytes\n"
-				    "begin kvmmem_domain_memory_config_info\n"
-				    "  kvmmem_domain_memory_config_info dom=alpha domain=alpha balloon=virtio "
-				    "hugepages=false ksm=false locked=false = 1\n"
-				    "end kvmmem_domain_memory_config_info\n"
-				    "begin kvmmem_domain_ksm_profit_bytes\n"
-				    "  kvmmem_domain_ksm_profit_bytes dom=alpha domain=alpha = -4096\n"
-				    "end kvmmem_domain_ksm_profit_bytes\n"
-				    "begin kvmmem_scrape_collector_success\n"
-				    "  kvmmem_scrape_collector_success dom=- collector=ksm = 1\n"
-				    "  kvmmem_scrape_collector_success dom=- collector=libvirt = 0\n"
-				    "end kvmmem_scrape_collector_success\n"
-				    "begin kvmmem_scrape_collector_duration_seconds\n"
-				    "  kvmmem_scrape_collector_duration_seconds dom=- collector=ksm = 0.5\n"
-				    "  kvmmem_scrape_collector_duration_seconds dom=- collector=libvirt = 0\n"
-				    "end kvmmem_scrape_collector_duration_seconds\n"
-				    "begin kvmmem_exporter_build_info\n"
-				    "  kvmmem_exporter_build_info dom=- version=1.2.3 revision=abc libvirt_version= = 1\n"
-				    "end kvmmem_exporter_build_info\n");
+	assert_string_equal(
+	    b.data, "begin kvmmem_ksm_run\n"
+	            "  kvmmem_ksm_run dom=- = 1\n"
+	            "end kvmmem_ksm_run\n"
+	            "begin kvmmem_ksm_general_profit_bytes\n"
+	            "  kvmmem_ksm_general_profit_bytes dom=- = -768000\n"
+	            "end kvmmem_ksm_general_profit_bytes\n"
+	            "begin kvmmem_ksm_sleep_seconds\n"
+	            "  kvmmem_ksm_sleep_seconds dom=- = 0.02\n"
+	            "end kvmmem_ksm_sleep_seconds\n"
+	            "begin kvmmem_ksm_advisor_info\n"
+	            "  kvmmem_ksm_advisor_info dom=- mode=none = 1\n"
+	            "end kvmmem_ksm_advisor_info\n"
+	            "begin kvmmem_libvirt_up\n"
+	            "  kvmmem_libvirt_up dom=- = 1\n"
+	            "end kvmmem_libvirt_up\n"
+	            "begin kvmmem_domain_info\n"
+	            "  kvmmem_domain_info dom=alpha domain=alpha uuid=00000000-0000-0000-0000-00000000000a = 1\n"
+	            "  kvmmem_domain_info dom=zeta domain=zeta uuid=00000000-0000-0000-0000-00000000000b = 1\n"
+	            "end kvmmem_domain_info\n"
+	            "begin kvmmem_domain_state_code\n"
+	            "  kvmmem_domain_state_code dom=alpha domain=alpha = 1\n"
+	            "  kvmmem_domain_state_code dom=zeta domain=zeta = 5\n"
+	            "end kvmmem_domain_state_code\n"
+	            "begin kvmmem_domain_balloon_current_bytes\n"
+	            "  kvmmem_domain_balloon_current_bytes dom=alpha domain=alpha = 1073741824\n"
+	            "end kvmmem_domain_balloon_current_bytes\n"
+	            "begin kvmmem_domain_memory_config_info\n"
+	            "  kvmmem_domain_memory_config_info dom=alpha domain=alpha balloon=virtio "
+	            "hugepages=false ksm=false locked=false = 1\n"
+	            "end kvmmem_domain_memory_config_info\n"
+	            "begin kvmmem_domain_ksm_profit_bytes\n"
+	            "  kvmmem_domain_ksm_profit_bytes dom=alpha domain=alpha = -4096\n"
+	            "end kvmmem_domain_ksm_profit_bytes\n"
+	            "begin kvmmem_scrape_collector_success\n"
+	            "  kvmmem_scrape_collector_success dom=- collector=ksm = 1\n"
+	            "  kvmmem_scrape_collector_success dom=- collector=libvirt = 0\n"
+	            "end kvmmem_scrape_collector_success\n"
+	            "begin kvmmem_scrape_collector_duration_seconds\n"
+	            "  kvmmem_scrape_collector_duration_seconds dom=- collector=ksm = 0.5\n"
+	            "  kvmmem_scrape_collector_duration_seconds dom=- collector=libvirt = 0\n"
+	            "end kvmmem_scrape_collector_duration_seconds\n"
+	            "begin kvmmem_exporter_build_info\n"
+	            "  kvmmem_exporter_build_info dom=- version=1.2.3 revision=abc libvirt_version= = 1\n"
+	            "end kvmmem_exporter_build_info\n");
 	buf_free(&b);
 	snapshot_clear(&s);
 }
@@ -142,13 +146,13 @@ static void test_disabled_collector(void **state)
 	struct sink sk = {.ctx = &b, .begin_family = rec_begin, .sample = rec_sample, .end_family = NULL};
 	assert_int_equal(emit_snapshot(&s, NULL, &sk), 0);
 	assert_string_equal(b.data, "begin kvmmem_host_page_size_bytes\n"
-				    "  kvmmem_host_page_size_bytes dom=- = 4096\n");
+	                            "  kvmmem_host_page_size_bytes dom=- = 4096\n");
 	buf_free(&b);
 	snapshot_clear(&s);
 }
 
 static int fail_sample(void *ctx, const struct family *f, const struct dom_snap *dom, const struct label *l, size_t n,
-		       const struct mval *v)
+                       const struct mval *v)
 {
 	(void)ctx, (void)f, (void)dom, (void)l, (void)n, (void)v;
 	return -E2BIG;
@@ -175,9 +179,9 @@ static void test_sink_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sequence),
-		cmocka_unit_test(test_disabled_collector),
-		cmocka_unit_test(test_sink_error),
+	    cmocka_unit_test(test_sequence),
+	    cmocka_unit_test(test_disabled_collector),
+	    cmocka_unit_test(test_sink_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

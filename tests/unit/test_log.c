@@ -35,10 +35,10 @@ static void test_levels_and_errno(void **state)
 	log_errx(&lg, "bad");
 	log_warnerr(&lg, -EACCES, "read %s", "/y");
 	assert_string_equal(r.text, "warn: open /x: No such file or directory\n"
-				    "warn: plain 1\n"
-				    "info: info\n"
-				    "error: bad\n"
-				    "warn: read /y: Permission denied\n");
+	                            "warn: plain 1\n"
+	                            "info: info\n"
+	                            "error: bad\n"
+	                            "warn: read /y: Permission denied\n");
 	/* A NULL log or backend is silent, not a crash. */
 	log_warnx(NULL, "nothing");
 	struct kvm_log none = {0};
@@ -53,9 +53,9 @@ static void test_level_names(void **state)
 		int rc;
 		enum log_level level;
 	} cases[] = {
-		{"error", 0, LOG_LVL_ERROR}, {"warn", 0, LOG_LVL_WARN},   {"warning", 0, LOG_LVL_WARN},
-		{"info", 0, LOG_LVL_INFO},   {"debug", 0, LOG_LVL_DEBUG}, {"DEBUG", -EINVAL, LOG_LVL_ERROR},
-		{"", -EINVAL, LOG_LVL_ERROR},
+	    {"error", 0, LOG_LVL_ERROR},  {"warn", 0, LOG_LVL_WARN},   {"warning", 0, LOG_LVL_WARN},
+	    {"info", 0, LOG_LVL_INFO},    {"debug", 0, LOG_LVL_DEBUG}, {"DEBUG", -EINVAL, LOG_LVL_ERROR},
+	    {"", -EINVAL, LOG_LVL_ERROR},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum log_level l = LOG_LVL_ERROR;
@@ -78,16 +78,16 @@ static void test_complain_once_then_release(void **state)
 	complain_release(&lg, &c, "libvirt back twice");
 	complain(&lg, &c, "down once more");
 	assert_string_equal(r.text, "warn: libvirt down\n"
-				    "info: libvirt back\n"
-				    "warn: down once more\n");
+	                            "info: libvirt back\n"
+	                            "warn: down once more\n");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_levels_and_errno),
-		cmocka_unit_test(test_level_names),
-		cmocka_unit_test(test_complain_once_then_release),
+	    cmocka_unit_test(test_levels_and_errno),
+	    cmocka_unit_test(test_level_names),
+	    cmocka_unit_test(test_complain_once_then_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

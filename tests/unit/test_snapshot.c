@@ -75,9 +75,9 @@ static void test_collector_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_sort_take),
-		cmocka_unit_test(test_mval_as_double),
-		cmocka_unit_test(test_collector_names),
+	    cmocka_unit_test(test_add_sort_take),
+	    cmocka_unit_test(test_mval_as_double),
+	    cmocka_unit_test(test_collector_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
