@@ -18,6 +18,7 @@
 
 #include "complain.h"
 #include "parse.h"
+#include "paths.h"
 
 /* ksm_stat is six short lines today; leave room for many more keys. */
 #define KSM_STAT_MAX 4096
@@ -137,41 +138,12 @@ int ksm_stat_parse(const char *text, size_t len, struct dom_snap *d)
 	return err;
 }
 
-/* Writes a, b and c one after the other into out: what snprintf("%s%s%s")
- * writes, without its format parsing, which on thousands of domains per
- * collection costs more than the reads.  Returns the length written
- * (without the NUL) or -ENAMETOOLONG. */
-static int join3(char *out, size_t outsz, const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	if (la + lb + lc >= outsz)
-		return -ENAMETOOLONG;
-	memcpy(out, a, la);
-	memcpy(out + la, b, lb);
-	memcpy(out + la + lb, c, lc + 1);
-	return (int)(la + lb + lc);
-}
-
-/* "/<pid>" in decimal, for join3. */
-static const char *slash_pid(char buf[16], pid_t pid)
-{
-	char *p = buf + 15;
-	unsigned v = (unsigned)pid;
-	*p = '\0';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	*--p = '/';
-	return p;
-}
-
 static int open_pid_dir(struct ksm_proc *p, pid_t pid, char *dir, size_t dirsz)
 {
 	if (pid <= 0)
 		return -ESRCH;
 	char num[16];
-	if (join3(dir, dirsz, p->env->procfs, slash_pid(num, pid), "") < 0)
+	if (path_join3(dir, dirsz, p->env->procfs, path_slash_pid(num, pid), "") < 0)
 		return -ENAMETOOLONG;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -241,7 +213,7 @@ int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 	int r = read_one(p, dirfd, dir, "ksm_stat", buf, sizeof(buf), &len);
 	if (r == -ESRCH)
 		goto gone;
-	join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
+	path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
 	if (r == 0) {
 		any = true;
 		complain_release(p->env->log, &p->eacces, "%s: readable again", path);
@@ -262,7 +234,7 @@ int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 		r = read_one(p, dirfd, dir, "ksm_merging_pages", buf, sizeof(buf), &len);
 		if (r == -ESRCH)
 			goto gone;
-		join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
+		path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
 		if (r == 0) {
 			uint64_t v;
 			any = true;

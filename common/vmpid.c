@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "complain.h"
 #include "parse.h"
+#include "paths.h"
 
 struct vm_entry {
 	char *name;
@@ -248,41 +249,12 @@ static const char *runroot(const struct vmpid *v)
 	return v->env->libvirt_run ? v->env->libvirt_run : KVM_DEFAULT_LIBVIRT_RUN;
 }
 
-/* Writes a, b and c one after the other into out: what snprintf("%s%s%s")
- * writes, without its format parsing, which on thousands of domains per
- * collection costs more than the reads.  Returns the length written
- * (without the NUL) or -ENAMETOOLONG. */
-static int join3(char *out, size_t outsz, const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	if (la + lb + lc >= outsz)
-		return -ENAMETOOLONG;
-	memcpy(out, a, la);
-	memcpy(out + la, b, lb);
-	memcpy(out + la + lb, c, lc + 1);
-	return (int)(la + lb + lc);
-}
-
-/* "/<pid>" in decimal, for join3. */
-static const char *slash_pid(char buf[16], pid_t pid)
-{
-	char *p = buf + 15;
-	unsigned v = (unsigned)pid;
-	*p = '\0';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	*--p = '/';
-	return p;
-}
-
 /* Opens <procfs>/<pid> so cmdline and stat are read from one process. */
 static int open_proc(const struct vmpid *v, pid_t pid)
 {
 	char path[PATH_MAX];
 	char num[16];
-	if (join3(path, sizeof(path), procfs(v), slash_pid(num, pid), "") < 0)
+	if (path_join3(path, sizeof(path), procfs(v), path_slash_pid(num, pid), "") < 0)
 		return -ENAMETOOLONG;
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
@@ -517,7 +489,7 @@ int vmpid_lookup(struct vmpid *v, const char *name, pid_t *pid)
 	if (!v || !name || !*name || strchr(name, '/'))
 		return -EINVAL;
 	/* Room kept for ".pid". */
-	int n = join3(path, sizeof(path) - 4, runroot(v), "/", name);
+	int n = path_join3(path, sizeof(path) - 4, runroot(v), "/", name);
 	if (n < 0)
 		return -ENAMETOOLONG;
 	memcpy(path + n, ".pid", 5);
