@@ -13,7 +13,7 @@ static void test_join3(void **state)
 {
 	(void)state;
 	char out[16];
-	assert_int_equal(path_join3(out, sizeof(out), "/proc", "/42", "/stat"), 14);
+	assert_int_equal(path_join3(out, sizeof(out), "/proc", "/42", "/stat"), 13);
 	assert_string_equal(out, "/proc/42/stat");
 	assert_int_equal(path_join3(out, sizeof(out), "", "", ""), 0);
 	assert_string_equal(out, "");
