@@ -56,6 +56,21 @@ static int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
+void buf_presize(struct buf *b, size_t size)
+{
+	if (size > b->max)
+		size = b->max;
+	if (b->err != 0 || size + 1 <= b->alloc)
+		return;
+	char *p = realloc(b->data, size + 1);
+	if (p == NULL)
+		return;
+	if (b->data == NULL)
+		p[0] = '\0';
+	b->data = p;
+	b->alloc = size + 1;
+}
+
 int buf_append(struct buf *b, const void *data, size_t len)
 {
 	int r = buf_reserve(b, len);

@@ -28,6 +28,11 @@ void buf_free(struct buf *b);
 /* Empties the buffer and clears the error, keeping the storage. */
 void buf_reset(struct buf *b);
 
+/* Allocates room for about size bytes (capped at max) ahead of time, so a
+ * large document is not grown by doubling.  Only a hint: when memory is
+ * short nothing happens and the buffer grows as usual, never failing. */
+void buf_presize(struct buf *b, size_t size);
+
 /* Appends; each returns 0 or the (sticky) negative errno. */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);

@@ -117,25 +117,6 @@ int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 	return rc;
 }
 
-/* Starts b with room for the previous body and an eighth more, so a
- * body of megabytes is not grown by doubling from nothing (each step a
- * copy, and the steps' garbage in the heap).  A failed allocation only
- * leaves b to grow as usual. */
-static void presize(struct buf *b, size_t last)
-{
-	if (last == 0)
-		return;
-	size_t want = last + last / 8 + 1;
-	if (want > b->max + 1)
-		want = b->max + 1;
-	char *p = malloc(want);
-	if (p == NULL)
-		return;
-	p[0] = '\0';
-	b->data = p;
-	b->alloc = want;
-}
-
 /* Collects and renders outside the lock; NULL only when out of memory. */
 static struct scrape_result *run_collection(struct scrape *s)
 {
@@ -149,7 +130,10 @@ static struct scrape_result *run_collection(struct scrape *s)
 	snapshot_init(&snap);
 	r->collect_rc = collector_collect(s->collector, &snap);
 	buf_init(&b, s->max_body);
-	presize(&b, s->last_len);
+	/* Room for the previous body and an eighth more: a body of megabytes
+	 * is then not grown by doubling from nothing. */
+	if (s->last_len != 0)
+		buf_presize(&b, s->last_len + s->last_len / 8);
 	r->render_rc = exposition_render(&snap, s->build, &b);
 	snapshot_clear(&snap);
 	if (r->render_rc == 0) {

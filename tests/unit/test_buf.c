@@ -119,12 +119,35 @@ static void test_doubles(void **state)
 	buf_free(&b);
 }
 
+/* Presizing allocates once, is capped, and changes no content. */
+static void test_presize(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 100);
+	buf_presize(&b, 50);
+	assert_int_equal(b.alloc, 51);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	char *before = b.data;
+	assert_int_equal(buf_puts(&b, "0123456789012345678901234567890123456789012345678"), 0);
+	assert_ptr_equal(b.data, before);
+	/* Above the cap it stops at the cap; smaller hints do nothing. */
+	buf_presize(&b, 1000);
+	assert_int_equal(b.alloc, 101);
+	buf_presize(&b, 10);
+	assert_int_equal(b.alloc, 101);
+	assert_string_equal(b.data, "0123456789012345678901234567890123456789012345678");
+	assert_false(buf_failed(&b));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_append_and_steal), cmocka_unit_test(test_cap_is_sticky),
 	    cmocka_unit_test(test_long_printf),      cmocka_unit_test(test_integers),
-	    cmocka_unit_test(test_doubles),
+	    cmocka_unit_test(test_doubles),          cmocka_unit_test(test_presize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
