@@ -17,9 +17,17 @@
  *    are left behind at once; beyond that, and while a worker is still
  *    opening its connection (one attempt at a time), libvirt is reported
  *    down instead;
- *  - the event thread runs libvirt's default event loop, which keepalive
- *    and domain lifecycle events need.  Its callback only bumps a counter in
- *    the XML cache.
+ *  - libvirt's default event loop, which delivers domain lifecycle events
+ *    and notices a connection libvirtd closed, is run by the current worker
+ *    between its calls: a few iterations before each collection and one
+ *    whenever it has been idle for PUMP_IDLE_MS.  Not by a thread of its
+ *    own: while a thread sits in the loop, every libvirt call of the
+ *    worker wakes it twice (the call's socket watch is switched off and on
+ *    again), and over libvirtd's unix socket that doubled the client CPU of
+ *    a collection making one call per domain.  The lifecycle callback only
+ *    bumps a counter in the XML cache.  No keepalive either: nothing would
+ *    answer its probes in time, and each call's deadline already bounds a
+ *    libvirtd that stopped answering.
  * What outlives virt_free() (abandoned workers, event registrations) holds
  * a reference on struct vshared, the one place all of them touch.
  */
@@ -41,10 +49,13 @@
 #include "domxml.h"
 #include "virt_ops.h"
 
-/* Keepalive: a probe every 5 s, the connection is dead after 3 missed
- * answers, so a vanished libvirtd is noticed within about 20 s. */
-#define KEEPALIVE_INTERVAL 5
-#define KEEPALIVE_COUNT 3
+/* An idle worker runs the event loop this often, so that lifecycle events
+ * do not pile up in the socket while nobody collects. */
+#define PUMP_IDLE_MS 10000
+/* Loop iterations per pump: the first reads what libvirtd sent (events, a
+ * hang-up), the second hands out the lifecycle events the first queued,
+ * which libvirt does from a zero timer. */
+#define PUMP_ITERATIONS 2
 /* Some XML changes come without a lifecycle event (virsh dommemstat
  * --period --live changes the stats period), so a cached XML is refetched
  * after this long even when nothing else says it changed. */
@@ -129,7 +140,7 @@ struct xml_entry {
 	struct xml_entry *next;
 	char uuid[UUID_STRING_LEN]; /* canonical text, asked when fetched */
 	bool active;                /* not shut off when fetched (bulk state) */
-	unsigned events;            /* lifecycle events seen (event thread) */
+	unsigned events;            /* lifecycle events seen (event pump) */
 	unsigned fetched_events;    /* events when fetched */
 	bool stale;                 /* fetched over an older connection */
 	bool valid;                 /* info parsed */
@@ -182,7 +193,8 @@ struct worker {
 	/* The worker thread only. */
 	virConnectPtr conn;
 	int event_cb;     /* lifecycle callback id, -1 when none */
-	bool events;      /* the event loop runs, so keepalive and events work */
+	bool events;      /* the default event loop is registered: pump it */
+	int pump_idle_ms; /* run the loop when idle this long */
 	bool replacement; /* took over from an abandoned worker, whose
 	                   * connection still delivers lifecycle events */
 	unsigned gen;
@@ -196,9 +208,8 @@ struct virt {
 	struct worker *w;     /* NULL until the first collection, or after abandoning */
 	double last_ok_ms;    /* how long the last collection took, 0 before one succeeded */
 
-	bool loop_running;
-	int loop_quit; /* atomic */
-	pthread_t event_thread;
+	bool loop;        /* libvirt's default event loop is registered */
+	int pump_idle_ms; /* given to new workers */
 };
 
 static struct timespec deadline_after(int ms)
@@ -459,7 +470,7 @@ static void cache_mark_stale(struct vshared *sh)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-/* Runs on the event thread for DEFINED, UNDEFINED, STARTED, STOPPED and
+/* Runs on the worker, in events_pump, for DEFINED, UNDEFINED, STARTED, STOPPED and
  * the other lifecycle events: the next collection refetches that XML.
  * opaque is a reference on the shared part, dropped by sh_unref when
  * libvirt lets go of the registration. */
@@ -482,15 +493,6 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
 /* --- the event loop ----------------------------------------------------- */
 
-static void *event_main(void *arg)
-{
-	struct virt *v = arg;
-	while (!__atomic_load_n(&v->loop_quit, __ATOMIC_ACQUIRE))
-		if (v->ops->event_run_default_impl() < 0)
-			break;
-	return NULL;
-}
-
 static void wake_cb(int timer, void *opaque)
 {
 	(void)timer;
@@ -506,36 +508,35 @@ static void quiet_errors(void *userdata, virErrorPtr err)
 	(void)err;
 }
 
-static void loop_start(struct virt *v)
+/* Registers libvirt's default event loop (process-wide, harmless when
+ * another libvirt user in the process did it first); the workers run it. */
+static void loop_register(struct virt *v)
 {
 	if (v->ops->event_register_default_impl() < 0) {
 		virErrorPtr e = v->ops->get_last_error();
 		pthread_mutex_lock(&v->sh->lock);
-		log_warnx(v->sh->log, "libvirt: no event loop (%s): no keepalive, no lifecycle events",
+		log_warnx(v->sh->log, "libvirt: no event loop (%s): no lifecycle events",
 		          e && e->message ? e->message : "unknown libvirt error");
 		pthread_mutex_unlock(&v->sh->lock);
 		return;
 	}
-	if (pthread_create(&v->event_thread, NULL, event_main, v) != 0) {
-		pthread_mutex_lock(&v->sh->lock);
-		log_warnx(v->sh->log, "libvirt: cannot start the event thread");
-		pthread_mutex_unlock(&v->sh->lock);
-		return;
-	}
-	v->loop_running = true;
+	v->loop = true;
 }
 
-static void loop_stop(struct virt *v)
+/* A few iterations of the event loop, none of them blocking: a zero
+ * timer is due in each.  Runs on the worker only, outside its locks (the
+ * lifecycle callback takes sh->lock). */
+static void events_pump(struct worker *w)
 {
-	if (!v->loop_running)
+	if (!w->events)
 		return;
-	__atomic_store_n(&v->loop_quit, 1, __ATOMIC_RELEASE);
-	/* A zero timeout fires on the next iteration and so wakes the loop. */
-	int timer = v->ops->event_add_timeout(0, wake_cb, NULL, NULL);
-	pthread_join(v->event_thread, NULL);
-	if (timer >= 0)
-		v->ops->event_remove_timeout(timer);
-	v->loop_running = false;
+	int timer = w->ops->event_add_timeout(0, wake_cb, NULL, NULL);
+	if (timer < 0)
+		return;
+	for (int i = 0; i < PUMP_ITERATIONS; i++)
+		if (w->ops->event_run_default_impl() < 0)
+			break;
+	w->ops->event_remove_timeout(timer);
 }
 
 /* --- the connection (worker thread) ------------------------------------- */
@@ -571,7 +572,7 @@ static int ensure_connected(struct worker *w)
 		wlog(w, WL_CONN_FAIL, NULL, "libvirt %s: connection lost, reconnecting", w->uri);
 		disconnect(w);
 	}
-	/* Opening, keepalive and event registration talk to libvirtd; a
+	/* Opening and event registration talk to libvirtd; a
 	 * worker hanging here is not replaced (one attempt at a time). */
 	set_opening(w, true);
 	w->conn = w->ops->connect_open_read_only(w->uri);
@@ -583,10 +584,6 @@ static int ensure_connected(struct worker *w)
 	/* A handler on the connection too: the process-wide one may be
 	 * replaced by another libvirt user in the same process (collectd). */
 	w->ops->conn_set_error_func(w->conn, NULL, quiet_errors);
-	/* Drivers without keepalive (test:///, qemu:/// inside libvirtd)
-	 * refuse it; the liveness check before each collection remains. */
-	if (w->events && w->ops->connect_set_keep_alive(w->conn, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) < 0)
-		wlog(w, WL_DEBUG, NULL, "libvirt %s: no keepalive: %s", w->uri, last_error(w));
 	if (w->events) {
 		/* The registration holds a reference on the shared part; libvirt
 		 * drops it through sh_unref when it lets go of the callback. */
@@ -890,6 +887,9 @@ static int add_domain(struct worker *w, struct snapshot *s, const virDomainStats
 /* One collection on the worker thread. */
 static int do_collect(struct worker *w, struct snapshot *s)
 {
+	/* Lifecycle events and a hang-up that arrived since the last
+	 * collection, before the cache and the connection are trusted. */
+	events_pump(w);
 	int rc = ensure_connected(w);
 	if (rc < 0)
 		return rc;
@@ -963,8 +963,19 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!w->pending && !w->quit)
-			pthread_cond_wait(&w->cond, &w->lock);
+		while (!w->pending && !w->quit) {
+			if (!w->events || !w->conn) {
+				pthread_cond_wait(&w->cond, &w->lock);
+				continue;
+			}
+			struct timespec until = deadline_after(w->pump_idle_ms);
+			if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT && !w->pending &&
+			    !w->quit) {
+				pthread_mutex_unlock(&w->lock);
+				events_pump(w);
+				pthread_mutex_lock(&w->lock);
+			}
+		}
 		if (w->quit)
 			break;
 		w->pending = false;
@@ -1017,8 +1028,9 @@ static struct worker *worker_new(struct virt *v, bool replacement)
 		return NULL;
 	w->ops = v->ops;
 	w->event_cb = -1;
-	w->events = v->loop_running;
-	w->replacement = replacement && v->loop_running;
+	w->events = v->loop;
+	w->pump_idle_ms = v->pump_idle_ms;
+	w->replacement = replacement && v->loop;
 	w->uri = strdup(v->uri);
 	pthread_condattr_t ca;
 	if (!w->uri || pthread_condattr_init(&ca) != 0) {
@@ -1102,8 +1114,16 @@ struct virt *virt_new(const char *uri, const struct virt_ops *ops, const struct 
 	xmlInitParser();
 	/* Registering the loop does not talk to libvirtd, so start-up does
 	 * not wait for it; the first collection connects. */
-	loop_start(v);
+	v->pump_idle_ms = PUMP_IDLE_MS;
+	loop_register(v);
 	return v;
+}
+
+void virt_set_pump_idle_ms(struct virt *v, int ms)
+{
+	pthread_mutex_lock(&v->lock);
+	v->pump_idle_ms = ms;
+	pthread_mutex_unlock(&v->lock);
 }
 
 void virt_free(struct virt *v)
@@ -1120,7 +1140,6 @@ void virt_free(struct virt *v)
 	pthread_mutex_lock(&v->sh->lock);
 	v->sh->log = NULL;
 	pthread_mutex_unlock(&v->sh->lock);
-	loop_stop(v);
 	sh_unref(v->sh);
 	pthread_mutex_destroy(&v->lock);
 	free(v->uri);

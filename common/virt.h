@@ -1,7 +1,7 @@
 /*
  * virt.h - libvirt: domains, balloon statistics and memory configuration.
  *
- * One persistent read-only connection with keepalive, reconnected lazily.
+ * One persistent read-only connection, reconnected lazily.
  * All libvirt calls run on a worker thread, so a libvirtd that never
  * answers can delay a collection by at most its timeout; one request runs
  * per connection and a late answer is dropped, nothing piles up.  A worker
@@ -14,7 +14,7 @@
  * NOWAIT) for every domain, active or not; virDomainMemoryStats only for
  * running domains whose bulk record carries no guest balloon fields (the
  * test:/// driver); the domain XML only when a domain is new or changed
- * (started, stopped, redefined), cached by UUID otherwise.
+ * (started, stopped, redefined), cached by name otherwise.
  */
 #ifndef KVMMEM_VIRT_H
 #define KVMMEM_VIRT_H
@@ -45,6 +45,11 @@ void virt_free(struct virt *v);
  * unreachable (s unchanged; the failure is logged once, recovery too).
  */
 int virt_collect(struct virt *v, struct snapshot *s, int timeout_ms);
+
+/* How long an idle worker waits before it runs libvirt's event loop
+ * (lifecycle events, a closed connection) on its own; 10 s unless set.
+ * For tests: applies to workers created afterwards. */
+void virt_set_pump_idle_ms(struct virt *v, int ms);
 
 /* Writes the libvirt library version ("9.0.0") into buf. */
 void virt_library_version(char *buf, size_t bufsz);

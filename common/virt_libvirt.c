@@ -5,7 +5,6 @@ static const struct virt_ops libvirt_ops = {
     .connect_open_read_only = virConnectOpenReadOnly,
     .connect_close = virConnectClose,
     .connect_is_alive = virConnectIsAlive,
-    .connect_set_keep_alive = virConnectSetKeepAlive,
     .connect_get_all_domain_stats = virConnectGetAllDomainStats,
     .domain_stats_record_list_free = virDomainStatsRecordListFree,
     .domain_memory_stats = virDomainMemoryStats,

@@ -18,7 +18,6 @@ struct virt_ops {
 	virConnectPtr (*connect_open_read_only)(const char *name);
 	int (*connect_close)(virConnectPtr conn);
 	int (*connect_is_alive)(virConnectPtr conn);
-	int (*connect_set_keep_alive)(virConnectPtr conn, int interval, unsigned int count);
 
 	/* Statistics. */
 	int (*connect_get_all_domain_stats)(virConnectPtr conn, unsigned int stats, virDomainStatsRecordPtr **ret,
@@ -35,7 +34,7 @@ struct virt_ops {
 	int (*domain_get_uuid)(virDomainPtr dom, unsigned char *uuid);
 	const char *(*domain_get_name)(virDomainPtr dom);
 
-	/* Events: the default loop (keepalive needs one) and lifecycle events. */
+	/* Events: the default loop, run by the worker, and lifecycle events. */
 	int (*event_register_default_impl)(void);
 	int (*event_run_default_impl)(void);
 	int (*event_add_timeout)(int frequency, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff);

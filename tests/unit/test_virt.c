@@ -71,7 +71,9 @@ static struct fake {
 	} regs[32]; /* by callback id - 42 */
 	int nregs;
 	int loop_runs;
-	bool loop_wake;
+	int loop_runs_blocking; /* iterations run without a due timer */
+	int timers;             /* zero timers added and not removed */
+	int queued[8], nqueued; /* lifecycle events libvirtd sent, by domain */
 	/* A stopped QEMU: the first bulk call that reaches domain stuck takes
 	 * its job and then waits (for the monitor) until released; while the
 	 * job is held, NOWAIT calls get that domain without guest fields. */
@@ -176,14 +178,6 @@ static int f_alive(virConnectPtr c)
 	int a = F.alive;
 	pthread_mutex_unlock(&F.m);
 	return a;
-}
-
-static int f_keepalive(virConnectPtr c, int interval, unsigned int count)
-{
-	(void)c;
-	assert_int_equal(interval, 5);
-	assert_int_equal(count, 3);
-	return 0;
 }
 
 static void add_param(virDomainStatsRecordPtr r, const char *field, int type, unsigned long long v)
@@ -365,34 +359,35 @@ static int f_event_register(void)
 	return 0;
 }
 
-/* One loop iteration: wait until woken (a timeout added) or 20 ms. */
+/* One loop iteration: hands out the lifecycle events libvirtd sent since
+ * the last one.  Without a due timer the real loop would block until
+ * something happens: counted, so a test can say that never occurs. */
 static int f_event_run(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 20000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&F.m);
 	F.loop_runs++;
-	if (!F.loop_wake)
-		pthread_cond_timedwait(&F.c, &F.m, &ts);
-	F.loop_wake = false;
+	if (F.timers == 0)
+		F.loop_runs_blocking++;
+	int q[8], n = F.nqueued;
+	memcpy(q, F.queued, sizeof(q));
+	F.nqueued = 0;
+	/* VIR_DOMAIN_EVENT_CALLBACK's cast undone, as libvirt does for LIFECYCLE */
+	virConnectDomainEventCallback cb = (virConnectDomainEventCallback)(void (*)(void))F.cb;
+	void *opaque = F.cb_opaque;
 	pthread_mutex_unlock(&F.m);
+	for (int i = 0; i < n; i++)
+		cb((virConnectPtr)&F, (virDomainPtr)&F.doms[q[i]], VIR_DOMAIN_EVENT_DEFINED, 0, opaque);
 	return 0;
 }
 
 static int f_add_timeout(int freq, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff)
 {
-	(void)freq;
+	assert_int_equal(freq, 0);
 	(void)cb;
 	(void)opaque;
 	(void)ff;
 	pthread_mutex_lock(&F.m);
-	F.loop_wake = true;
-	pthread_cond_broadcast(&F.c);
+	F.timers++;
 	pthread_mutex_unlock(&F.m);
 	return 7;
 }
@@ -400,6 +395,9 @@ static int f_add_timeout(int freq, virEventTimeoutCallback cb, void *opaque, vir
 static int f_remove_timeout(int timer)
 {
 	assert_int_equal(timer, 7);
+	pthread_mutex_lock(&F.m);
+	F.timers--;
+	pthread_mutex_unlock(&F.m);
 	return 0;
 }
 
@@ -463,7 +461,6 @@ static const struct virt_ops fake_ops = {
     .connect_open_read_only = f_open,
     .connect_close = f_close,
     .connect_is_alive = f_alive,
-    .connect_set_keep_alive = f_keepalive,
     .connect_get_all_domain_stats = f_bulk,
     .domain_stats_record_list_free = f_bulk_free,
     .domain_memory_stats = f_memstats,
@@ -672,15 +669,14 @@ static void test_fallback(void **state)
 	virt_free(v);
 }
 
-static void fire_event(int dom)
+/* libvirtd sends a lifecycle event for domain dom; the worker's event
+ * pump hands it to the callback. */
+static void queue_event(int dom)
 {
 	pthread_mutex_lock(&F.m);
-	/* VIR_DOMAIN_EVENT_CALLBACK's cast undone, as libvirt does for LIFECYCLE */
-	virConnectDomainEventCallback cb = (virConnectDomainEventCallback)(void (*)(void))F.cb;
-	void *opaque = F.cb_opaque;
+	assert_true(F.nqueued < 8);
+	F.queued[F.nqueued++] = dom;
 	pthread_mutex_unlock(&F.m);
-	assert_non_null(cb);
-	cb((virConnectPtr)&F, (virDomainPtr)&F.doms[dom], VIR_DOMAIN_EVENT_DEFINED, 0, opaque);
 }
 
 static void expect_xml_calls(int a, int b, int c, int d)
@@ -754,14 +750,15 @@ static void test_xml_cache(void **state)
 	expect_xml_calls(1, 1, 1, 1);
 	expect_uuid_calls(1, 1, 1, 1);
 
-	/* A lifecycle event (delivered on another thread, as the event loop
-	 * does) makes that one domain's XML and UUID be fetched again: here
-	 * a-full was undefined and defined again under the same name. */
+	/* A lifecycle event (handed out by the event pump at the start of
+	 * the next collection) makes that one domain's XML and UUID be fetched
+	 * again: here a-full was undefined and defined again under the same
+	 * name. */
 	pthread_mutex_lock(&F.m);
 	F.doms[0].uuid = UUID_AA;
 	F.doms[0].xml = XML_C;
 	pthread_mutex_unlock(&F.m);
-	fire_event(0);
+	queue_event(0);
 	collect_uuids(v, UUID_AA, UUID_B, UUID_C, UUID_D);
 	expect_xml_calls(2, 1, 1, 1);
 	expect_uuid_calls(2, 1, 1, 1);
@@ -879,7 +876,7 @@ static void test_connection_errors(void **state)
 	snapshot_clear(&s);
 	assert_int_equal(F.opens, 5);
 
-	/* The connection dies between collections (keepalive noticed). */
+	/* The connection dies between collections (the event pump noticed). */
 	F.alive = 0;
 	assert_int_equal(collect(v, 5000, &s), 0);
 	snapshot_clear(&s);
@@ -1182,16 +1179,85 @@ static void test_many_domains(void **state)
 	for (int i = 0; i < NDOM_MAX; i++)
 		assert_int_equal(F.doms[i].xml_calls, i >= NDOM && (i - NDOM) % 2 == 0 ? 2 : 1);
 	/* A lifecycle event still finds its entry in the grown table. */
-	pthread_mutex_lock(&F.m);
-	virConnectDomainEventCallback cb = (virConnectDomainEventCallback)(void (*)(void))F.cb;
-	void *opaque = F.cb_opaque;
-	pthread_mutex_unlock(&F.m);
-	cb((virConnectPtr)&F, (virDomainPtr)&F.doms[NDOM_MAX - 1], VIR_DOMAIN_EVENT_DEFINED, 0, opaque);
+	queue_event(NDOM_MAX - 1);
 	assert_int_equal(collect(v, 5000, &s), 0);
 	snapshot_clear(&s);
 	assert_int_equal(F.doms[NDOM_MAX - 1].xml_calls, 2);
 	assert_int_equal(F.doms[NDOM_MAX - 3].xml_calls, 1);
 	virt_free(v);
+}
+
+static int loop_runs(void)
+{
+	pthread_mutex_lock(&F.m);
+	int n = F.loop_runs;
+	pthread_mutex_unlock(&F.m);
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* libvirt's event loop runs on the worker, never blocking: two iterations
+ * before each collection, one pump whenever the worker was idle for its
+ * interval, and no thread of its own. */
+static void test_event_pump(void **state)
+{
+	(void)state;
+	fake_reset();
+	F.doms[1].balloon = FB_FULL;
+	struct snapshot s;
+
+	/* The default interval (10 s) never comes within this test. */
+	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	sleep_ms(100);
+	assert_int_equal(loop_runs(), 0);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(collect(v, 5000, &s), 0);
+		snapshot_clear(&s);
+		assert_int_equal(loop_runs(), 2 * i);
+	}
+	sleep_ms(100);
+	assert_int_equal(loop_runs(), 6);
+	virt_free(v);
+
+	/* Idle pumps: without a connection there is nothing to pump. */
+	fake_reset();
+	F.doms[1].balloon = FB_FULL;
+	v = virt_new("fake:///", &fake_ops, NULL);
+	virt_set_pump_idle_ms(v, 20);
+	sleep_ms(100);
+	assert_int_equal(loop_runs(), 0);
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	expect_xml_calls(1, 1, 1, 1);
+	/* An event sent while nobody collects is handed out by an idle pump:
+	 * gone from the socket before the next collection's pump. */
+	queue_event(1);
+	for (int i = 0; i < 100; i++) {
+		pthread_mutex_lock(&F.m);
+		int left = F.nqueued;
+		pthread_mutex_unlock(&F.m);
+		if (left == 0 && loop_runs() >= 6)
+			break;
+		sleep_ms(10);
+	}
+	int idle_runs = loop_runs() - 2;
+	print_message("idle pump iterations in ~%d ms: %d\n", 20 * idle_runs / 2, idle_runs);
+	assert_true(idle_runs >= 4);
+	assert_int_equal(idle_runs % 2, 0);
+	assert_int_equal(collect(v, 5000, &s), 0);
+	snapshot_clear(&s);
+	expect_xml_calls(1, 2, 1, 1);
+	virt_free(v);
+
+	pthread_mutex_lock(&F.m);
+	assert_int_equal(F.loop_runs_blocking, 0);
+	assert_int_equal(F.timers, 0);
+	pthread_mutex_unlock(&F.m);
 }
 
 /* The real test driver with the k6.18 fixture: in-process, no daemon. */
@@ -1339,7 +1405,7 @@ int main(void)
 	    cmocka_unit_test(test_timeout),          cmocka_unit_test(test_stuck_domain),
 	    cmocka_unit_test(test_vanished_domain),  cmocka_unit_test(test_many_domains),
 	    cmocka_unit_test(test_real_test_driver), cmocka_unit_test(test_unreachable_real),
-	    cmocka_unit_test(test_library_version),
+	    cmocka_unit_test(test_library_version),  cmocka_unit_test(test_event_pump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
