@@ -1,7 +1,7 @@
 /*
  * floor.c - the least work one collection of a KVM host can cost.
  *
- *   floor URI SYSFS PROCFS RUNDIR [ITERATIONS [WARMUP]]
+ *   floor URI SYSFS PROCFS RUNDIR [ITERATIONS [WARMUP [DAEMON_PID]]]
  *
  * Each iteration is what any exporter of the same facts cannot avoid:
  * one virConnectGetAllDomainStats(STATE|BALLOON, NOWAIT) on a connection
@@ -11,10 +11,15 @@
  * QEMU cmdline (to check the pid is that domain's) and ksm_stat.  Nothing
  * is parsed beyond the pid and the running state, nothing is written.
  *
- * The test driver runs inside this process, so its cost is this process's
- * CPU, measured per iteration with CLOCK_PROCESS_CPUTIME_ID.  Prints one
+ * With a test:/// URI the test driver runs inside this process, so its cost
+ * is this process's CPU, measured per iteration with
+ * CLOCK_PROCESS_CPUTIME_ID.  With a remote URI the driver's work is done in
+ * libvirtd: given its DAEMON_PID, the daemon's utime+stime over the measured
+ * iterations (clock ticks, from /proc/PID/stat) is printed too.  Prints one
  * key=value per line: iterations, cpu_us_{median,p99,mean}, wall_us_median,
- * domains, running, bytes_read (per iteration) and hwm_kib (VmHWM).
+ * domains, running, bytes_read (per iteration), hwm_kib (VmHWM),
+ * rss_anon_kib (RssAnon, at the end) and, with DAEMON_PID, daemon_ticks
+ * and daemon_cpu_us_mean.
  *
  * one_collection() is not inlined so callgrind can count it alone:
  * valgrind --tool=callgrind --toggle-collect=one_collection bench/floor ...
@@ -179,20 +184,60 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static long hwm_kib(void)
+/* The KiB figure of one "Key:" line of /proc/self/status, or -1. */
+static long status_kib(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
+	size_t klen = strlen(key);
 	long kib = -1;
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmHWM:", 6) == 0) {
-			kib = strtol(line + 6, NULL, 10);
+		if (strncmp(line, key, klen) == 0) {
+			kib = strtol(line + klen, NULL, 10);
 			break;
 		}
 	fclose(f);
 	return kib;
+}
+
+/* utime+stime of PID in clock ticks, or -1.  The comm field may hold
+ * spaces and parentheses, so fields are counted after the last ')'. */
+static long long proc_ticks(long pid)
+{
+	char path[64], st[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t len = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	st[len] = '\0';
+	char *p = strrchr(st, ')');
+	if (!p)
+		return -1;
+	/* After ") ": state is field 3; utime and stime are fields 14 and 15. */
+	long long sum = 0;
+	p++;
+	for (int field = 3; field <= 15; field++) {
+		while (*p == ' ')
+			p++;
+		char *end;
+		errno = 0;
+		long long v = strtoll(p, &end, 10);
+		if (field >= 14) {
+			if (errno != 0 || end == p)
+				return -1;
+			sum += v;
+		}
+		p = strchr(p, ' ');
+		if (!p && field < 15)
+			return -1;
+	}
+	return sum;
 }
 
 static int count(const char *s, long *out)
@@ -214,10 +259,11 @@ static void quiet(void *userdata, virErrorPtr err)
 
 int main(int argc, char **argv)
 {
-	long iters = 100, warm = 3;
-	if (argc < 5 || argc > 7 || (argc > 5 && count(argv[5], &iters) < 0) ||
-	    (argc > 6 && count(argv[6], &warm) < 0) || iters < 1) {
-		fprintf(stderr, "usage: floor URI SYSFS PROCFS RUNDIR [ITERATIONS [WARMUP]]\n");
+	long iters = 100, warm = 3, daemon = 0;
+	if (argc < 5 || argc > 8 || (argc > 5 && count(argv[5], &iters) < 0) ||
+	    (argc > 6 && count(argv[6], &warm) < 0) || (argc > 7 && (count(argv[7], &daemon) < 0 || daemon < 1)) ||
+	    iters < 1) {
+		fprintf(stderr, "usage: floor URI SYSFS PROCFS RUNDIR [ITERATIONS [WARMUP [DAEMON_PID]]]\n");
 		return 2;
 	}
 	virSetErrorFunc(NULL, quiet);
@@ -246,6 +292,7 @@ int main(int argc, char **argv)
 	if (!cpu || !wall)
 		return 1;
 	double sum = 0;
+	long long d0 = daemon ? proc_ticks(daemon) : 0;
 	for (long i = 0; i < iters; i++) {
 		double c0 = now_us(CLOCK_PROCESS_CPUTIME_ID), w0 = now_us(CLOCK_MONOTONIC);
 		if (one_collection(&h) < 0) {
@@ -256,13 +303,21 @@ int main(int argc, char **argv)
 		cpu[i] = now_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		sum += cpu[i];
 	}
+	long long d1 = daemon ? proc_ticks(daemon) : 0;
+	if (d0 < 0 || d1 < 0) {
+		fprintf(stderr, "floor: cannot read /proc/%ld/stat\n", daemon);
+		return 1;
+	}
 	qsort(cpu, (size_t)iters, sizeof(*cpu), cmp_double);
 	qsort(wall, (size_t)iters, sizeof(*wall), cmp_double);
 	size_t p99 = (size_t)((double)(iters - 1) * 0.99 + 0.5);
 	printf("iterations=%ld\ncpu_us_median=%.1f\ncpu_us_p99=%.1f\ncpu_us_mean=%.1f\nwall_us_median=%.1f\n"
-	       "domains=%zu\nrunning=%zu\nbytes_read=%zu\nhwm_kib=%ld\n",
+	       "domains=%zu\nrunning=%zu\nbytes_read=%zu\nhwm_kib=%ld\nrss_anon_kib=%ld\n",
 	       iters, cpu[iters / 2], cpu[p99], sum / (double)iters, wall[iters / 2], h.domains, h.running, h.bytes,
-	       hwm_kib());
+	       status_kib("VmHWM:"), status_kib("RssAnon:"));
+	if (daemon)
+		printf("daemon_ticks=%lld\ndaemon_cpu_us_mean=%.1f\n", d1 - d0,
+		       (double)(d1 - d0) * 1e6 / (double)sysconf(_SC_CLK_TCK) / (double)iters);
 	free(cpu);
 	free(wall);
 	virConnectClose(h.conn);

@@ -16,10 +16,30 @@
 # (ExtraStats "memory") in a real `collectd -f` with Interval 1, and
 # finally instruction counts with callgrind (one --dump, steady-state
 # scrapes of the server, the floor's iterations), which do not drift with
-# machine load.  The test driver runs inside each measured process, so
-# libvirt's own cost is part of every CPU figure, the floor's included.
+# machine load.
 #
-# Knobs: BENCH_N, BENCH_SCRAPES (30), BENCH_ANCHOR (1), BENCH_COLLECTD (1),
+# The libvirt side is measured in two modes (BENCH_MODES, default "inproc
+# daemon"):
+#   inproc   URI test:///host/node.xml: the test driver runs inside each
+#            measured process, so libvirt's own cost is part of every CPU
+#            figure, the floor's included, and its parsed domains are part
+#            of every RSS figure
+#   daemon   URI test+unix:///host/node.xml?socket=...: the same file served
+#            by a private libvirtd (run as the system user kvmmem-bench when
+#            root, created when missing; as oneself otherwise), so every
+#            measured process is a plain RPC client as on a real host.  The
+#            floor, kvmmem and the anchor are measured the same way, without
+#            the gzip runs (compression does not depend on where libvirt
+#            runs), plus libvirtd's utime+stime over the same scrapes and
+#            RssAnon beside VmHWM: shared-library pages are the same for
+#            every libvirt client.  The anchor gets BENCH_DAEMON_SLOW_SCRAPES
+#            (10) scrapes at N >= 5000, where each takes seconds.  The test
+#            driver re-parses node.xml on every connection open, inside
+#            libvirtd here; the anchor opens one per scrape, so that cost is
+#            in its libvirtd figure and is also shown on its own.
+# collectd and callgrind run in-process only.
+#
+# Knobs: BENCH_N, BENCH_MODES, BENCH_SCRAPES (30), BENCH_ANCHOR (1), BENCH_COLLECTD (1),
 # BENCH_CALLGRIND (1), BENCH_COLLECTD_SECONDS (20), BENCH_SCALE (1: more
 # scrapes for small N, 0: exactly BENCH_SCRAPES), BENCH_FLOOR (the floor
 # binary, BUILD_DIR/bench/floor), BENCH_RESULTS (BUILD_DIR/bench).  Results:
@@ -29,7 +49,9 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-$TOP/build}
 case $O in /*) ;; *) O="$TOP/$O" ;; esac
 NS=${BENCH_N:-"100 1000 5000"}
+MODES=${BENCH_MODES:-"inproc daemon"}
 SCRAPES=${BENCH_SCRAPES:-30}
+SLOW_SCRAPES=${BENCH_DAEMON_SLOW_SCRAPES:-10}
 ANCHOR=${BENCH_ANCHOR:-1}
 COLLECTD=${BENCH_COLLECTD:-1}
 CALLGRIND=${BENCH_CALLGRIND:-1}
@@ -51,11 +73,24 @@ die() {
 [ -x "$FLOOR" ] || die "$FLOOR missing (make $O/bench/floor)"
 command -v curl >/dev/null || die "curl missing"
 command -v python3 >/dev/null || die "python3 missing"
+for m in $MODES; do
+	case $m in inproc | daemon) ;; *) die "BENCH_MODES: unknown mode $m (inproc, daemon)" ;; esac
+done
+has_mode() { [[ " $MODES " == *" $1 "* ]]; }
 
 WORK=$(mktemp -d /tmp/kvmmem-bench.XXXXXX)
 PIDS=""
+LVD_PID=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	# libvirtd daemonised itself, so it is no child to wait for.
+	if [ -n "$LVD_PID" ] && kill "$LVD_PID" 2>/dev/null; then
+		local i=0
+		while [ -d "/proc/$LVD_PID" ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -85,6 +120,10 @@ cpu_ticks() {
 
 hwm_kib() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+anon_kib() {
+	awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"
 }
 
 # wait_http URL SECONDS: until one GET answers 200.
@@ -117,37 +156,56 @@ med_p99() {
 
 ms() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'; }
 
-# measure NAME N URL -- COMMAND...: start the server, warm it up, measure.
-# Sets globals M_CPU M_CPU_GZ M_WALL M_WALL_GZ M_HWM M_BYTES M_GZBYTES M_SERIES M_OWN.
+# measure NAME N URL -- COMMAND...: start the server, warm it up, measure,
+# in mode $MODE (daemon: libvirtd's CPU too, no gzip runs).  Sets globals
+# M_COUNT M_CPU M_CPU_GZ M_LCPU M_SUM M_WALL M_WALL_GZ M_HWM M_ANON M_BYTES
+# M_GZBYTES M_SERIES M_OWN.
 measure() {
-	local name=$1 n=$2 url=$3 count
+	local name=$1 n=$2 url=$3 count f="$WORK/$1-$MODE-$2"
 	shift 4
 	count=$SCRAPES
 	[ "$SCALE" = 1 ] && [ $((20000 / n)) -gt "$count" ] && count=$((20000 / n))
-	"$@" >"$WORK/$name-$n.log" 2>&1 &
+	# The anchor through libvirtd at 5000 domains takes seconds a scrape.
+	[ "$MODE" = daemon ] && [ "$name" = anchor ] && [ "$n" -ge 5000 ] && [ "$count" -gt "$SLOW_SCRAPES" ] &&
+		count=$SLOW_SCRAPES
+	"$@" >"$f.log" 2>&1 &
 	local pid=$!
 	PIDS="$PIDS $pid"
-	wait_http "$url" 120 || die "$name at N=$n did not answer (log: $(tail -3 "$WORK/$name-$n.log"))"
-	curl -s -f "$url" >"$WORK/$name-$n.body"
-	M_BYTES=$(wc -c <"$WORK/$name-$n.body")
-	M_GZBYTES=$(curl -s -f -H 'Accept-Encoding: gzip' "$url" | wc -c)
-	M_SERIES=$(grep -vc '^#' "$WORK/$name-$n.body")
-	M_OWN=$(grep -v '^#' "$WORK/$name-$n.body" | grep -c -E '^(kvmmem|libvirt)_')
-	local c0 c1 c2
+	wait_http "$url" 120 || die "$name at N=$n ($MODE) did not answer (log: $(tail -3 "$f.log"))"
+	curl -s -f "$url" >"$f.body"
+	M_BYTES=$(wc -c <"$f.body")
+	M_GZBYTES=-
+	[ "$MODE" = inproc ] && M_GZBYTES=$(curl -s -f -H 'Accept-Encoding: gzip' "$url" | wc -c)
+	M_SERIES=$(grep -vc '^#' "$f.body")
+	M_OWN=$(grep -v '^#' "$f.body" | grep -c -E '^(kvmmem|libvirt)_')
+	local c0 c1 c2 l0=0 l1=0
+	[ "$MODE" = daemon ] && { l0=$(cpu_ticks "$LVD_PID") || die "libvirtd exited"; }
 	c0=$(cpu_ticks $pid)
-	scrapes "$url" "$count" 0 "$WORK/$name-$n.plain" || die "$name at N=$n: scrape failed"
+	scrapes "$url" "$count" 0 "$f.plain" || die "$name at N=$n ($MODE): scrape failed"
 	c1=$(cpu_ticks $pid)
-	scrapes "$url" "$count" 1 "$WORK/$name-$n.gzip" || die "$name at N=$n: gzip scrape failed"
-	c2=$(cpu_ticks $pid)
+	[ "$MODE" = daemon ] && { l1=$(cpu_ticks "$LVD_PID") || die "libvirtd exited"; }
+	M_CPU_GZ=- M_WALL_GZ=-
+	if [ "$MODE" = inproc ]; then
+		scrapes "$url" "$count" 1 "$f.gzip" || die "$name at N=$n: gzip scrape failed"
+		c2=$(cpu_ticks $pid)
+		M_CPU_GZ=$(ms $((c2 - c1)) "$count")
+		M_WALL_GZ=$(med_p99 "$f.gzip")
+	fi
 	M_HWM=$(hwm_kib $pid)
+	M_ANON=$(anon_kib $pid)
 	kill $pid
 	wait $pid 2>/dev/null
 	PIDS=${PIDS% $pid}
+	M_COUNT=$count
 	M_CPU=$(ms $((c1 - c0)) "$count")
-	M_CPU_GZ=$(ms $((c2 - c1)) "$count")
-	M_WALL=$(med_p99 "$WORK/$name-$n.plain")
-	M_WALL_GZ=$(med_p99 "$WORK/$name-$n.gzip")
-	echo "$name N=$n scrapes=$count cpu_ms=$M_CPU cpu_gz_ms=$M_CPU_GZ wall_med_p99_ms=($M_WALL) wall_gz_med_p99_ms=($M_WALL_GZ) hwm_kib=$M_HWM bytes=$M_BYTES gzip_bytes=$M_GZBYTES series=$M_SERIES own_series=$M_OWN" | tee -a "$RAW" >&2
+	M_LCPU=$(ms $((l1 - l0)) "$count")
+	M_SUM=$(ms $((c1 - c0 + l1 - l0)) "$count")
+	M_WALL=$(med_p99 "$f.plain")
+	if [ "$MODE" = inproc ]; then
+		echo "$name N=$n scrapes=$count cpu_ms=$M_CPU cpu_gz_ms=$M_CPU_GZ wall_med_p99_ms=($M_WALL) wall_gz_med_p99_ms=($M_WALL_GZ) hwm_kib=$M_HWM bytes=$M_BYTES gzip_bytes=$M_GZBYTES series=$M_SERIES own_series=$M_OWN rss_anon_kib=$M_ANON mode=inproc"
+	else
+		echo "$name N=$n scrapes=$count cpu_ms=$M_CPU libvirtd_cpu_ms=$M_LCPU sum_cpu_ms=$M_SUM wall_med_p99_ms=($M_WALL) hwm_kib=$M_HWM bytes=$M_BYTES series=$M_SERIES own_series=$M_OWN rss_anon_kib=$M_ANON mode=daemon"
+	fi | tee -a "$RAW" >&2
 }
 
 # --- anchor ------------------------------------------------------------------
@@ -162,42 +220,124 @@ if [ "$ANCHOR" = 1 ] && [ -z "$ANCHOR_BIN" ]; then
 fi
 [ "$ANCHOR" = 1 ] || ANCHOR_BIN=""
 
+# --- the private libvirtd (daemon mode) ---------------------------------------
+
+LVD_DIR="$WORK/libvirtd"
+SOCK="$LVD_DIR/xdg/libvirt/libvirt-sock"
+# lvd_wait URI SECONDS: until libvirtd answers one connection to URI.
+lvd_wait() {
+	local i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		virsh -q -c "$1" uri >/dev/null 2>&1 && return 0
+		[ -d "/proc/$LVD_PID" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+if has_mode daemon; then
+	if ! command -v libvirtd >/dev/null && [ "$(id -u)" = 0 ]; then
+		echo "bench: installing libvirt-daemon (libvirtd, for BENCH_MODES=daemon)" >&2
+		apt_install libvirt-daemon || die "apt-get install libvirt-daemon failed"
+	fi
+	command -v libvirtd >/dev/null || die "libvirtd missing (apt-get install libvirt-daemon), or BENCH_MODES=inproc"
+	command -v virsh >/dev/null || die "virsh missing (apt-get install libvirt-clients), or BENCH_MODES=inproc"
+	mkdir -p "$LVD_DIR/home" "$LVD_DIR/xdg"
+	chmod 700 "$LVD_DIR/xdg"
+	as=()
+	if [ "$(id -u)" = 0 ]; then
+		# A session daemon as an unprivileged user: it needs no
+		# /etc/libvirt set-up and cannot touch the system daemon's state.
+		id kvmmem-bench >/dev/null 2>&1 ||
+			useradd --system --no-create-home --shell /usr/sbin/nologin kvmmem-bench ||
+			die "useradd kvmmem-bench failed"
+		chown -R kvmmem-bench "$LVD_DIR/home" "$LVD_DIR/xdg"
+		# It reads node.xml under $WORK.
+		chmod a+x "$WORK"
+		as=(runuser -u kvmmem-bench --)
+	fi
+	"${as[@]}" env HOME="$LVD_DIR/home" XDG_RUNTIME_DIR="$LVD_DIR/xdg" XDG_CONFIG_HOME="$LVD_DIR/home/.config" \
+		XDG_CACHE_HOME="$LVD_DIR/home/.cache" libvirtd --daemon --pid-file="$LVD_DIR/xdg/pid" \
+		>"$WORK/libvirtd.log" 2>&1 || die "libvirtd did not start: $(tail -3 "$WORK/libvirtd.log")"
+	i=0
+	while [ ! -s "$LVD_DIR/xdg/pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	LVD_PID=$(cat "$LVD_DIR/xdg/pid" 2>/dev/null)
+	[ -n "$LVD_PID" ] || die "libvirtd wrote no pid file"
+	lvd_wait "test+unix:///default?socket=$SOCK" 30 || die "libvirtd does not answer on $SOCK"
+fi
+
 # --- per N -------------------------------------------------------------------
 
-declare -A K_CPU K_CPU_GZ K_WALL K_WALL_GZ K_HWM K_BYTES K_GZ K_SERIES
-declare -A A_CPU A_WALL A_WALL_GZ A_HWM A_BYTES A_SERIES A_OWN
-declare -A F_CPU F_HWM
+# Keyed MODE/N.
+declare -A K_CPU K_CPU_GZ K_LCPU K_SUM K_WALL K_WALL_GZ K_HWM K_ANON K_BYTES K_GZ K_SERIES K_COUNT
+declare -A A_CPU A_LCPU A_SUM A_WALL A_WALL_GZ A_HWM A_ANON A_BYTES A_SERIES A_OWN A_COUNT
+declare -A F_CPU F_LCPU F_SUM F_HWM F_ANON F_COUNT L_OPEN
 for n in $NS; do
 	H="$WORK/n$n"
 	python3 "$TOP/bench/gen.py" "$n" "$H" || die "gen.py $n failed"
-	URI="test://$H/node.xml"
+	has_mode daemon && [ "$(id -u)" = 0 ] && chmod -R a+rX "$H"
+	for MODE in $MODES; do
+		k="$MODE/$n"
+		fargs=()
+		if [ "$MODE" = inproc ]; then
+			URI="test://$H/node.xml"
+		else
+			URI="test+unix://$H/node.xml?socket=$SOCK"
+			# The first open of a host parses it; then what one
+			# connection open costs libvirtd (the test driver parses
+			# node.xml again for every connection).
+			lvd_wait "$URI" 120 || die "libvirtd cannot open $URI"
+			l0=$(cpu_ticks "$LVD_PID")
+			for i in 1 2 3; do virsh -q -c "$URI" uri >/dev/null || die "virsh -c $URI failed"; done
+			l1=$(cpu_ticks "$LVD_PID")
+			L_OPEN[$n]=$(ms $((l1 - l0)) 3)
+			echo "libvirtd N=$n conn_open_cpu_ms=${L_OPEN[$n]} (virsh uri, 3 times) pid=$LVD_PID hwm_kib=$(hwm_kib "$LVD_PID") rss_anon_kib=$(anon_kib "$LVD_PID") mode=daemon" |
+				tee -a "$RAW" >&2
+			fargs=("$LVD_PID")
+		fi
 
-	iters=$SCRAPES
-	[ "$SCALE" = 1 ] && iters=$((n >= 5000 ? 10 : 20000 / n > 20 ? 20000 / n : 20))
-	out=$("$FLOOR" "$URI" "$H/sys" "$H/proc" "$H/run" $iters 3) ||
-		die "floor at N=$n failed"
-	echo "floor N=$n $(echo $out)" | tee -a "$RAW" >&2
-	echo "$out" | grep -qx "domains=$n" || die "floor at N=$n did not see $n domains"
-	echo "$out" | grep -qx "running=$((n - n / 5))" || die "floor at N=$n did not see $((n - n / 5)) running domains"
-	F_CPU[$n]=$(echo "$out" | awk -F= '$1 == "cpu_us_median" { printf "%.2f", $2 / 1000 }')
-	F_HWM[$n]=$(echo "$out" | awk -F= '$1 == "hwm_kib" { print $2 }')
+		iters=$SCRAPES
+		[ "$SCALE" = 1 ] && iters=$((n >= 5000 ? 10 : 20000 / n > 20 ? 20000 / n : 20))
+		out=$("$FLOOR" "$URI" "$H/sys" "$H/proc" "$H/run" $iters 3 "${fargs[@]}") ||
+			die "floor at N=$n ($MODE) failed"
+		echo "floor N=$n $(echo $out) mode=$MODE" | tee -a "$RAW" >&2
+		echo "$out" | grep -qx "domains=$n" || die "floor at N=$n did not see $n domains"
+		echo "$out" | grep -qx "running=$((n - n / 5))" || die "floor at N=$n did not see $((n - n / 5)) running domains"
+		F_COUNT[$k]=$iters
+		F_CPU[$k]=$(echo "$out" | awk -F= '$1 == "cpu_us_median" { printf "%.2f", $2 / 1000 }')
+		F_HWM[$k]=$(echo "$out" | awk -F= '$1 == "hwm_kib" { print $2 }')
+		F_ANON[$k]=$(echo "$out" | awk -F= '$1 == "rss_anon_kib" { print $2 }')
+		if [ "$MODE" = daemon ]; then
+			# Means, both: libvirtd's CPU is only known as a total.
+			F_CPU[$k]=$(echo "$out" | awk -F= '$1 == "cpu_us_mean" { printf "%.2f", $2 / 1000 }')
+			F_LCPU[$k]=$(echo "$out" | awk -F= '$1 == "daemon_cpu_us_mean" { printf "%.2f", $2 / 1000 }')
+			F_SUM[$k]=$(awk -v a="${F_CPU[$k]}" -v b="${F_LCPU[$k]}" 'BEGIN { printf "%.2f", a + b }')
+		fi
 
-	port=$(free_port)
-	measure kvmmem "$n" "http://127.0.0.1:$port/metrics" -- "$EXPORTER" --web.listen-address=127.0.0.1:$port \
-		--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run"
-	# A benchmark of an exporter that lost its domains would be a lie.
-	got=$(grep -c '^kvmmem_domain_info{' "$WORK/kvmmem-$n.body")
-	[ "$got" = "$n" ] || die "kvmmem at N=$n exported $got domains"
-	K_CPU[$n]=$M_CPU K_CPU_GZ[$n]=$M_CPU_GZ K_WALL[$n]=$M_WALL K_WALL_GZ[$n]=$M_WALL_GZ K_HWM[$n]=$M_HWM
-	K_BYTES[$n]=$M_BYTES K_GZ[$n]=$M_GZBYTES K_SERIES[$n]=$M_SERIES
-
-	if [ -n "$ANCHOR_BIN" ]; then
 		port=$(free_port)
-		measure anchor "$n" "http://127.0.0.1:$port/metrics" -- "$ANCHOR_BIN" --web.listen-address=127.0.0.1:$port \
-			--libvirt.uri="$URI"
-		A_CPU[$n]=$M_CPU A_WALL[$n]=$M_WALL A_WALL_GZ[$n]=$M_WALL_GZ A_HWM[$n]=$M_HWM A_BYTES[$n]=$M_BYTES
-		A_SERIES[$n]=$M_SERIES A_OWN[$n]=$M_OWN
-	fi
+		measure kvmmem "$n" "http://127.0.0.1:$port/metrics" -- "$EXPORTER" --web.listen-address=127.0.0.1:$port \
+			--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run"
+		# A benchmark of an exporter that lost its domains would be a lie.
+		got=$(grep -c '^kvmmem_domain_info{' "$WORK/kvmmem-$MODE-$n.body")
+		[ "$got" = "$n" ] || die "kvmmem at N=$n ($MODE) exported $got domains"
+		K_CPU[$k]=$M_CPU K_CPU_GZ[$k]=$M_CPU_GZ K_WALL[$k]=$M_WALL K_WALL_GZ[$k]=$M_WALL_GZ K_HWM[$k]=$M_HWM
+		K_BYTES[$k]=$M_BYTES K_GZ[$k]=$M_GZBYTES K_SERIES[$k]=$M_SERIES
+		K_LCPU[$k]=$M_LCPU K_SUM[$k]=$M_SUM K_ANON[$k]=$M_ANON K_COUNT[$k]=$M_COUNT
+
+		if [ -n "$ANCHOR_BIN" ]; then
+			port=$(free_port)
+			measure anchor "$n" "http://127.0.0.1:$port/metrics" -- "$ANCHOR_BIN" \
+				--web.listen-address=127.0.0.1:$port --libvirt.uri="$URI"
+			A_CPU[$k]=$M_CPU A_WALL[$k]=$M_WALL A_WALL_GZ[$k]=$M_WALL_GZ A_HWM[$k]=$M_HWM A_BYTES[$k]=$M_BYTES
+			A_SERIES[$k]=$M_SERIES A_OWN[$k]=$M_OWN
+			A_LCPU[$k]=$M_LCPU A_SUM[$k]=$M_SUM A_ANON[$k]=$M_ANON A_COUNT[$k]=$M_COUNT
+			[ "$MODE" = daemon ] && [ "$M_COUNT" -lt "$SCRAPES" ] &&
+				echo "# anchor N=$n mode=daemon: $M_COUNT scrapes only (BENCH_DAEMON_SLOW_SCRAPES), each takes seconds" >>"$RAW"
+		fi
+	done
 done
 
 # --- collectd at N=1000 ------------------------------------------------------
@@ -334,20 +474,51 @@ mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1
 {
 	echo "### Results ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
 	echo
-	echo "| N | exporter | CPU ms/scrape | CPU ms/scrape gzip | wall ms median/p99 | wall ms gzip median/p99 | VmHWM MiB | bytes (gzip) | series |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	for n in $NS; do
-		echo "| $n | kvmmem | ${K_CPU[$n]} | ${K_CPU_GZ[$n]} | ${K_WALL[$n]/ //} | ${K_WALL_GZ[$n]/ //} | $(mib "${K_HWM[$n]}") | ${K_BYTES[$n]} (${K_GZ[$n]}) | ${K_SERIES[$n]} |"
-		[ -n "$ANCHOR_BIN" ] &&
-			echo "| $n | anchor | ${A_CPU[$n]} | - | ${A_WALL[$n]/ //} | ${A_WALL_GZ[$n]/ //} | $(mib "${A_HWM[$n]}") | ${A_BYTES[$n]} | ${A_SERIES[$n]} (${A_OWN[$n]} libvirt_) |"
-		echo "| $n | floor | ${F_CPU[$n]} | - | - | - | $(mib "${F_HWM[$n]}") | 0 | 0 |"
-	done
-	echo
-	echo "| N | kvmmem/anchor CPU | kvmmem/floor CPU | kvmmem/anchor RSS | kvmmem RSS above floor MiB | kvmmem µs/domain | floor µs/domain | anchor µs/domain | Ir/scrape kvmmem (M) | Ir floor (M) | Ir kvmmem/floor | Ir --dump (M) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for n in $NS; do
-		echo "| $n | $(ratio "${K_CPU[$n]}" "${A_CPU[$n]:-}") | $(ratio "${K_CPU[$n]}" "${F_CPU[$n]}") | $(ratio "${K_HWM[$n]}" "${A_HWM[$n]:-}") | $(mib $((K_HWM[$n] - F_HWM[$n]))) | $(per_dom "${K_CPU[$n]}" "$n") | $(per_dom "${F_CPU[$n]}" "$n") | $(per_dom "${A_CPU[$n]:-}" "$n") | $(mir "${CG_SCRAPE[$n]:-}") | $(mir "${CG_FLOOR[$n]:-}") | $(ratio "${CG_SCRAPE[$n]:-}" "${CG_FLOOR[$n]:-}") | $(mir "${CG_DUMP[$n]:-}") |"
-	done
+	if has_mode inproc; then
+		echo "#### Mode inproc: the test driver inside each measured process"
+		echo
+		echo "| N | exporter | CPU ms/scrape | CPU ms/scrape gzip | wall ms median/p99 | wall ms gzip median/p99 | VmHWM MiB | bytes (gzip) | series |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		for n in $NS; do
+			k=inproc/$n
+			echo "| $n | kvmmem | ${K_CPU[$k]} | ${K_CPU_GZ[$k]} | ${K_WALL[$k]/ //} | ${K_WALL_GZ[$k]/ //} | $(mib "${K_HWM[$k]}") | ${K_BYTES[$k]} (${K_GZ[$k]}) | ${K_SERIES[$k]} |"
+			[ -n "$ANCHOR_BIN" ] &&
+				echo "| $n | anchor | ${A_CPU[$k]} | - | ${A_WALL[$k]/ //} | ${A_WALL_GZ[$k]/ //} | $(mib "${A_HWM[$k]}") | ${A_BYTES[$k]} | ${A_SERIES[$k]} (${A_OWN[$k]} libvirt_) |"
+			echo "| $n | floor | ${F_CPU[$k]} | - | - | - | $(mib "${F_HWM[$k]}") | 0 | 0 |"
+		done
+		echo
+		echo "| N | kvmmem/anchor CPU | kvmmem/floor CPU | kvmmem/anchor RSS | kvmmem RSS above floor MiB | kvmmem µs/domain | floor µs/domain | anchor µs/domain | Ir/scrape kvmmem (M) | Ir floor (M) | Ir kvmmem/floor | Ir --dump (M) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for n in $NS; do
+			k=inproc/$n
+			echo "| $n | $(ratio "${K_CPU[$k]}" "${A_CPU[$k]:-}") | $(ratio "${K_CPU[$k]}" "${F_CPU[$k]}") | $(ratio "${K_HWM[$k]}" "${A_HWM[$k]:-}") | $(mib $((K_HWM[$k] - F_HWM[$k]))) | $(per_dom "${K_CPU[$k]}" "$n") | $(per_dom "${F_CPU[$k]}" "$n") | $(per_dom "${A_CPU[$k]:-}" "$n") | $(mir "${CG_SCRAPE[$n]:-}") | $(mir "${CG_FLOOR[$n]:-}") | $(ratio "${CG_SCRAPE[$n]:-}" "${CG_FLOOR[$n]:-}") | $(mir "${CG_DUMP[$n]:-}") |"
+		done
+	fi
+	if has_mode daemon; then
+		[ "$MODES" = daemon ] || echo
+		echo "#### Mode daemon: the test driver in a private libvirtd, every measured process an RPC client (as on a real host)"
+		echo
+		echo "CPU: utime+stime per scrape (floor: per iteration, means) of the client and of libvirtd over the same scrapes. RssAnon: at the end, without the shared-library pages every libvirt client maps alike."
+		echo
+		echo "| N | exporter | scrapes | CPU ms/scrape client | CPU ms/scrape libvirtd | CPU ms/scrape client+libvirtd | wall ms median/p99 | VmHWM MiB | RssAnon MiB | bytes | series |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		for n in $NS; do
+			k=daemon/$n
+			echo "| $n | kvmmem | ${K_COUNT[$k]} | ${K_CPU[$k]} | ${K_LCPU[$k]} | ${K_SUM[$k]} | ${K_WALL[$k]/ //} | $(mib "${K_HWM[$k]}") | $(mib "${K_ANON[$k]}") | ${K_BYTES[$k]} | ${K_SERIES[$k]} |"
+			[ -n "$ANCHOR_BIN" ] &&
+				echo "| $n | anchor | ${A_COUNT[$k]} | ${A_CPU[$k]} | ${A_LCPU[$k]} | ${A_SUM[$k]} | ${A_WALL[$k]/ //} | $(mib "${A_HWM[$k]}") | $(mib "${A_ANON[$k]}") | ${A_BYTES[$k]} | ${A_SERIES[$k]} (${A_OWN[$k]} libvirt_) |"
+			echo "| $n | floor | ${F_COUNT[$k]} | ${F_CPU[$k]} | ${F_LCPU[$k]} | ${F_SUM[$k]} | - | $(mib "${F_HWM[$k]}") | $(mib "${F_ANON[$k]}") | 0 | 0 |"
+		done
+		echo
+		echo "| N | kvmmem/anchor CPU client | kvmmem/anchor CPU client+libvirtd | kvmmem/floor CPU client | kvmmem/floor CPU client+libvirtd | kvmmem/anchor VmHWM | kvmmem/anchor RssAnon | kvmmem/floor VmHWM | kvmmem/floor RssAnon | kvmmem µs/domain client | kvmmem µs/domain client+libvirtd | floor µs/domain client+libvirtd | anchor µs/domain client+libvirtd | libvirtd ms per connection open |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for n in $NS; do
+			k=daemon/$n
+			echo "| $n | $(ratio "${K_CPU[$k]}" "${A_CPU[$k]:-}") | $(ratio "${K_SUM[$k]}" "${A_SUM[$k]:-}") | $(ratio "${K_CPU[$k]}" "${F_CPU[$k]}") | $(ratio "${K_SUM[$k]}" "${F_SUM[$k]}") | $(ratio "${K_HWM[$k]}" "${A_HWM[$k]:-}") | $(ratio "${K_ANON[$k]}" "${A_ANON[$k]:-}") | $(ratio "${K_HWM[$k]}" "${F_HWM[$k]}") | $(ratio "${K_ANON[$k]}" "${F_ANON[$k]}") | $(per_dom "${K_CPU[$k]}" "$n") | $(per_dom "${K_SUM[$k]}" "$n") | $(per_dom "${F_SUM[$k]}" "$n") | $(per_dom "${A_SUM[$k]:-}" "$n") | ${L_OPEN[$n]} |"
+		done
+		echo
+		echo "The test driver parses node.xml again for every connection open (last column, measured with virsh); the anchor opens one per scrape, so its libvirtd figure holds one such parse, which a real libvirtd does not do."
+	fi
 	if [ -n "$CD_KVMMEM" ]; then
 		set -- $CD_KVMMEM
 		local_k=$1 local_kh=$2
