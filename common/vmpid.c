@@ -263,11 +263,11 @@ static int open_proc(const struct vmpid *v, pid_t pid)
 /* Field 3 (state) and field 22 (starttime) of /proc/<pid>/stat; the name
  * in field 2 may hold spaces and parentheses, so fields are counted after
  * the last ')'. */
-static int proc_stat(int dirfd, char *state, uint64_t *start)
+static int proc_stat(int dirfd, const char *name, char *state, uint64_t *start)
 {
 	char st[1024];
 	size_t len;
-	int rc = read_file_at(dirfd, "stat", st, sizeof(st), &len);
+	int rc = read_file_at(dirfd, name, st, sizeof(st), &len);
 	if (rc < 0)
 		return rc;
 	const char *rp = memrchr(st, ')', len);
@@ -288,13 +288,27 @@ static int proc_stat(int dirfd, char *state, uint64_t *start)
 	return rc;
 }
 
+/* The start time of a process already verified, by one open of
+ * <procfs>/<pid>/stat: no directory descriptor, as only one file is read.
+ * -errno when it cannot be read (the process is gone, most likely). */
+static int start_of(const struct vmpid *v, pid_t pid, uint64_t *start)
+{
+	char path[PATH_MAX];
+	char num[16];
+	char state;
+	if (path_join3(path, sizeof(path), procfs(v), path_slash_pid(num, pid), "/stat") < 0)
+		return -ENAMETOOLONG;
+	int rc = proc_stat(AT_FDCWD, path, &state, start);
+	return rc < 0 ? rc : 0;
+}
+
 /* The process start time, 0 when stat cannot be read (the result is then
  * cached on the pidfile alone); *state is '\0' then. */
 static uint64_t start_or_zero(int dirfd, char *state)
 {
 	uint64_t s = 0;
 	char ch = '\0';
-	if (proc_stat(dirfd, &ch, &s) < 0)
+	if (proc_stat(dirfd, "stat", &ch, &s) < 0)
 		s = 0, ch = '\0';
 	if (state)
 		*state = ch;
@@ -514,14 +528,18 @@ int vmpid_lookup(struct vmpid *v, const char *name, pid_t *pid)
 		/* Same pidfile: only a new process behind the same pid (a
 		 * different start time, or none at all) needs a recheck. */
 		uint64_t start = 0;
-		int fd = open_proc(v, e->pid);
-		if (fd >= 0) {
-			start = start_or_zero(fd, NULL);
-			close(fd);
+		bool alive = start_of(v, e->pid, &start) == 0;
+		if (!alive) {
+			/* No stat to read: the directory alone says whether the
+			 * pid lives (start 0, as verify_pidfile records it). */
+			int fd = open_proc(v, e->pid);
+			alive = fd >= 0;
+			if (fd >= 0)
+				close(fd);
 		}
-		if (fd < 0 && !e->alive)
+		if (!alive && !e->alive)
 			return e->result;
-		if (fd >= 0 && e->alive && start == e->start)
+		if (alive && e->alive && start == e->start)
 			goto done;
 	}
 
