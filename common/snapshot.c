@@ -2,6 +2,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,11 +54,16 @@ void snapshot_clear(struct snapshot *s)
 	snapshot_init(s);
 }
 
-static int reserve_domains(struct snapshot *s, size_t extra)
+/* Room for extra more domains; exact when exact, else by doubling. */
+static int reserve_domains(struct snapshot *s, size_t extra, bool exact)
 {
 	if (s->ndoms + extra <= s->doms_alloc)
 		return 0;
+	if (extra > SIZE_MAX / sizeof(struct dom_snap) - s->ndoms)
+		return -ENOMEM;
 	size_t n = s->doms_alloc != 0 ? s->doms_alloc : 16;
+	if (exact)
+		n = s->ndoms + extra;
 	while (n < s->ndoms + extra)
 		n *= 2;
 	struct dom_snap *p = realloc(s->doms, n * sizeof(*p));
@@ -68,9 +74,14 @@ static int reserve_domains(struct snapshot *s, size_t extra)
 	return 0;
 }
 
+int snapshot_reserve_domains(struct snapshot *s, size_t n)
+{
+	return reserve_domains(s, n, true);
+}
+
 struct dom_snap *snapshot_add_domain(struct snapshot *s, const char *name, const char *uuid)
 {
-	if (reserve_domains(s, 1) != 0)
+	if (reserve_domains(s, 1, false) != 0)
 		return NULL;
 	char *copy = strdup(name);
 	if (copy == NULL)
@@ -88,7 +99,20 @@ struct dom_snap *snapshot_add_domain(struct snapshot *s, const char *name, const
 
 int snapshot_take_domains(struct snapshot *dst, struct snapshot *src)
 {
-	if (reserve_domains(dst, src->ndoms) != 0)
+	/* Into an empty dst the array itself moves: a large host's domains
+	 * are megabytes, and a copy would hold them twice for a moment. */
+	if (dst->ndoms == 0) {
+		struct dom_snap *p = dst->doms;
+		size_t a = dst->doms_alloc;
+		dst->doms = src->doms;
+		dst->ndoms = src->ndoms;
+		dst->doms_alloc = src->doms_alloc;
+		src->doms = p;
+		src->ndoms = 0;
+		src->doms_alloc = a;
+		return 0;
+	}
+	if (reserve_domains(dst, src->ndoms, true) != 0)
 		return -ENOMEM;
 	if (src->ndoms != 0)
 		memcpy(dst->doms + dst->ndoms, src->doms, src->ndoms * sizeof(*src->doms));

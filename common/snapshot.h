@@ -187,7 +187,11 @@ void snapshot_clear(struct snapshot *s);
  * the new entry (owned by s) or NULL when out of memory.  Pointers into
  * s->doms are invalidated by the next add. */
 struct dom_snap *snapshot_add_domain(struct snapshot *s, const char *name, const char *uuid);
-/* Moves every domain of src to the end of dst; src is left with none.
+/* Makes room for n more domains at once, exactly (no doubling): a caller
+ * that knows the count spares the slack.  Returns 0 or -ENOMEM. */
+int snapshot_reserve_domains(struct snapshot *s, size_t n);
+/* Moves every domain of src to the end of dst; src is left with none
+ * (into an empty dst the array itself moves, nothing is copied).
  * Returns 0 or -ENOMEM (then nothing moved). */
 int snapshot_take_domains(struct snapshot *dst, struct snapshot *src);
 /* Sorts domains by name (byte order) so output is stable. */

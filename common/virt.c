@@ -932,7 +932,7 @@ static int do_collect(struct worker *w, struct snapshot *s)
 	pthread_mutex_unlock(&w->sh->lock);
 
 	w->gen++;
-	rc = 0;
+	rc = n > 0 ? snapshot_reserve_domains(s, (size_t)n) : 0;
 	for (int i = 0; i < n && rc == 0; i++)
 		rc = add_domain(w, s, recs[i], &bv);
 	if (recs)

@@ -42,6 +42,29 @@ static void test_add_sort_take(void **state)
 	snapshot_clear(&b);
 	assert_int_equal(b.ndoms, 0);
 	assert_null(b.doms);
+
+	/* Reserved exactly; into an empty snapshot the array itself moves. */
+	assert_int_equal(snapshot_reserve_domains(&a, 5000), 0);
+	assert_int_equal(a.doms_alloc, 5000);
+	for (int i = 0; i < 5000; i++)
+		assert_non_null(snapshot_add_domain(&a, "x", NULL));
+	assert_int_equal(a.doms_alloc, 5000);
+	struct dom_snap *arr = a.doms;
+	assert_int_equal(snapshot_take_domains(&b, &a), 0);
+	assert_ptr_equal(b.doms, arr);
+	assert_int_equal(b.ndoms, 5000);
+	assert_int_equal(b.doms_alloc, 5000);
+	assert_int_equal(a.ndoms, 0);
+	/* Into a non-empty one they are copied, with exactly the room needed. */
+	assert_non_null(snapshot_add_domain(&a, "y", NULL));
+	assert_non_null(snapshot_add_domain(&a, "z", NULL));
+	assert_int_equal(snapshot_take_domains(&b, &a), 0);
+	assert_int_equal(b.ndoms, 5002);
+	assert_int_equal(b.doms_alloc, 5002);
+	assert_string_equal(b.doms[5001].name, "z");
+	assert_int_equal(a.ndoms, 0);
+	snapshot_clear(&a);
+	snapshot_clear(&b);
 }
 
 static void test_mval_as_double(void **state)
