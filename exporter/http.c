@@ -831,12 +831,14 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	 * of idle or slow connections cost memory, not threads, and requests
 	 * that wait (collection, bcrypt) are suspended and served by the
 	 * workers above. */
+	/* The logger first: libmicrohttpd prints what options before it
+	 * say to stderr in its own format (and complains that it is not). */
 	h->daemon = MHD_start_daemon(
-	    flags, (uint16_t)h->port, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS, MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memory_limit,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, (void *)o->log, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+	    flags, (uint16_t)h->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, (void *)o->log,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memory_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		rc = errbuf_fail(err, errsz, -EIO, "cannot start the HTTP server (libmicrohttpd %s%s)",
 		                 MHD_get_version(), h->web != NULL && h->web->tls ? ", TLS" : "");
