@@ -1,4 +1,4 @@
-/* encoding.c - Accept-Encoding q-values and one-shot gzip with zlib. */
+/* encoding.c - Accept-Encoding q-values and gzip with zlib, in one go or streamed. */
 #include "encoding.h"
 
 #include <errno.h>
@@ -98,39 +98,120 @@ bool encoding_accepts_gzip(const char *ae)
 	return star_q > 0;
 }
 
+struct gzip_stream {
+	z_stream zs;
+	char *out; /* compressed so far: out[0 .. zs.total_out) */
+	size_t alloc;
+	int err; /* sticky */
+};
+
+/* The first output allocation when no hint is given. */
+#define GZ_MIN_ALLOC (16 * 1024)
+
+struct gzip_stream *gzip_stream_new(size_t size_hint)
+{
+	struct gzip_stream *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	/* 15 + 16: the largest window, with a gzip header and trailer. */
+	if (deflateInit2(&g->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(g);
+		return NULL;
+	}
+	g->alloc = size_hint > GZ_MIN_ALLOC ? size_hint : GZ_MIN_ALLOC;
+	g->out = malloc(g->alloc);
+	if (g->out == NULL) {
+		deflateEnd(&g->zs);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Runs deflate until it has taken all of avail_in (flush Z_NO_FLUSH) or
+ * written the trailer (Z_FINISH), growing the output as it fills. */
+static int gz_pump(struct gzip_stream *g, int flush)
+{
+	for (;;) {
+		size_t used = (size_t)g->zs.total_out;
+		if (used == g->alloc) {
+			size_t grown = g->alloc * 2;
+			char *p = grown > g->alloc ? realloc(g->out, grown) : NULL;
+			if (p == NULL)
+				return -ENOMEM;
+			g->out = p;
+			g->alloc = grown;
+		}
+		size_t room = g->alloc - used;
+		g->zs.next_out = (Bytef *)g->out + used;
+		g->zs.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+		int r = deflate(&g->zs, flush);
+		if (flush == Z_FINISH && r == Z_STREAM_END)
+			return 0;
+		/* Z_BUF_ERROR only says no progress was possible, which the
+		 * loop resolves by growing the output. */
+		if (r != Z_OK && r != Z_BUF_ERROR)
+			return -EIO;
+		if (flush != Z_FINISH && g->zs.avail_in == 0 && g->zs.avail_out != 0)
+			return 0;
+	}
+}
+
+int gzip_stream_write(struct gzip_stream *g, const void *in, size_t len)
+{
+	const Bytef *p = in;
+
+	while (g->err == 0 && len > 0) {
+		uInt n = len > UINT_MAX ? UINT_MAX : (uInt)len;
+		g->zs.next_in = (Bytef *)(uintptr_t)p;
+		g->zs.avail_in = n;
+		g->err = gz_pump(g, Z_NO_FLUSH);
+		p += n;
+		len -= n;
+	}
+	return g->err;
+}
+
+int gzip_stream_finish(struct gzip_stream *g, char **out, size_t *outlen)
+{
+	if (g->err != 0)
+		return g->err;
+	g->zs.next_in = NULL;
+	g->zs.avail_in = 0;
+	g->err = gz_pump(g, Z_FINISH);
+	if (g->err != 0)
+		return g->err;
+	size_t len = (size_t)g->zs.total_out;
+	/* Give back the slack of the last doubling: the body may be kept
+	 * while other requests are served from it. */
+	char *p = len < g->alloc ? realloc(g->out, len) : NULL;
+	*out = p != NULL ? p : g->out;
+	*outlen = len;
+	g->out = NULL;
+	g->alloc = 0;
+	/* Nothing more can be written. */
+	g->err = -EIO;
+	return 0;
+}
+
+void gzip_stream_free(struct gzip_stream *g)
+{
+	if (g == NULL)
+		return;
+	deflateEnd(&g->zs);
+	free(g->out);
+	free(g);
+}
+
 int encoding_gzip(const void *in, size_t len, char **out, size_t *outlen)
 {
-	z_stream zs;
-	char *dst;
-	uLong bound;
-	int r;
-
-	if (len > UINT_MAX / 2)
-		return -EFBIG;
-	memset(&zs, 0, sizeof(zs));
-	/* 15 + 16: the largest window, with a gzip header and trailer. */
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	/* Text this exporter writes compresses to well under a quarter. */
+	struct gzip_stream *g = gzip_stream_new(len / 4);
+	if (g == NULL)
 		return -ENOMEM;
-	/* deflateBound() after deflateInit2() includes the gzip wrapper, so
-	 * one Z_FINISH call always completes. */
-	bound = deflateBound(&zs, (uLong)len);
-	dst = malloc(bound);
-	if (dst == NULL) {
-		deflateEnd(&zs);
-		return -ENOMEM;
-	}
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)dst;
-	zs.avail_out = (uInt)bound;
-	r = deflate(&zs, Z_FINISH);
-	if (r != Z_STREAM_END) {
-		deflateEnd(&zs);
-		free(dst);
-		return -EIO;
-	}
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	*out = dst;
-	return 0;
+	int rc = gzip_stream_write(g, in, len);
+	if (rc == 0)
+		rc = gzip_stream_finish(g, out, outlen);
+	gzip_stream_free(g);
+	return rc;
 }

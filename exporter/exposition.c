@@ -103,6 +103,14 @@ struct render {
 	size_t *pre_off;          /* domain i's is pre.data[pre_off[i] .. pre_off[i + 1]) */
 	const struct family *fam; /* the family whose name length is cached */
 	size_t fam_len;
+
+	/* Streaming (exposition_stream()): out is a piece, handed to write
+	 * once it reaches EXPOSITION_PIECE bytes; NULL when out is the
+	 * whole document. */
+	exposition_write_fn write;
+	void *wctx;
+	size_t max;     /* cap on the whole document */
+	size_t written; /* bytes handed to write so far, at most max */
 };
 
 /* Longest line the fast path assembles; longer ones take the slow path. */
@@ -128,10 +136,37 @@ static void render_prefixes(struct render *r)
 	}
 }
 
+/* Hands the piece gathered so far on, counting it against the cap: a
+ * document past max fails with -E2BIG exactly as a buffer capped at max
+ * would. */
+static int render_flush(struct render *r)
+{
+	struct buf *b = r->out;
+
+	if (b->err != 0)
+		return b->err;
+	if (b->len > r->max - r->written)
+		return -E2BIG;
+	int rc = r->write(r->wctx, b->data, b->len);
+	if (rc != 0)
+		return rc;
+	r->written += b->len;
+	buf_reset(b);
+	return 0;
+}
+
+/* After each append: a full piece goes on when streaming. */
+static int render_after(struct render *r, int rc)
+{
+	if (rc == 0 && r->write != NULL && r->out->len >= EXPOSITION_PIECE)
+		rc = render_flush(r);
+	return rc;
+}
+
 static int render_begin(void *ctx, const struct family *fam)
 {
 	struct render *r = ctx;
-	return expo_begin(r->out, fam);
+	return render_after(r, expo_begin(r->out, fam));
 }
 
 /* Decimal digits of v ending at end; returns where they start. */
@@ -168,10 +203,9 @@ static size_t put_value(char *p, const struct mval *value)
 /* Worst case of put_value(): ' ', '-', 20 digits, '\n'. */
 #define VALUE_MAX 23
 
-static int render_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
-                         size_t nlabels, const struct mval *value)
+static int render_line(struct render *r, const struct family *fam, const struct dom_snap *dom,
+                       const struct label *labels, size_t nlabels, const struct mval *value)
 {
-	struct render *r = ctx;
 	const struct snapshot *s = r->s;
 	/* Only a per-domain sample whose first label is the domain's own name
 	 * (what emit.c passes) has its prefix made in advance; other labels
@@ -223,17 +257,48 @@ static int render_sample(void *ctx, const struct family *fam, const struct dom_s
 	return buf_append(r->out, line, (size_t)(p - line));
 }
 
+static int render_sample(void *ctx, const struct family *fam, const struct dom_snap *dom, const struct label *labels,
+                         size_t nlabels, const struct mval *value)
+{
+	struct render *r = ctx;
+	return render_after(r, render_line(r, fam, dom, labels, nlabels, value));
+}
+
+static int render_run(struct render *r, const struct snapshot *s, const struct build_labels *build)
+{
+	struct sink sink = {.ctx = r, .begin_family = render_begin, .sample = render_sample, .end_family = NULL};
+	int rc;
+
+	render_prefixes(r);
+	rc = emit_snapshot(s, build, &sink);
+	if (rc == 0)
+		rc = r->out->err;
+	free(r->pre_off);
+	buf_free(&r->pre);
+	return rc != 0 ? rc : 0;
+}
+
 int exposition_render(const struct snapshot *s, const struct build_labels *build, struct buf *out)
 {
 	struct render r = {.out = out, .s = s};
-	struct sink sink = {.ctx = &r, .begin_family = render_begin, .sample = render_sample, .end_family = NULL};
+	return render_run(&r, s, build);
+}
+
+int exposition_stream(const struct snapshot *s, const struct build_labels *build, size_t max, exposition_write_fn write,
+                      void *ctx, size_t *total)
+{
+	struct buf piece;
+	struct render r = {.out = &piece, .s = s, .write = write, .wctx = ctx, .max = max};
 	int rc;
 
-	render_prefixes(&r);
-	rc = emit_snapshot(s, build, &sink);
+	buf_init(&piece, max);
+	/* A piece never grows past its size and the line that crosses it. */
+	buf_presize(&piece, EXPOSITION_PIECE + LINE_MAX_FAST);
+	rc = render_run(&r, s, build);
+	if (rc == 0 && piece.len > 0)
+		rc = render_flush(&r);
+	buf_free(&piece);
 	if (rc == 0)
-		rc = out->err;
-	free(r.pre_off);
-	buf_free(&r.pre);
-	return rc != 0 ? rc : 0;
+		*total = r.written;
+	return rc;
 }

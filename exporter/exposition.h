@@ -2,8 +2,9 @@
  * exposition.h - a snapshot as Prometheus text exposition format 0.0.4.
  *
  * A sink (sink.h) that writes "# HELP", "# TYPE" and sample lines into a
- * struct buf.  The buffer's cap and sticky error make the document all or
- * nothing: callers serve it only when rendering returned 0.
+ * struct buf, or, streamed, hands them on a piece at a time.  The cap and
+ * sticky errors make the document all or nothing: callers serve it only
+ * when rendering returned 0.
  */
 #ifndef KVMMEM_EXPOSITION_H
 #define KVMMEM_EXPOSITION_H
@@ -25,5 +26,27 @@ void exposition_sink(struct sink *sink, struct buf *out);
  * served.  build may be NULL (no build_info family).
  */
 int exposition_render(const struct snapshot *s, const struct build_labels *build, struct buf *out);
+
+/*
+ * How much text exposition_stream() gathers before handing it on: a piece
+ * is this long or a little longer (the line that crosses it), the last
+ * one shorter.
+ */
+#define EXPOSITION_PIECE (64 * 1024)
+
+/* Takes the next piece of a document; returns 0 or a negative errno,
+ * which stops the rendering. */
+typedef int (*exposition_write_fn)(void *ctx, const char *data, size_t len);
+
+/*
+ * Renders the same text as exposition_render() but hands it to write (with
+ * ctx) in pieces of about EXPOSITION_PIECE bytes, so the whole document
+ * is never in memory.  max caps the whole document as a buffer capped at
+ * max would.  Returns 0 and sets *total to the document's length, or
+ * -E2BIG past max, -ENOMEM, or what write returned; then the pieces
+ * already written are no document and must not be served.
+ */
+int exposition_stream(const struct snapshot *s, const struct build_labels *build, size_t max, exposition_write_fn write,
+                      void *ctx, size_t *total);
 
 #endif

@@ -247,7 +247,18 @@ static mhd_result serve_metrics(struct http *h, struct MHD_Connection *conn, str
 	int rc = r->scrape_rc;
 
 	r->res = NULL;
-	if (rc == 0)
+	/* The gzip form is rendered without the plain text, so it is asked
+	 * first; the plain text only when gzip is not wanted or failed (over
+	 * the cap, the plain form fails at once the same way). */
+	if (rc == 0 && encoding_accepts_gzip(
+	                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+		int zr = scrape_result_gzip(res, &data, &len);
+		if (zr == 0)
+			gz = true;
+		else if (zr != -E2BIG)
+			log_warnerr(h->log, zr, "gzip failed, serving uncompressed");
+	}
+	if (rc == 0 && !gz)
 		rc = scrape_result_body(res, &data, &len);
 	if (rc != 0) {
 		scrape_result_put(res);
@@ -255,19 +266,6 @@ static mhd_result serve_metrics(struct http *h, struct MHD_Connection *conn, str
 		log_warnerr(h->log, rc, "serving 500 for %s", h->telemetry_path);
 		return send_text(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                 "cannot render the metrics, see the exporter log\n");
-	}
-	if (encoding_accepts_gzip(
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		const char *zd;
-		size_t zl;
-		int zr = scrape_result_gzip(res, &zd, &zl);
-		if (zr == 0) {
-			data = zd;
-			len = zl;
-			gz = true;
-		} else {
-			log_warnerr(h->log, zr, "gzip failed, serving uncompressed");
-		}
 	}
 
 	struct shared_body *sb = malloc(sizeof(*sb));

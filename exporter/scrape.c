@@ -1,4 +1,4 @@
-/* scrape.c - one collection at a time, its rendered result shared by every waiter. */
+/* scrape.c - one collection at a time, its result shared by every waiter and rendered on demand. */
 #include "scrape.h"
 
 #include <errno.h>
@@ -14,13 +14,25 @@
 #include "snapshot.h"
 
 struct scrape_result {
-	int refs; /* changed with __atomic builtins */
+	int refs;         /* changed with __atomic builtins */
+	struct scrape *s; /* a reference: the cap, build labels, log and size hints */
 	int collect_rc;
-	int render_rc;
+	/* What both forms are rendered from, read-only once collected.  It is
+	 * a fraction of the text's size, so it is kept instead of the text. */
+	struct snapshot snap;
+	/* Set (atomically) when one form found the document past the cap: the
+	 * other form then fails the same way without rendering. */
+	bool too_big;
+
+	/* Each form is made by the first request that wants it, under its own
+	 * lock, so a plain and a gzip request for one result can render at the
+	 * same time (both only read snap). */
+	pthread_mutex_t body_lock;
+	bool body_done;
+	int body_rc;
 	char *body;
 	size_t len;
 
-	/* The gzip body is made by the first request that wants it. */
 	pthread_mutex_t gz_lock;
 	bool gz_done;
 	int gz_rc;
@@ -29,16 +41,24 @@ struct scrape_result {
 };
 
 struct scrape {
+	/* One for the owner, one per result: results render after
+	 * scrape_get() returned and read the settings below.  Changed with
+	 * __atomic builtins. */
+	int refs;
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	bool running;
 	uint64_t generation; /* bumped when a collection finishes */
 	unsigned waiters;    /* requests waiting for the running collection */
 	/* The finished collection, one reference held, only while waiters
-	 * still have to pick it up: a large host's body is megabytes, and
+	 * still have to pick it up: a large host's snapshot is megabytes, and
 	 * nothing else reads it between scrapes. */
 	struct scrape_result *latest;
-	size_t last_len; /* length of the last body, to size the next one's buffer */
+	/* Lengths of the last plain and gzip documents, to size the next
+	 * ones' buffers; read and written with __atomic builtins, by whichever
+	 * result rendered last. */
+	size_t last_len;
+	size_t last_gz_len;
 
 	struct collector *collector;
 	const struct build_labels *build;
@@ -53,17 +73,35 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct scrape_result *result_new(void)
+static void scrape_unref(struct scrape *s)
+{
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	pthread_cond_destroy(&s->done);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static struct scrape_result *result_new(struct scrape *s)
 {
 	struct scrape_result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	if (pthread_mutex_init(&r->gz_lock, NULL) != 0) {
-		free(r);
-		return NULL;
-	}
+	if (pthread_mutex_init(&r->body_lock, NULL) != 0)
+		goto fail_free;
+	if (pthread_mutex_init(&r->gz_lock, NULL) != 0)
+		goto fail_body_lock;
+	snapshot_init(&r->snap);
 	r->refs = 1;
+	r->s = s;
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	return r;
+
+fail_body_lock:
+	pthread_mutex_destroy(&r->body_lock);
+fail_free:
+	free(r);
+	return NULL;
 }
 
 static struct scrape_result *result_get(struct scrape_result *r)
@@ -78,18 +116,105 @@ void scrape_result_put(struct scrape_result *r)
 	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	pthread_mutex_destroy(&r->gz_lock);
+	pthread_mutex_destroy(&r->body_lock);
 	free(r->gz);
 	free(r->body);
+	snapshot_clear(&r->snap);
+	scrape_unref(r->s);
 	free(r);
+}
+
+/* Records how a rendering went: the size hint on success, the cap for the
+ * other form on -E2BIG, a log line on failure. */
+static void rendered(struct scrape_result *r, const char *form, int rc, size_t plain_len, size_t len, double t0)
+{
+	struct scrape *s = r->s;
+
+	if (rc == 0) {
+		__atomic_store_n(&s->last_len, plain_len, __ATOMIC_RELAXED);
+		log_debug(s->log, "%s exposition rendered in %.3f s, %zu bytes (%zu plain)", form, now_seconds() - t0,
+		          len, plain_len);
+		return;
+	}
+	if (rc == -E2BIG)
+		__atomic_store_n(&r->too_big, true, __ATOMIC_RELAXED);
+	log_warnerr(s->log, rc, "cannot render the %s exposition (cap %zu bytes)", form, s->max_body);
+}
+
+/* The plain text in one buffer.  Called once, under body_lock. */
+static int render_plain(struct scrape_result *r)
+{
+	struct scrape *s = r->s;
+	size_t last = __atomic_load_n(&s->last_len, __ATOMIC_RELAXED);
+	double t0 = now_seconds();
+	struct buf b;
+	int rc;
+
+	if (__atomic_load_n(&r->too_big, __ATOMIC_RELAXED))
+		return -E2BIG;
+	buf_init(&b, s->max_body);
+	/* Room for the previous body and an eighth more: a body of megabytes
+	 * is then not grown by doubling from nothing. */
+	if (last != 0)
+		buf_presize(&b, last + last / 8);
+	rc = exposition_render(&r->snap, s->build, &b);
+	if (rc == 0) {
+		r->body = buf_steal(&b, &r->len);
+		if (r->body == NULL)
+			rc = -ENOMEM;
+	}
+	buf_free(&b);
+	rendered(r, "plain", rc, r->len, r->len, t0);
+	return rc;
+}
+
+static int gz_write(void *ctx, const char *data, size_t len)
+{
+	return gzip_stream_write(ctx, data, len);
+}
+
+/* The text rendered straight into the compressor, a piece at a time: the
+ * plain text is never whole in memory.  Called once, under gz_lock. */
+static int render_gzip(struct scrape_result *r)
+{
+	struct scrape *s = r->s;
+	size_t last = __atomic_load_n(&s->last_gz_len, __ATOMIC_RELAXED);
+	double t0 = now_seconds();
+	struct gzip_stream *g;
+	size_t plain = 0;
+	int rc;
+
+	if (__atomic_load_n(&r->too_big, __ATOMIC_RELAXED))
+		return -E2BIG;
+	g = gzip_stream_new(last + last / 8);
+	if (g == NULL)
+		return -ENOMEM;
+	rc = exposition_stream(&r->snap, s->build, s->max_body, gz_write, g, &plain);
+	if (rc == 0)
+		rc = gzip_stream_finish(g, &r->gz, &r->gz_len);
+	gzip_stream_free(g);
+	if (rc == 0)
+		__atomic_store_n(&s->last_gz_len, r->gz_len, __ATOMIC_RELAXED);
+	rendered(r, "gzip", rc, plain, r->gz_len, t0);
+	return rc;
 }
 
 int scrape_result_body(struct scrape_result *r, const char **data, size_t *len)
 {
-	if (r->render_rc != 0)
-		return r->render_rc;
-	*data = r->body;
-	*len = r->len;
-	return 0;
+	int rc;
+
+	pthread_mutex_lock(&r->body_lock);
+	if (!r->body_done) {
+		r->body_rc = render_plain(r);
+		r->body_done = true;
+	}
+	rc = r->body_rc;
+	if (rc == 0) {
+		*data = r->body;
+		*len = r->len;
+	}
+	pthread_mutex_unlock(&r->body_lock);
+	return rc;
 }
 
 int scrape_result_collect_status(const struct scrape_result *r)
@@ -101,11 +226,9 @@ int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 {
 	int rc;
 
-	if (r->render_rc != 0)
-		return r->render_rc;
 	pthread_mutex_lock(&r->gz_lock);
 	if (!r->gz_done) {
-		r->gz_rc = encoding_gzip(r->body, r->len, &r->gz, &r->gz_len);
+		r->gz_rc = render_gzip(r);
 		r->gz_done = true;
 	}
 	rc = r->gz_rc;
@@ -117,36 +240,18 @@ int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 	return rc;
 }
 
-/* Collects and renders outside the lock; NULL only when out of memory. */
+/* Collects outside the lock; rendering waits for the first request that
+ * wants a form.  NULL only when out of memory. */
 static struct scrape_result *run_collection(struct scrape *s)
 {
-	struct scrape_result *r = result_new();
-	struct snapshot snap;
-	struct buf b;
+	struct scrape_result *r = result_new(s);
 	double t0 = now_seconds();
 
 	if (r == NULL)
 		return NULL;
-	snapshot_init(&snap);
-	r->collect_rc = collector_collect(s->collector, &snap);
-	buf_init(&b, s->max_body);
-	/* Room for the previous body and an eighth more: a body of megabytes
-	 * is then not grown by doubling from nothing. */
-	if (s->last_len != 0)
-		buf_presize(&b, s->last_len + s->last_len / 8);
-	r->render_rc = exposition_render(&snap, s->build, &b);
-	snapshot_clear(&snap);
-	if (r->render_rc == 0) {
-		r->body = buf_steal(&b, &r->len);
-		if (r->body == NULL)
-			r->render_rc = -ENOMEM;
-	}
-	buf_free(&b);
-	if (r->render_rc != 0)
-		log_warnerr(s->log, r->render_rc, "cannot render the exposition (cap %zu bytes)", s->max_body);
-	else
-		log_debug(s->log, "collection took %.3f s, %zu bytes, status %d", now_seconds() - t0, r->len,
-		          r->collect_rc);
+	r->collect_rc = collector_collect(s->collector, &r->snap);
+	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", now_seconds() - t0, r->snap.ndoms,
+	          r->collect_rc);
 	return r;
 }
 
@@ -174,8 +279,6 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 		pthread_mutex_lock(&s->lock);
 		scrape_result_put(s->latest);
 		s->latest = NULL;
-		if (fresh != NULL && fresh->render_rc == 0)
-			s->last_len = fresh->len;
 		if (s->waiters > 0)
 			s->latest = result_get(fresh);
 		s->generation++;
@@ -200,6 +303,7 @@ struct scrape *scrape_new(struct collector *collector, const struct build_labels
 		goto fail_free;
 	if (pthread_cond_init(&s->done, NULL) != 0)
 		goto fail_mutex;
+	s->refs = 1;
 	s->collector = collector;
 	s->build = build;
 	s->max_body = max_body;
@@ -218,7 +322,7 @@ void scrape_free(struct scrape *s)
 	if (s == NULL)
 		return;
 	scrape_result_put(s->latest);
-	pthread_cond_destroy(&s->done);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	s->latest = NULL;
+	/* Results still held keep the rest until they are dropped. */
+	scrape_unref(s);
 }

@@ -3,10 +3,12 @@
  *
  * A collector runs one collection at a time.  When a request arrives while
  * a collection is running, it waits for that collection and is served its
- * result instead of starting another: the exposition is rendered once and
- * the same bytes (and, on demand, the same gzip bytes) go to every waiter.
- * Results are reference counted so an HTTP response can keep its bytes
- * while the next collection already runs.
+ * result instead of starting another.  A result keeps the collected
+ * snapshot and renders each form (plain, gzip) once, on first use; the
+ * same bytes go to every waiter that asks for that form.  The gzip form is
+ * rendered straight into the compressor, so a gzip scrape never holds the
+ * whole plain text.  Results are reference counted so an HTTP response can
+ * keep its bytes while the next collection already runs.
  */
 #ifndef KVMMEM_SCRAPE_H
 #define KVMMEM_SCRAPE_H
@@ -21,13 +23,15 @@ struct scrape;
 struct scrape_result;
 
 /*
- * Makes the sharing point.  collector, build (and its strings) and log are
- * borrowed and must outlive it.  max_body caps one exposition.  NULL when
- * out of memory.
+ * Makes the sharing point.  collector is borrowed and must outlive it;
+ * build (and its strings) and log are borrowed and must outlive it and
+ * every result it hands out (results render with them).  max_body caps one
+ * exposition's plain text, in either form.  NULL when out of memory.
  */
 struct scrape *scrape_new(struct collector *collector, const struct build_labels *build, size_t max_body,
                           const struct kvm_log *log);
-/* Frees; no scrape_get() may be running.  Results still held stay valid. */
+/* Frees; no scrape_get() may be running.  Results still held stay valid
+ * (see scrape_new() for what they still need). */
 void scrape_free(struct scrape *s);
 
 /*
@@ -41,9 +45,10 @@ int scrape_get(struct scrape *s, struct scrape_result **out);
 void scrape_result_put(struct scrape_result *r);
 
 /*
- * The rendered exposition.  Returns 0 and the bytes (owned by r), or the
- * negative errno that made rendering fail (-E2BIG over the cap, -ENOMEM):
- * then there is no body to serve.
+ * The exposition as plain text, rendered on first use and kept with r;
+ * safe to call from several threads.  Returns 0 and the bytes (owned by
+ * r), or the negative errno that made rendering fail (-E2BIG over the cap,
+ * -ENOMEM): then there is no body to serve.
  */
 int scrape_result_body(struct scrape_result *r, const char **data, size_t *len);
 
@@ -51,8 +56,13 @@ int scrape_result_body(struct scrape_result *r, const char **data, size_t *len);
 int scrape_result_collect_status(const struct scrape_result *r);
 
 /*
- * The exposition gzip-compressed, made on first use and kept with r.
- * Returns 0 and the bytes (owned by r), or a negative errno.
+ * The exposition gzip-compressed (one gzip member that decompresses to
+ * exactly the bytes scrape_result_body() gives), rendered on first use
+ * and kept with r; safe to call from several threads, also alongside
+ * scrape_result_body().  Returns 0 and the bytes (owned by r), or a
+ * negative errno: -E2BIG when the plain text is over the cap (then
+ * scrape_result_body() fails the same way), -ENOMEM or -EIO; then there is
+ * no gzip body to serve.
  */
 int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len);
 
