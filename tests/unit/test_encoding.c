@@ -1,4 +1,4 @@
-/* test_encoding.c - Accept-Encoding negotiation table and a gzip round trip through zlib. */
+/* test_encoding.c - Accept-Encoding negotiation table and gzip round trips (one go, streamed) through zlib. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,11 +103,91 @@ static void test_gzip_roundtrip(void **state)
 	free(big);
 }
 
+/* Inflates a whole gzip member; the member must end exactly at len. */
+static void gunzip_exact(const char *gz, size_t gzlen, const char *want, size_t wantlen)
+{
+	char *back = malloc(wantlen + 16);
+	z_stream zs;
+
+	assert_non_null(back);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)gz;
+	zs.avail_in = (uInt)gzlen;
+	zs.next_out = (Bytef *)back;
+	zs.avail_out = (uInt)(wantlen + 16);
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.total_out, wantlen);
+	assert_int_equal(zs.avail_in, 0);
+	assert_memory_equal(back, want, wantlen);
+	inflateEnd(&zs);
+	free(back);
+}
+
+/* Fed in pieces of every awkward size, from an output of the minimum size
+ * that must grow many times, the stream is one member of the same bytes. */
+static void test_gzip_stream_pieces(void **state)
+{
+	(void)state;
+	size_t n = 2 * 1024 * 1024 + 12345;
+	char *in = malloc(n);
+	uint32_t x = 99;
+
+	assert_non_null(in);
+	static const char line[] = "kvmmem_domain_rss_bytes{domain=\"g\"} 1\n";
+	/* Half text-like (compressible), half noise (output grows past input). */
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		in[i] = i < n / 2 ? line[i % (sizeof(line) - 1)] : (char)(x >> 23);
+	}
+	static const size_t sizes[] = {1, 7, 0, 4096, 65536, 65537, 300000, 1 << 20};
+	static const size_t hints[] = {0, 1 << 22};
+	for (size_t h = 0; h < 2; h++) {
+		struct gzip_stream *g = gzip_stream_new(hints[h]);
+		size_t off = 0;
+		assert_non_null(g);
+		for (size_t k = 0; off < n; k++) {
+			size_t m = sizes[k % (sizeof(sizes) / sizeof(sizes[0]))];
+			if (m > n - off)
+				m = n - off;
+			assert_int_equal(gzip_stream_write(g, in + off, m), 0);
+			off += m;
+		}
+		char *gz = NULL;
+		size_t gzlen = 0;
+		assert_int_equal(gzip_stream_finish(g, &gz, &gzlen), 0);
+		gunzip_exact(gz, gzlen, in, n);
+		/* Finished: nothing more goes in, and the output is the caller's. */
+		assert_int_equal(gzip_stream_write(g, "x", 1), -EIO);
+		char *again = NULL;
+		assert_int_equal(gzip_stream_finish(g, &again, &gzlen), -EIO);
+		assert_null(again);
+		gzip_stream_free(g);
+		free(gz);
+	}
+	/* An empty member, and freeing an unfinished stream. */
+	struct gzip_stream *g = gzip_stream_new(0);
+	char *gz = NULL;
+	size_t gzlen = 0;
+	assert_non_null(g);
+	assert_int_equal(gzip_stream_finish(g, &gz, &gzlen), 0);
+	gunzip_exact(gz, gzlen, "", 0);
+	gzip_stream_free(g);
+	free(gz);
+	g = gzip_stream_new(10);
+	assert_non_null(g);
+	assert_int_equal(gzip_stream_write(g, in, n), 0);
+	gzip_stream_free(g);
+	gzip_stream_free(NULL);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accept_encoding),
 	    cmocka_unit_test(test_gzip_roundtrip),
+	    cmocka_unit_test(test_gzip_stream_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* test_exposition.c - text format 0.0.4: exact documents, escaping, all-or-nothing. */
+/* test_exposition.c - text format 0.0.4: exact documents, escaping, all-or-nothing, streamed in pieces. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -241,13 +241,166 @@ static void test_render_equals_plain_sink(void **state)
 	snapshot_clear(&s);
 }
 
+/* A host of n domains with every field and collector present, for
+ * documents of megabytes (about 1.3 KiB per domain). */
+static void big_snapshot(struct snapshot *s, size_t n)
+{
+	snapshot_init(s);
+	for (int c = 0; c < COLL_COUNT; c++)
+		s->coll[c] =
+		    (struct coll_status){.enabled = true, .ran = true, .success = true, .duration_seconds = 0.5};
+	for (int f = 0; f < HF_COUNT; f++)
+		mval_set_u64(&s->host[f], (uint64_t)f * 4096);
+	mval_set_u64(&s->libvirt_up, 1);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "guest-%05zu", i);
+		struct dom_snap *d = snapshot_add_domain(s, name, "6b1f3c2e-4a5d-4e7f-8a9b-000000000000");
+		assert_non_null(d);
+		for (int f = 0; f < DF_COUNT; f++)
+			mval_set_u64(&d->f[f], (uint64_t)i * 1048576 + (uint64_t)f);
+		mval_set_i64(&d->f[DF_KSM_PROFIT_BYTES], -(int64_t)i);
+		mval_set_f64(&d->f[DF_GUEST_STATS_UPDATED], 1764140729.5 + (double)i);
+		d->config = (struct domain_config){.present = true, .balloon = "virtio", .hugepages = i % 2 == 0};
+	}
+	snapshot_finish(s);
+}
+
+/* What exposition_stream() handed on: the pieces back to back, and each
+ * one's length. */
+struct pieces {
+	struct buf all;
+	size_t n;
+	size_t len[1024];
+	size_t fail_at; /* the write that fails with -EPIPE, counting from 1; 0: none */
+};
+
+static int take_piece(void *ctx, const char *data, size_t len)
+{
+	struct pieces *p = ctx;
+
+	assert_true(p->n < sizeof(p->len) / sizeof(p->len[0]));
+	p->len[p->n++] = len;
+	if (p->n == p->fail_at)
+		return -EPIPE;
+	return buf_append(&p->all, data, len);
+}
+
+/* Longest line of the documents below, with room to spare: a piece is
+ * handed on as soon as a line takes it to EXPOSITION_PIECE bytes. */
+#define LINE_BOUND 512
+
+/* Streamed, a document of megabytes comes in pieces of EXPOSITION_PIECE
+ * bytes plus less than a line, and they are the rendered document exactly. */
+static void test_stream_equals_render(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct buf doc;
+	struct pieces *p = calloc(1, sizeof(*p));
+	struct build_labels bl = {.version = "1.2.3", .revision = "r", .libvirt_version = "9.0.0"};
+	size_t total = 0;
+
+	assert_non_null(p);
+	big_snapshot(&s, 5000);
+	buf_init(&doc, SIZE_MAX / 2);
+	assert_int_equal(exposition_render(&s, &bl, &doc), 0);
+	assert_true(doc.len > 100 * EXPOSITION_PIECE);
+	buf_init(&p->all, SIZE_MAX / 2);
+	assert_int_equal(exposition_stream(&s, &bl, doc.len, take_piece, p, &total), 0);
+	assert_int_equal(total, doc.len);
+	assert_int_equal(p->all.len, doc.len);
+	assert_memory_equal(p->all.data, doc.data, doc.len);
+	assert_in_range(p->n, doc.len / (EXPOSITION_PIECE + LINE_BOUND), doc.len / EXPOSITION_PIECE + 1);
+	for (size_t i = 0; i + 1 < p->n; i++) {
+		assert_in_range(p->len[i], EXPOSITION_PIECE, EXPOSITION_PIECE + LINE_BOUND - 1);
+	}
+	assert_in_range(p->len[p->n - 1], 1, EXPOSITION_PIECE + LINE_BOUND - 1);
+	buf_free(&p->all);
+	buf_free(&doc);
+	snapshot_clear(&s);
+
+	/* A small document is one piece, the exact text. */
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->all, 1 << 20);
+	build_snapshot(&s);
+	struct build_labels bl2 = {.version = "1.2.3", .revision = "abc\"def", .libvirt_version = NULL};
+	assert_int_equal(exposition_stream(&s, &bl2, 1 << 20, take_piece, p, &total), 0);
+	assert_int_equal(p->n, 1);
+	assert_int_equal(total, sizeof(expected_doc) - 1);
+	assert_string_equal(p->all.data, expected_doc);
+	buf_free(&p->all);
+	snapshot_clear(&s);
+	free(p);
+}
+
+/* The cap is on the whole document, not a piece: one byte short of it
+ * fails wherever the shortfall falls, exactly its size succeeds. */
+static void test_stream_cap(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct buf doc;
+	struct pieces *p = calloc(1, sizeof(*p));
+	size_t total;
+
+	assert_non_null(p);
+	big_snapshot(&s, 500);
+	buf_init(&doc, SIZE_MAX / 2);
+	assert_int_equal(exposition_render(&s, NULL, &doc), 0);
+	size_t full = doc.len;
+	assert_true(full > 4 * EXPOSITION_PIECE);
+	const size_t caps[] = {0, 1, EXPOSITION_PIECE - 1, EXPOSITION_PIECE, EXPOSITION_PIECE + 1, full / 2, full - 1};
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		memset(p, 0, sizeof(*p));
+		buf_init(&p->all, SIZE_MAX / 2);
+		total = 12345;
+		print_message("cap %zu of %zu\n", caps[i], full);
+		assert_int_equal(exposition_stream(&s, NULL, caps[i], take_piece, p, &total), -E2BIG);
+		assert_int_equal(total, 12345);
+		/* No more than the cap was ever handed on. */
+		assert_true(p->all.len <= caps[i]);
+		buf_free(&p->all);
+	}
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->all, SIZE_MAX / 2);
+	assert_int_equal(exposition_stream(&s, NULL, full, take_piece, p, &total), 0);
+	assert_int_equal(total, full);
+	assert_memory_equal(p->all.data, doc.data, full);
+	buf_free(&p->all);
+	buf_free(&doc);
+	snapshot_clear(&s);
+	free(p);
+}
+
+/* A write that fails stops the rendering with its error. */
+static void test_stream_write_error(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct pieces *p = calloc(1, sizeof(*p));
+	size_t total = 7;
+
+	assert_non_null(p);
+	big_snapshot(&s, 500);
+	buf_init(&p->all, SIZE_MAX / 2);
+	p->fail_at = 3;
+	assert_int_equal(exposition_stream(&s, NULL, SIZE_MAX / 2, take_piece, p, &total), -EPIPE);
+	assert_int_equal(p->n, 3);
+	assert_int_equal(total, 7);
+	assert_int_equal(p->all.len, p->len[0] + p->len[1]);
+	buf_free(&p->all);
+	snapshot_clear(&s);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_render_equals_plain_sink),
-	    cmocka_unit_test(test_sink_escaping),
-	    cmocka_unit_test(test_render_snapshot),
-	    cmocka_unit_test(test_cap_fails_whole_document),
+	    cmocka_unit_test(test_render_equals_plain_sink), cmocka_unit_test(test_sink_escaping),
+	    cmocka_unit_test(test_render_snapshot),          cmocka_unit_test(test_cap_fails_whole_document),
+	    cmocka_unit_test(test_stream_equals_render),     cmocka_unit_test(test_stream_cap),
+	    cmocka_unit_test(test_stream_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
