@@ -76,7 +76,7 @@ else
 	grep -Eq "^\| 20 \| floor \| 3 \| $num \| $num \| $num \| - \| $num \| $num \| 0 \| 0 \|$" "$md" ||
 		fail "daemon floor row: $(grep '| floor | 3 |' "$md")"
 	# Ratios: the anchor's are '-' (BENCH_ANCHOR=0), the floor's figures.
-	grep -Eq "^\| 20 \| - \| - \| $num \| $num \| - \| - \| $num \| $num \| $num \| $num \| $num \| - \| $num \|$" "$md" ||
+	grep -Eq "^\| 20 \| - \| - \| $num \| $num \| - \| - \| $num \| $num \| $num \| $num \| $num \| - \| $num \| - \|$" "$md" ||
 		fail "daemon ratio row: $(tail -4 "$md")"
 	# The private libvirtd is gone.
 	pid=$(sed -n 's/^libvirtd N=20 .* pid=\([0-9]*\) .*/\1/p' "$TMP/out/raw.txt")
