@@ -1,11 +1,17 @@
 /*
- * test_scrape.c - concurrent scrapes share one collection and get the same bytes.
+ * test_scrape.c - concurrent scrapes share one collection and get the same
+ * bytes; the gzip form is the plain form compressed, made without ever
+ * holding the plain text, and both forms fail alike over the cap.
  *
  * The collection runs against libvirt's real test driver (test:///default).
  * The one fake: connect_get_all_domain_stats forwards to the real function
  * after a pause, because the test driver answers in microseconds and the
  * sharing can only be observed while a collection is running.  It also
  * counts calls, i.e. collections.
+ *
+ * Large hosts are libvirt test-driver node files of thousands of domains
+ * written to a private directory.  The process's allocations are counted
+ * (below) to see how much memory a rendering takes at its peak.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,10 +24,118 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <malloc.h>
+#include <zlib.h>
 
+#include "buf.h"
 #include "collect.h"
+#include "fixtree.h"
 #include "scrape.h"
 #include "virt_ops.h"
+
+/*
+ * Not a fake: glibc's allocator does all the work, through the __libc_*
+ * entry points it exports for allocators that wrap it; these wrappers only
+ * count the bytes held (as malloc_usable_size() sees them) and the most
+ * held since the last reset, for every allocation in the process, glibc's
+ * and libvirt's included.  A sanitizer brings its own malloc; there the
+ * counts are not kept and the memory checks skip.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNTING 0
+#else
+#define COUNTING 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+extern void *__libc_memalign(size_t align, size_t n);
+
+/* Signed: a block glibc allocated before main() may be freed here. */
+static long long held, held_peak;
+
+static void count_alloc(void *p)
+{
+	if (p == NULL)
+		return;
+	long long now = __atomic_add_fetch(&held, (long long)malloc_usable_size(p), __ATOMIC_RELAXED);
+	long long peak = __atomic_load_n(&held_peak, __ATOMIC_RELAXED);
+	while (now > peak &&
+	       !__atomic_compare_exchange_n(&held_peak, &peak, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+static void count_free(void *p)
+{
+	if (p != NULL)
+		__atomic_sub_fetch(&held, (long long)malloc_usable_size(p), __ATOMIC_RELAXED);
+}
+
+void *malloc(size_t n)
+{
+	void *p = __libc_malloc(n);
+	count_alloc(p);
+	return p;
+}
+
+void *calloc(size_t n, size_t size)
+{
+	void *p = __libc_calloc(n, size);
+	count_alloc(p);
+	return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+	size_t old = p != NULL ? malloc_usable_size(p) : 0;
+	void *q = __libc_realloc(p, n);
+	/* On failure p is untouched; realloc(p, 0) frees p. */
+	if (q != NULL || n == 0)
+		__atomic_sub_fetch(&held, (long long)old, __ATOMIC_RELAXED);
+	count_alloc(q);
+	return q;
+}
+
+void free(void *p)
+{
+	count_free(p);
+	__libc_free(p);
+}
+
+void *memalign(size_t align, size_t n)
+{
+	void *p = __libc_memalign(align, n);
+	count_alloc(p);
+	return p;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+	void *p = memalign(align, n);
+	if (p == NULL)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+/* Starts a new peak from what is held now; returns that. */
+static long long count_reset(void)
+{
+	long long now = __atomic_load_n(&held, __ATOMIC_RELAXED);
+	__atomic_store_n(&held_peak, now, __ATOMIC_RELAXED);
+	return now;
+}
+
+static long long count_peak(void)
+{
+	return __atomic_load_n(&held_peak, __ATOMIC_RELAXED);
+}
+#endif
 
 #define NTHREADS 8
 
@@ -165,11 +279,250 @@ static void test_cap_gives_no_body(void **state)
 	scrape_free(small);
 }
 
+/* A test-driver host of n running domains in a private directory. */
+struct big_host {
+	char root[64];
+	char uri[128];
+	struct collect_opts co;
+	struct collector *coll;
+	struct build_labels build;
+};
+
+static void big_host_new(struct big_host *h, size_t n, bool collect)
+{
+	struct buf x;
+
+	memset(h, 0, sizeof(*h));
+	assert_int_equal(fixtree_new(h->root, sizeof(h->root), "scrape"), 0);
+	buf_init(&x, SIZE_MAX / 2);
+	buf_puts(&x, "<node>\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&x, "<domain type='test'><name>guest-");
+		buf_put_u64(&x, i);
+		buf_puts(&x, "</name><memory unit='KiB'>1048576</memory><currentMemory unit='KiB'>");
+		buf_put_u64(&x, 524288 + i);
+		buf_puts(&x,
+		         "</currentMemory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>"
+		         "<devices><memballoon model='virtio'><stats period='5'/></memballoon></devices></domain>\n");
+	}
+	buf_puts(&x, "</node>\n");
+	assert_false(buf_failed(&x));
+	assert_int_equal(fixtree_write(h->root, "node.xml", x.data, x.len), 0);
+	buf_free(&x);
+	snprintf(h->uri, sizeof(h->uri), "test://%s/node.xml", h->root);
+	collect_opts_default(&h->co);
+	h->co.env.sysfs = FIXTURES "/hosts/k6.18/sys";
+	h->co.env.procfs = FIXTURES "/hosts/k6.18/proc";
+	h->co.env.libvirt_run = FIXTURES "/hosts/k6.18/run";
+	h->co.libvirt_uri = h->uri;
+	h->co.libvirt_timeout_ms = 60000;
+	/* Off: a document with nothing from the host, the same every time. */
+	for (int c = 0; c < COLL_COUNT; c++)
+		h->co.enabled[c] = collect;
+	h->build = (struct build_labels){.version = "t", .revision = "r\"q", .libvirt_version = "v"};
+	h->coll = collector_new(&h->co);
+	assert_non_null(h->coll);
+}
+
+static void big_host_free(struct big_host *h)
+{
+	collector_free(h->coll);
+	assert_int_equal(fixtree_remove(h->root), 0);
+}
+
+/* gz must be one gzip member that inflates to exactly want[0..wantlen). */
+static void assert_gunzips_to(const char *gz, size_t gzlen, const char *want, size_t wantlen)
+{
+	char *back = malloc(wantlen + 16);
+	z_stream zs;
+
+	assert_non_null(back);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)gz;
+	zs.avail_in = (uInt)gzlen;
+	zs.next_out = (Bytef *)back;
+	zs.avail_out = (uInt)(wantlen + 16);
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0);
+	assert_int_equal(zs.total_out, wantlen);
+	assert_memory_equal(back, want, wantlen);
+	inflateEnd(&zs);
+	free(back);
+}
+
+#define BIG_DOMAINS 5000
+
+/*
+ * At 5000 domains the gzip form inflates to the plain form byte for byte,
+ * and making it takes a fraction of the plain text's size at the peak,
+ * while making the plain form takes at least the whole text.  Twice: the
+ * second collection's buffers are sized from the first's.
+ */
+static void test_gzip_is_body_without_holding_it(void **state)
+{
+	(void)state;
+	struct big_host h;
+	struct scrape *sc;
+
+	big_host_new(&h, BIG_DOMAINS, true);
+	sc = scrape_new(h.coll, &h.build, 1 << 26, NULL);
+	assert_non_null(sc);
+	for (int round = 0; round < 2; round++) {
+		struct scrape_result *res = NULL;
+		const char *gz = NULL, *body = NULL;
+		size_t gzlen = 0, len = 0;
+		assert_int_equal(scrape_get(sc, &res), 0);
+		assert_int_equal(scrape_result_collect_status(res), 0);
+#if COUNTING
+		long long base = count_reset();
+#endif
+		assert_int_equal(scrape_result_gzip(res, &gz, &gzlen), 0);
+#if COUNTING
+		long long gz_peak = count_peak() - base;
+		base = count_reset();
+#endif
+		assert_int_equal(scrape_result_body(res, &body, &len), 0);
+#if COUNTING
+		long long plain_peak = count_peak() - base;
+#endif
+		/* Thousands of domains: a document of many pieces. */
+		assert_true(len > 3 * 1024 * 1024);
+		assert_memory_equal(body, "# HELP ", 7);
+		assert_gunzips_to(gz, gzlen, body, len);
+#if COUNTING
+		print_message("round %d: plain %zu bytes, gzip %zu bytes; peak while making gzip %lld, plain %lld\n",
+		              round, len, gzlen, gz_peak, plain_peak);
+		/* The counts see a rendering: the plain form is all held. */
+		assert_true(plain_peak >= (long long)len);
+		/* Compressor state, a piece, the domains' label prefixes and
+		 * the gzip output: well under a quarter of the text. */
+		assert_true(gz_peak < (long long)len / 4);
+#endif
+		scrape_result_put(res);
+	}
+	scrape_free(sc);
+	big_host_free(&h);
+}
+
+struct form_worker {
+	struct scrape_result *res;
+	pthread_barrier_t *start;
+	bool gzip;
+	int rc;
+	const char *data;
+	size_t len;
+};
+
+static void *form_main(void *arg)
+{
+	struct form_worker *w = arg;
+	pthread_barrier_wait(w->start);
+	if (w->gzip)
+		w->rc = scrape_result_gzip(w->res, &w->data, &w->len);
+	else
+		w->rc = scrape_result_body(w->res, &w->data, &w->len);
+	return NULL;
+}
+
+/* Requests for both forms of one result at once: each form is made once
+ * and every request for it gets the same bytes. */
+static void test_forms_at_once(void **state)
+{
+	(void)state;
+	struct big_host h;
+	struct scrape *sc;
+	struct scrape_result *res = NULL;
+	pthread_t th[NTHREADS];
+	struct form_worker w[NTHREADS];
+	pthread_barrier_t start;
+
+	big_host_new(&h, 2000, true);
+	sc = scrape_new(h.coll, &h.build, 1 << 26, NULL);
+	assert_non_null(sc);
+	assert_int_equal(scrape_get(sc, &res), 0);
+	pthread_barrier_init(&start, NULL, NTHREADS);
+	for (int i = 0; i < NTHREADS; i++) {
+		w[i] = (struct form_worker){.res = res, .start = &start, .gzip = i % 2 == 1};
+		assert_int_equal(pthread_create(&th[i], NULL, form_main, &w[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < NTHREADS; i++) {
+		assert_int_equal(w[i].rc, 0);
+		assert_ptr_equal(w[i].data, w[i % 2].data);
+		assert_int_equal(w[i].len, w[i % 2].len);
+	}
+	assert_gunzips_to(w[1].data, w[1].len, w[0].data, w[0].len);
+	/* Held results outlive the scrape. */
+	scrape_free(sc);
+	const char *again;
+	size_t againlen;
+	assert_int_equal(scrape_result_gzip(res, &again, &againlen), 0);
+	assert_ptr_equal(again, w[1].data);
+	scrape_result_put(res);
+	big_host_free(&h);
+}
+
+/* Asks for both forms, in the order given, of a fresh collection under
+ * cap; returns the plain length, or 0 when both failed with -E2BIG. */
+static size_t both_forms(struct big_host *h, size_t cap, bool gzip_first)
+{
+	struct scrape *sc = scrape_new(h->coll, &h->build, cap, NULL);
+	struct scrape_result *res = NULL;
+	const char *gz = NULL, *body = NULL;
+	size_t gzlen = 0, len = 0;
+	int zr, br;
+
+	assert_non_null(sc);
+	assert_int_equal(scrape_get(sc, &res), 0);
+	if (gzip_first) {
+		zr = scrape_result_gzip(res, &gz, &gzlen);
+		br = scrape_result_body(res, &body, &len);
+	} else {
+		br = scrape_result_body(res, &body, &len);
+		zr = scrape_result_gzip(res, &gz, &gzlen);
+	}
+	assert_int_equal(zr, br);
+	if (zr == 0)
+		assert_gunzips_to(gz, gzlen, body, len);
+	else
+		assert_int_equal(zr, -E2BIG);
+	/* Nothing is handed out on failure. */
+	assert_int_equal(gz == NULL, zr != 0);
+	assert_int_equal(body == NULL, br != 0);
+	scrape_result_put(res);
+	scrape_free(sc);
+	return len;
+}
+
+/* The cap is on the plain text whichever form is asked first: one byte
+ * below its size both fail with -E2BIG, at its size both succeed.  With
+ * every collector off the document is the same in every collection. */
+static void test_cap_exact_both_forms(void **state)
+{
+	(void)state;
+	struct big_host h;
+
+	big_host_new(&h, 1, false);
+	size_t full = both_forms(&h, 1 << 20, true);
+	assert_true(full > 0);
+	for (int order = 0; order < 2; order++) {
+		assert_int_equal(both_forms(&h, full - 1, order == 0), 0);
+		assert_int_equal(both_forms(&h, full, order == 0), full);
+	}
+	big_host_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_concurrent_share_one_collection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cap_gives_no_body, setup, teardown),
+	    cmocka_unit_test(test_gzip_is_body_without_holding_it),
+	    cmocka_unit_test(test_forms_at_once),
+	    cmocka_unit_test(test_cap_exact_both_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
