@@ -158,6 +158,11 @@ int main(int argc, char *argv[])
 	 * one arena (81 MiB with two).  Collections run one at a time, so the
 	 * shared arena's lock is not contended.  See README, Performance. */
 	mallopt(M_ARENA_MAX, 1);
+	/* Blocks of 128 KiB and more (a body, a snapshot's domain array,
+	 * libvirt's answer) are mapped and unmapped on their own.  glibc
+	 * would otherwise raise that threshold to the largest block freed so
+	 * far, and from then on keep megabytes in the heap between scrapes. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	if (cli_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: error: %s\n", PROG, err);
