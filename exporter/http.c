@@ -50,6 +50,7 @@ struct req {
 	struct MHD_Connection *conn;
 	enum phase phase;
 	bool metrics;     /* wants the telemetry path: a worker collects */
+	bool gzip;        /* the client accepts gzip (decided with the headers) */
 	bool need_verify; /* credentials not in the cache: a worker runs bcrypt */
 	bool authed;      /* set by the worker when the credentials were right */
 	char *user;       /* owned while need_verify */
@@ -250,8 +251,7 @@ static mhd_result serve_metrics(struct http *h, struct MHD_Connection *conn, str
 	/* The gzip form is rendered without the plain text, so it is asked
 	 * first; the plain text only when gzip is not wanted or failed (over
 	 * the cap, the plain form fails at once the same way). */
-	if (rc == 0 && encoding_accepts_gzip(
-	                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+	if (rc == 0 && r->gzip) {
 		int zr = scrape_result_gzip(res, &data, &len);
 		if (zr == 0)
 			gz = true;
@@ -536,8 +536,14 @@ static void *worker_main(void *arg)
 			wipe_free(r->pass);
 			r->pass = NULL;
 		}
-		if (r->metrics && (!r->need_verify || r->authed))
+		if (r->metrics && (!r->need_verify || r->authed)) {
 			r->scrape_rc = scrape_get(h->scrape, &r->res);
+			/* Rendering (and compressing) a large host takes a while:
+			 * here, not on the event loop that serve_metrics runs on,
+			 * which then finds the form already made. */
+			if (r->scrape_rc == 0)
+				scrape_result_prepare(r->res, r->gzip);
+		}
 		r->phase = PH_DONE;
 		MHD_resume_connection(r->conn);
 	}
@@ -610,6 +616,8 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 		/* The request is complete (it has no body); answering now
 		 * keeps the connection reusable. */
 		r->metrics = strcmp(url, h->telemetry_path) == 0;
+		r->gzip = r->metrics && encoding_accepts_gzip(MHD_lookup_connection_value(
+		                            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 		if (h->web != NULL && h->web->nusers > 0) {
 			enum auth_result a = auth_check(h, conn, r);
 			if (a == AUTH_FAIL)

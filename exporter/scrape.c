@@ -326,3 +326,12 @@ void scrape_free(struct scrape *s)
 	/* Results still held keep the rest until they are dropped. */
 	scrape_unref(s);
 }
+
+void scrape_result_prepare(struct scrape_result *r, bool gzip)
+{
+	const char *data;
+	size_t len;
+	int rc = gzip ? scrape_result_gzip(r, &data, &len) : -ENOENT;
+	if (rc != 0 && rc != -E2BIG)
+		(void)scrape_result_body(r, &data, &len);
+}

@@ -13,6 +13,7 @@
 #ifndef KVMMEM_SCRAPE_H
 #define KVMMEM_SCRAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "collect.h"
@@ -65,5 +66,14 @@ int scrape_result_collect_status(const struct scrape_result *r);
  * no gzip body to serve.
  */
 int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len);
+
+/*
+ * Makes, ahead of serving, the form a client will be served: the gzip form
+ * when gzip is true, and the plain text when it is false or gzip failed
+ * for another reason than the cap.  Rendering a large host takes a while,
+ * so an HTTP server calls this off its event loop; the later
+ * scrape_result_gzip/body calls then only hand out what was made.
+ */
+void scrape_result_prepare(struct scrape_result *r, bool gzip);
 
 #endif

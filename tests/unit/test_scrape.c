@@ -405,6 +405,49 @@ static void test_gzip_is_body_without_holding_it(void **state)
 	big_host_free(&h);
 }
 
+/* scrape_result_prepare makes the form asked for, and only that one:
+ * afterwards handing it out allocates nothing, the other form is still to
+ * be made. */
+static void test_prepare_makes_the_form_asked(void **state)
+{
+	(void)state;
+	struct big_host h;
+	struct scrape *sc;
+
+	big_host_new(&h, 200, false);
+	sc = scrape_new(h.coll, &h.build, 1 << 26, NULL);
+	assert_non_null(sc);
+	for (int gzip = 0; gzip <= 1; gzip++) {
+		struct scrape_result *res = NULL;
+		const char *gz = NULL, *body = NULL;
+		size_t gzlen = 0, len = 0;
+		assert_int_equal(scrape_get(sc, &res), 0);
+		scrape_result_prepare(res, gzip);
+#if COUNTING
+		long long base = count_reset();
+#endif
+		if (gzip)
+			assert_int_equal(scrape_result_gzip(res, &gz, &gzlen), 0);
+		else
+			assert_int_equal(scrape_result_body(res, &body, &len), 0);
+#if COUNTING
+		assert_int_equal(count_peak() - base, 0);
+		base = count_reset();
+#endif
+		if (gzip)
+			assert_int_equal(scrape_result_body(res, &body, &len), 0);
+		else
+			assert_int_equal(scrape_result_gzip(res, &gz, &gzlen), 0);
+#if COUNTING
+		assert_true(count_peak() - base > 0);
+#endif
+		assert_gunzips_to(gz, gzlen, body, len);
+		scrape_result_put(res);
+	}
+	scrape_free(sc);
+	big_host_free(&h);
+}
+
 struct form_worker {
 	struct scrape_result *res;
 	pthread_barrier_t *start;
@@ -522,6 +565,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cap_gives_no_body, setup, teardown),
 	    cmocka_unit_test(test_gzip_is_body_without_holding_it),
 	    cmocka_unit_test(test_forms_at_once),
+	    cmocka_unit_test(test_prepare_makes_the_form_asked),
 	    cmocka_unit_test(test_cap_exact_both_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
