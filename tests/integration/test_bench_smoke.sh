@@ -68,10 +68,10 @@ else
 	# The floor through libvirtd, with the daemon's CPU beside its own.
 	grep -Eq '^floor N=20 iterations=3 .* domains=20 running=16 .* rss_anon_kib=[0-9]+ daemon_ticks=[0-9]+ daemon_cpu_us_mean=[0-9.]+ mode=daemon$' \
 		"$TMP/out/raw.txt" || fail "daemon floor line: $(grep '^floor.*mode=daemon' "$TMP/out/raw.txt")"
-	grep -Eq '^kvmmem N=20 scrapes=3 cpu_ms=[0-9.]+ libvirtd_cpu_ms=[0-9.]+ sum_cpu_ms=[0-9.]+ .* rss_anon_kib=[0-9]+ mode=daemon$' \
+	grep -Eq '^kvmmem N=20 scrapes=3 gzip=1 cpu_ms=[0-9.]+ libvirtd_cpu_ms=[0-9.]+ sum_cpu_ms=[0-9.]+ .* rss_anon_kib=[0-9]+ mode=daemon$' \
 		"$TMP/out/raw.txt" || fail "daemon kvmmem line: $(grep '^kvmmem.*mode=daemon' "$TMP/out/raw.txt")"
-	# The daemon table: scrapes, CPU client/libvirtd/sum, wall, VmHWM, RssAnon, bytes, series.
-	grep -Eq "^\| 20 \| kvmmem \| 3 \| $num \| $num \| $num \| $num/$num \| $num \| $num \| [0-9]+ \| [0-9]+ \|$" "$md" ||
+	# The daemon table: scrapes, CPU client/libvirtd/sum, wall, VmHWM, RssAnon, bytes (gzip), series.
+	grep -Eq "^\| 20 \| kvmmem \| 3 \| $num \| $num \| $num \| $num/$num \| $num \| $num \| [0-9]+ \([0-9]+\) \| [0-9]+ \|$" "$md" ||
 		fail "daemon kvmmem row: $(grep '| kvmmem | 3 |' "$md")"
 	grep -Eq "^\| 20 \| floor \| 3 \| $num \| $num \| $num \| - \| $num \| $num \| 0 \| 0 \|$" "$md" ||
 		fail "daemon floor row: $(grep '| floor | 3 |' "$md")"
