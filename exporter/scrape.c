@@ -13,6 +13,16 @@
 #include "exposition.h"
 #include "snapshot.h"
 
+/* One form of the document (plain or gzip), made by the first request that
+ * wants it, under its own lock. */
+struct form {
+	pthread_mutex_t lock;
+	bool done;
+	int rc;
+	char *data;
+	size_t len;
+};
+
 struct scrape_result {
 	int refs;         /* changed with __atomic builtins */
 	struct scrape *s; /* a reference: the cap, build labels, log and size hints */
@@ -24,20 +34,10 @@ struct scrape_result {
 	 * other form then fails the same way without rendering. */
 	bool too_big;
 
-	/* Each form is made by the first request that wants it, under its own
-	 * lock, so a plain and a gzip request for one result can render at the
-	 * same time (both only read snap). */
-	pthread_mutex_t body_lock;
-	bool body_done;
-	int body_rc;
-	char *body;
-	size_t len;
-
-	pthread_mutex_t gz_lock;
-	bool gz_done;
-	int gz_rc;
-	char *gz;
-	size_t gz_len;
+	/* A plain and a gzip request for one result can render at the same
+	 * time: both only read snap. */
+	struct form plain;
+	struct form gz;
 };
 
 struct scrape {
@@ -87,18 +87,18 @@ static struct scrape_result *result_new(struct scrape *s)
 	struct scrape_result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	if (pthread_mutex_init(&r->body_lock, NULL) != 0)
+	if (pthread_mutex_init(&r->plain.lock, NULL) != 0)
 		goto fail_free;
-	if (pthread_mutex_init(&r->gz_lock, NULL) != 0)
-		goto fail_body_lock;
+	if (pthread_mutex_init(&r->gz.lock, NULL) != 0)
+		goto fail_plain_lock;
 	snapshot_init(&r->snap);
 	r->refs = 1;
 	r->s = s;
 	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	return r;
 
-fail_body_lock:
-	pthread_mutex_destroy(&r->body_lock);
+fail_plain_lock:
+	pthread_mutex_destroy(&r->plain.lock);
 fail_free:
 	free(r);
 	return NULL;
@@ -115,10 +115,10 @@ void scrape_result_put(struct scrape_result *r)
 {
 	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	pthread_mutex_destroy(&r->gz_lock);
-	pthread_mutex_destroy(&r->body_lock);
-	free(r->gz);
-	free(r->body);
+	pthread_mutex_destroy(&r->gz.lock);
+	pthread_mutex_destroy(&r->plain.lock);
+	free(r->gz.data);
+	free(r->plain.data);
 	snapshot_clear(&r->snap);
 	scrape_unref(r->s);
 	free(r);
@@ -141,7 +141,7 @@ static void rendered(struct scrape_result *r, const char *form, int rc, size_t p
 	log_warnerr(s->log, rc, "cannot render the %s exposition (cap %zu bytes)", form, s->max_body);
 }
 
-/* The plain text in one buffer.  Called once, under body_lock. */
+/* The plain text in one buffer.  Called once, under plain.lock. */
 static int render_plain(struct scrape_result *r)
 {
 	struct scrape *s = r->s;
@@ -159,12 +159,12 @@ static int render_plain(struct scrape_result *r)
 		buf_presize(&b, last + last / 8);
 	rc = exposition_render(&r->snap, s->build, &b);
 	if (rc == 0) {
-		r->body = buf_steal(&b, &r->len);
-		if (r->body == NULL)
+		r->plain.data = buf_steal(&b, &r->plain.len);
+		if (r->plain.data == NULL)
 			rc = -ENOMEM;
 	}
 	buf_free(&b);
-	rendered(r, "plain", rc, r->len, r->len, t0);
+	rendered(r, "plain", rc, r->plain.len, r->plain.len, t0);
 	return rc;
 }
 
@@ -174,7 +174,7 @@ static int gz_write(void *ctx, const char *data, size_t len)
 }
 
 /* The text rendered straight into the compressor, a piece at a time: the
- * plain text is never whole in memory.  Called once, under gz_lock. */
+ * plain text is never whole in memory.  Called once, under gz.lock. */
 static int render_gzip(struct scrape_result *r)
 {
 	struct scrape *s = r->s;
@@ -191,30 +191,37 @@ static int render_gzip(struct scrape_result *r)
 		return -ENOMEM;
 	rc = exposition_stream(&r->snap, s->build, s->max_body, gz_write, g, &plain);
 	if (rc == 0)
-		rc = gzip_stream_finish(g, &r->gz, &r->gz_len);
+		rc = gzip_stream_finish(g, &r->gz.data, &r->gz.len);
 	gzip_stream_free(g);
 	if (rc == 0)
-		__atomic_store_n(&s->last_gz_len, r->gz_len, __ATOMIC_RELAXED);
-	rendered(r, "gzip", rc, plain, r->gz_len, t0);
+		__atomic_store_n(&s->last_gz_len, r->gz.len, __ATOMIC_RELAXED);
+	rendered(r, "gzip", rc, plain, r->gz.len, t0);
+	return rc;
+}
+
+/* Makes f with render on first use; hands out its bytes or its error. */
+static int form_get(struct scrape_result *r, struct form *f, int (*render)(struct scrape_result *), const char **data,
+                    size_t *len)
+{
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	if (!f->done) {
+		f->rc = render(r);
+		f->done = true;
+	}
+	rc = f->rc;
+	if (rc == 0) {
+		*data = f->data;
+		*len = f->len;
+	}
+	pthread_mutex_unlock(&f->lock);
 	return rc;
 }
 
 int scrape_result_body(struct scrape_result *r, const char **data, size_t *len)
 {
-	int rc;
-
-	pthread_mutex_lock(&r->body_lock);
-	if (!r->body_done) {
-		r->body_rc = render_plain(r);
-		r->body_done = true;
-	}
-	rc = r->body_rc;
-	if (rc == 0) {
-		*data = r->body;
-		*len = r->len;
-	}
-	pthread_mutex_unlock(&r->body_lock);
-	return rc;
+	return form_get(r, &r->plain, render_plain, data, len);
 }
 
 int scrape_result_collect_status(const struct scrape_result *r)
@@ -224,20 +231,7 @@ int scrape_result_collect_status(const struct scrape_result *r)
 
 int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 {
-	int rc;
-
-	pthread_mutex_lock(&r->gz_lock);
-	if (!r->gz_done) {
-		r->gz_rc = render_gzip(r);
-		r->gz_done = true;
-	}
-	rc = r->gz_rc;
-	if (rc == 0) {
-		*data = r->gz;
-		*len = r->gz_len;
-	}
-	pthread_mutex_unlock(&r->gz_lock);
-	return rc;
+	return form_get(r, &r->gz, render_gzip, data, len);
 }
 
 /* Collects outside the lock; rendering waits for the first request that

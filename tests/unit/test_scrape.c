@@ -32,6 +32,7 @@
 #include "fixtree.h"
 #include "scrape.h"
 #include "virt_ops.h"
+#include "gunzip_check.h"
 
 /*
  * Not a fake: glibc's allocator does all the work, through the __libc_*
@@ -328,27 +329,6 @@ static void big_host_free(struct big_host *h)
 {
 	collector_free(h->coll);
 	assert_int_equal(fixtree_remove(h->root), 0);
-}
-
-/* gz must be one gzip member that inflates to exactly want[0..wantlen). */
-static void assert_gunzips_to(const char *gz, size_t gzlen, const char *want, size_t wantlen)
-{
-	char *back = malloc(wantlen + 16);
-	z_stream zs;
-
-	assert_non_null(back);
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
-	zs.next_in = (Bytef *)gz;
-	zs.avail_in = (uInt)gzlen;
-	zs.next_out = (Bytef *)back;
-	zs.avail_out = (uInt)(wantlen + 16);
-	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
-	assert_int_equal(zs.avail_in, 0);
-	assert_int_equal(zs.total_out, wantlen);
-	assert_memory_equal(back, want, wantlen);
-	inflateEnd(&zs);
-	free(back);
 }
 
 #define BIG_DOMAINS 5000
