@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # test_libvirt_events.sh - lifecycle events and hang-ups from a real libvirtd
 # reach the exporter through the event loop its libvirt worker runs.
 #
@@ -27,10 +27,12 @@ if [ "$(id -u)" = 0 ]; then
 	id "$DUSER" >/dev/null 2>&1 ||
 		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$DUSER" ||
 		{ echo "FAIL: useradd $DUSER"; exit 1; }
-	AS=(setpriv --reuid="$DUSER" --regid="$(id -g "$DUSER")" --clear-groups --)
+	# A prefix, not a function: a function run in the background would
+	# leave $! the subshell's pid instead of libvirtd's.
+	AS="setpriv --reuid=$DUSER --regid=$(id -g "$DUSER") --clear-groups --"
 else
 	DUSER=$(id -un)
-	AS=()
+	AS=
 fi
 D=$T/daemon
 mkdir -p "$D/home" "$D/run"
@@ -45,7 +47,8 @@ export LIBVIRT_AUTOSTART=0
 # execs it), answering on $SOCK.
 daemon_start() {
 	rm -f "$SOCK"
-	"${AS[@]}" env -i PATH="$PATH" HOME="$D/home" XDG_RUNTIME_DIR="$D/run" XDG_CONFIG_HOME="$D/home/.config" \
+	# shellcheck disable=SC2086 # AS is words on purpose
+	$AS env -i PATH="$PATH" HOME="$D/home" XDG_RUNTIME_DIR="$D/run" XDG_CONFIG_HOME="$D/home/.config" \
 		XDG_CACHE_HOME="$D/home/.cache" libvirtd >>"$T/libvirtd.log" 2>&1 &
 	DPID=$!
 	track_pid "$DPID"
