@@ -21,7 +21,7 @@ bool encoding_accepts_gzip(const char *accept_encoding);
 struct gzip_stream;
 
 /*
- * Starts one gzip member, compressed at zlib's default level, that is fed
+ * Starts one gzip member, compressed at zlib's fastest level, that is fed
  * a piece at a time: a large document is compressed without ever being
  * whole in memory.  size_hint (0: none) is the expected compressed size,
  * allocated up front so the output is not grown by doubling.  NULL when
