@@ -34,7 +34,7 @@ elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
 	modes=inproc
 fi
 
-BENCH_MODES=$modes BENCH_N=20 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$TMP/floor" \
+BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$TMP/floor" \
 	BENCH_RESULTS="$TMP/out" "$TOP/bench/run.sh" "$O" >"$TMP/stdout" 2>"$TMP/stderr"
 rc=$?
 [ $rc -eq 0 ] || fail "bench/run.sh exited $rc: $(tail -5 "$TMP/stderr")"
@@ -54,6 +54,16 @@ grep -Eq "^\| 20 \| kvmmem \| $num \| $num \| $num/$num \| $num/$num \| $num \| 
 grep -Eq "^\| 20 \| floor \| $num \| - \| - \| - \| $num \| 0 \| 0 \|$" "$md" ||
 	fail "floor row: $(grep '| floor |' "$md")"
 grep -q '| 20 | anchor |' "$md" && fail "anchor row although BENCH_ANCHOR=0"
+
+# kvmmem and the floor once more in interleaved rounds (BENCH_ROUNDS=3 here), in
+# every mode, and the median of their ratios in the inproc ratio row
+# (callgrind off: its cells are '-').
+for m in $modes; do
+	grep -Eq "^rounds N=20 kvmmem/floor_cpu=\( $num $num $num\) median=$num scrapes=3 mode=$m$" "$TMP/out/raw.txt" ||
+		fail "rounds line ($m): $(grep '^rounds' "$TMP/out/raw.txt")"
+done
+grep -Eq "^\| 20 \| - \| $num \| - \| $num \| $num \| $num \| - \| - \| - \| - \| - \| $num \|$" "$md" ||
+	fail "inproc ratio row: $(grep '^| 20 | - |' "$md" | head -1)"
 
 # The mode headings, in BENCH_MODES order.
 want="#### Mode inproc: the test driver inside each measured process"
@@ -76,7 +86,7 @@ else
 	grep -Eq "^\| 20 \| floor \| 3 \| $num \| $num \| $num \| - \| $num \| $num \| 0 \| 0 \|$" "$md" ||
 		fail "daemon floor row: $(grep '| floor | 3 |' "$md")"
 	# Ratios: the anchor's are '-' (BENCH_ANCHOR=0), the floor's figures.
-	grep -Eq "^\| 20 \| - \| - \| $num \| $num \| - \| - \| $num \| $num \| $num \| $num \| $num \| - \| $num \| - \|$" "$md" ||
+	grep -Eq "^\| 20 \| - \| - \| $num \| $num \| - \| - \| $num \| $num \| $num \| $num \| $num \| - \| $num \| - \| $num \|$" "$md" ||
 		fail "daemon ratio row: $(tail -4 "$md")"
 	# The private libvirtd is gone.
 	pid=$(sed -n 's/^libvirtd N=20 .* pid=\([0-9]*\) .*/\1/p' "$TMP/out/raw.txt")
