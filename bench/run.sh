@@ -169,6 +169,9 @@ ms() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t * 1000 / hz
 # CPU column measures; sets M_ROUNDS to the median of the rounds' ratios.
 rounds() {
 	local pid=$1 url=$2 n=$3 plain=$4 r out fcpu c0 c1 kcpu ratios="" count=$SCRAPES
+	# As many scrapes as the CPU column uses on small hosts (the 10 ms
+	# clock tick), fewer on the largest.
+	[ "$SCALE" = 1 ] && [ $((20000 / n)) -gt "$count" ] && count=$((20000 / n))
 	[ "$n" -ge 5000 ] && count=10
 	for r in $(seq "$ROUNDS"); do
 		out=$("${FLOOR_CMD[@]}") || die "floor round $r at N=$n ($MODE) failed"
