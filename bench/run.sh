@@ -557,7 +557,7 @@ mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1
 			echo "| $n | $(ratio "${K_CPU[$k]}" "${A_CPU[$k]:-}") | $(ratio "${K_SUM[$k]}" "${A_SUM[$k]:-}") | $(ratio "${K_CPU[$k]}" "${F_CPU[$k]}") | $(ratio "${K_SUM[$k]}" "${F_SUM[$k]}") | $(ratio "${K_HWM[$k]}" "${A_HWM[$k]:-}") | $(ratio "${K_ANON[$k]}" "${A_ANON[$k]:-}") | $(ratio "${K_HWM[$k]}" "${F_HWM[$k]}") | $(ratio "${K_ANON[$k]}" "${F_ANON[$k]}") | $(per_dom "${K_CPU[$k]}" "$n") | $(per_dom "${K_SUM[$k]}" "$n") | $(per_dom "${F_SUM[$k]}" "$n") | $(per_dom "${A_SUM[$k]:-}" "$n") | ${L_OPEN[$n]} | $(ratio "${K_SUM[$k]}" "$(minus "${A_SUM[$k]:-}" "${L_OPEN[$n]}")") | ${K_ROUNDS[$k]:--} |"
 		done
 		echo
-		echo "The test driver parses node.xml again for every connection open (measured with virsh: connect, one call, close); the anchor opens one per scrape, so its libvirtd figure holds one such parse, which a real libvirtd does not do. The last column takes it out."
+		echo "The test driver parses node.xml again for every connection open (measured with virsh: connect, one call, close); the anchor opens one per scrape, so its libvirtd figure holds one such parse, which a real libvirtd does not do. The column \"anchor less one connection open\" takes it out."
 	fi
 	if [ -n "$CD_KVMMEM" ]; then
 		set -- $CD_KVMMEM
