@@ -47,6 +47,7 @@
 #include "compat.h"
 #include "complain.h"
 #include "domxml.h"
+#include "strhash.h"
 #include "virt_ops.h"
 
 /* An idle worker runs the event loop this often, so that lifecycle events
@@ -365,20 +366,9 @@ static bool connection_failed(const struct worker *w)
 
 /* --- the XML cache (under sh->lock) ----------------------------------- */
 
-/* FNV-1a of the domain name. */
-static size_t name_hash(const char *name)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
 static struct xml_entry *cache_find(struct vshared *sh, const char *name)
 {
-	struct xml_entry *e = sh->buckets[name_hash(name) & (sh->nbuckets - 1)];
+	struct xml_entry *e = sh->buckets[str_hash(name) & (sh->nbuckets - 1)];
 	for (; e; e = e->next)
 		if (strcmp(e->name, name) == 0)
 			return e;
@@ -414,7 +404,7 @@ static void cache_grow(struct vshared *sh)
 		struct xml_entry *e = sh->buckets[i], *next;
 		for (; e; e = next) {
 			next = e->next;
-			size_t k = name_hash(e->name) & (n - 1);
+			size_t k = str_hash(e->name) & (n - 1);
 			e->next = b[k];
 			b[k] = e;
 		}
@@ -431,7 +421,7 @@ static struct xml_entry *cache_add(struct vshared *sh, const char *name)
 	if (!e)
 		return NULL;
 	memcpy(e->name, name, len + 1);
-	size_t h = name_hash(name);
+	size_t h = str_hash(name);
 	e->max_age = XML_MAX_AGE_SECONDS + (time_t)(h % XML_AGE_SPREAD_SECONDS);
 	cache_grow(sh);
 	size_t k = h & (sh->nbuckets - 1);

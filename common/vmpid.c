@@ -31,6 +31,7 @@
 #include "complain.h"
 #include "parse.h"
 #include "paths.h"
+#include "strhash.h"
 
 struct vm_entry {
 	char *name;
@@ -156,17 +157,6 @@ int vmpid_parse_pidfile(const char *text, size_t len, pid_t *pid)
 	return 0;
 }
 
-/* FNV-1a of a domain name. */
-static size_t name_hash(const char *name)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
 static void index_put(struct vmpid *v, size_t i, size_t h)
 {
 	size_t k = h & (v->nslots - 1);
@@ -181,7 +171,7 @@ static void index_rebuild(struct vmpid *v)
 	for (size_t k = 0; k < v->nslots; k++)
 		v->slots[k] = SLOT_EMPTY;
 	for (size_t i = 0; i < v->nents; i++)
-		index_put(v, i, name_hash(v->ents[i].name));
+		index_put(v, i, str_hash(v->ents[i].name));
 }
 
 struct vmpid *vmpid_new(const struct kvm_env *env)
@@ -317,7 +307,7 @@ static uint64_t start_or_zero(int dirfd, char *state)
 
 static struct vm_entry *entry_get(struct vmpid *v, const char *name)
 {
-	size_t h = name_hash(name);
+	size_t h = str_hash(name);
 	if (v->nslots) {
 		for (size_t k = h & (v->nslots - 1);; k = (k + 1) & (v->nslots - 1)) {
 			size_t i = v->slots[k];

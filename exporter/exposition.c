@@ -275,7 +275,7 @@ static int render_run(struct render *r, const struct snapshot *s, const struct b
 		rc = r->out->err;
 	free(r->pre_off);
 	buf_free(&r->pre);
-	return rc != 0 ? rc : 0;
+	return rc;
 }
 
 int exposition_render(const struct snapshot *s, const struct build_labels *build, struct buf *out)
