@@ -168,11 +168,9 @@ static void complain_eacces(struct ksm_proc *p, const char *path)
 	         path);
 }
 
-/* Reads one file of the pid directory; logs what deserves it. */
-static int read_one(struct ksm_proc *p, const char *dir, const char *name, char *buf, size_t bufsz, size_t *len)
+/* Reads path, a file of the pid directory dir; logs what deserves it. */
+static int read_one(struct ksm_proc *p, const char *dir, const char *path, char *buf, size_t bufsz, size_t *len)
 {
-	char path[PATH_MAX + 64];
-	path_join3(path, sizeof(path), dir, name, ""); /* fits: path has 64 bytes more than dir */
 	int r = read_file(path, buf, bufsz, len);
 	if (r == -ESRCH || (r == -ENOENT && process_gone(dir)))
 		return -ESRCH;
@@ -208,10 +206,10 @@ int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 	if (r < 0)
 		return r;
 
-	r = read_one(p, dir, "/ksm_stat", buf, sizeof(buf), &len);
+	path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
+	r = read_one(p, dir, path, buf, sizeof(buf), &len);
 	if (r == -ESRCH)
 		goto gone;
-	path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
 	if (r == 0) {
 		any = true;
 		complain_release(p->env->log, &p->eacces, "%s: readable again", path);
@@ -229,10 +227,10 @@ int ksm_proc_collect(struct ksm_proc *p, pid_t pid, struct dom_snap *d)
 	/* Kernels since 6.9 repeat ksm_merging_pages inside ksm_stat; the
 	 * separate file is only needed before that. */
 	if (!t.f[DF_KSM_MERGING_PAGES].present) {
-		r = read_one(p, dir, "/ksm_merging_pages", buf, sizeof(buf), &len);
+		path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
+		r = read_one(p, dir, path, buf, sizeof(buf), &len);
 		if (r == -ESRCH)
 			goto gone;
-		path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
 		if (r == 0) {
 			uint64_t v;
 			any = true;
