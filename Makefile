@@ -42,7 +42,7 @@ HAVE_COLLECTD := $(wildcard $(COLLECTD_INCLUDE)/core/daemon/plugin.h)
 ALL_CFLAGS = $(PROJECT_CFLAGS) $(CORE_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(PROJECT_LDFLAGS) $(LDFLAGS)
 
-COMMON_SRCS := $(sort $(wildcard common/*.c))
+COMMON_SRCS := $(sort $(wildcard common/*/*.c))
 EXPORTER_SRCS := $(sort $(filter-out exporter/main.c,$(wildcard exporter/*.c)))
 PLUGIN_SRCS := $(sort $(wildcard collectd-plugin/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -225,7 +225,7 @@ lint:
 	tests/lint.sh
 
 format:
-	clang-format -i $(COMMON_SRCS) $(wildcard common/*.h exporter/*.c exporter/*.h collectd-plugin/*.c collectd-plugin/*.h tests/unit/*.c tests/unit/*.h)
+	clang-format -i $(COMMON_SRCS) $(wildcard common/*/*.h exporter/*.c exporter/*.h collectd-plugin/*.c collectd-plugin/*.h tests/unit/*.c tests/unit/*.h)
 
 format-check:
 	tests/lint.sh format

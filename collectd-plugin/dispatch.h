@@ -13,10 +13,10 @@
 
 #include <stddef.h>
 
-#include "complain.h"
+#include "util/complain.h"
 #include "conf.h"
-#include "log.h"
-#include "sink.h"
+#include "util/log.h"
+#include "model/sink.h"
 
 #define CD_PLUGIN_NAME "kvmmem"
 

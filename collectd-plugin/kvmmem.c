@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collect.h"
-#include "complain.h"
+#include "model/collect.h"
+#include "util/complain.h"
 #include "conf.h"
 #include "dispatch.h"
-#include "emit.h"
-#include "env.h"
-#include "log.h"
+#include "model/emit.h"
+#include "model/env.h"
+#include "util/log.h"
 
 /* Used when no Timeout is set: libvirt may take this share of the read
  * interval, at most the core's default of 8 s. */

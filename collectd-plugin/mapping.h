@@ -12,7 +12,7 @@
 #ifndef KVMMEM_CD_MAPPING_H
 #define KVMMEM_CD_MAPPING_H
 
-#include "catalogue.h"
+#include "model/catalogue.h"
 
 /* The data source type of the collectd type's only value. */
 enum cd_ds { CD_GAUGE = 0, CD_DERIVE };

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "env.h"
-#include "parse.h"
+#include "model/env.h"
+#include "util/parse.h"
 
 enum flag_id {
 	F_HELP,

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "log.h"
-#include "snapshot.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "model/snapshot.h"
 
 enum cli_action {
 	CLI_SERVE = 0, /* run the HTTP server */

@@ -9,10 +9,10 @@
 #ifndef KVMMEM_EXPOSITION_H
 #define KVMMEM_EXPOSITION_H
 
-#include "buf.h"
-#include "emit.h"
-#include "sink.h"
-#include "snapshot.h"
+#include "util/buf.h"
+#include "model/emit.h"
+#include "model/sink.h"
+#include "model/snapshot.h"
 
 /* The Content-Type of the format this module writes. */
 #define EXPOSITION_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -20,7 +20,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "encoding.h"
 #include "errbuf.h"
 #include "exposition.h"

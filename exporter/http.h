@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "scrape.h"
 #include "webconfig.h"
 

@@ -10,8 +10,8 @@
 
 #include <time.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 /* Appends one line (with its newline) for a message logged at time ts
  * (CLOCK_REALTIME).  The message is quoted, escaping \, ", and control

@@ -14,14 +14,14 @@
 
 #include <microhttpd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cli.h"
-#include "collect.h"
-#include "emit.h"
+#include "model/collect.h"
+#include "model/emit.h"
 #include "http.h"
 #include "logfmt.h"
 #include "scrape.h"
-#include "virt.h"
+#include "backends/libvirt.h"
 #include "webconfig.h"
 
 #define PROG "kvmmem_exporter"

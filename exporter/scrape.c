@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "encoding.h"
 #include "exposition.h"
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 /* One form of the document (plain or gzip), made by the first request that
  * wants it, under its own lock. */

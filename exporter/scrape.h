@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "collect.h"
-#include "emit.h"
-#include "log.h"
+#include "model/collect.h"
+#include "model/emit.h"
+#include "util/log.h"
 
 struct scrape;
 struct scrape_result;

@@ -13,7 +13,7 @@
 #include <yaml.h>
 
 #include "errbuf.h"
-#include "parse.h"
+#include "util/parse.h"
 
 /* One parse: the document, the struct being filled and the error text. */
 struct wc_parse {

@@ -16,13 +16,13 @@ if [ -n "$hits" ]; then
 	rc=1
 fi
 # The core must stay free of front-end knowledge.
-hits=$(grep -n -E '#include[[:space:]]*[<"](microhttpd|collectd/)' common/*.c common/*.h || true)
+hits=$(grep -n -E '#include[[:space:]]*[<"](microhttpd|collectd/)' common/*/*.c common/*/*.h || true)
 if [ -n "$hits" ]; then
 	echo "common/ includes front-end headers:"
 	echo "$hits"
 	rc=1
 fi
-hits=$(grep -n -E '\bexit[[:space:]]*\(' common/*.c | grep -v -E '^[^:]*:[0-9]+:[[:space:]]*(\*|/\*|//)' || true)
+hits=$(grep -n -E '\bexit[[:space:]]*\(' common/*/*.c | grep -v -E '^[^:]*:[0-9]+:[[:space:]]*(\*|/\*|//)' || true)
 if [ -n "$hits" ]; then
 	echo "common/ calls exit():"
 	echo "$hits"

@@ -1,13 +1,13 @@
 #!/bin/sh
 # readme-catalogue.sh BUILD_DIR check|update - keep README.md's metric table
-# equal to the catalogue (common/catalogue.c), which is the only source.
+# equal to the catalogue (common/model/catalogue.c), which is the only source.
 set -eu
 O=${1:?build dir}
 MODE=${2:-check}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 case $O in /*) ;; *) O="$TOP/$O" ;; esac
 README="$TOP/README.md"
-BEGIN='<!-- BEGIN METRICS: generated from common/catalogue.c by make update-golden -->'
+BEGIN='<!-- BEGIN METRICS: generated from common/model/catalogue.c by make update-golden -->'
 END='<!-- END METRICS -->'
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -417,7 +417,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="+")
     ap.add_argument("--promtool", help="promtool binary: parse every PromQL expression")
-    ap.add_argument("--catalogue", help="common/catalogue.c: metric names that exist")
+    ap.add_argument("--catalogue", help="common/model/catalogue.c: metric names that exist")
     ap.add_argument("--rules", help="Prometheus rules file: recording rule names that exist")
     ap.add_argument("--prometheus", help="base URL of a live Prometheus: every query must return data")
     ap.add_argument("--influxdb", help="base URL of a live InfluxDB 1.x: every InfluxQL query must return data")

@@ -1,6 +1,6 @@
 /*
  * fuzz_cmdline.c - /proc/<pid>/cmdline against a domain name
- * (vmpid_cmdline_matches).
+ * (libvirt_pid_cmdline_matches).
  *
  * The first byte gives the length of the domain name taken from the input
  * (a name is a C string, so it stops at a NUL); the rest is the cmdline.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "vmpid.h"
+#include "backends/libvirt_pid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	name[nl] = '\0';
 	size_t cl = size - 1 - nl;
 	memcpy(cmd, data + 1 + nl, cl);
-	bool m = vmpid_cmdline_matches(cmd, cl, name);
+	bool m = libvirt_pid_cmdline_matches(cmd, cl, name);
 	/* No domain has an empty name, so nothing matches one. */
 	if (m)
 		FUZZ_CHECK(strlen(name) > 0);

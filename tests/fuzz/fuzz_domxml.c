@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "domxml.h"
+#include "backends/domxml.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ksm_proc.h"
+#include "sources/domain_ksm.h"
 
 static int is_ksm_field(int f)
 {

@@ -10,11 +10,11 @@
  */
 #include <string.h>
 
-#include "buf.h"
-#include "catalogue.h"
+#include "util/buf.h"
+#include "model/catalogue.h"
 #include "exposition.h"
 #include "fuzz.h"
-#include "sink.h"
+#include "model/sink.h"
 
 /* Reads one quoted label value at *p into out; 0 or -1. */
 static int read_value(const char **p, const char *end, struct buf *out)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "meminfo.h"
+#include "sources/meminfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * fuzz_pidfile.c - <libvirt_run>/<name>.pid text (vmpid_parse_pidfile).
+ * fuzz_pidfile.c - <libvirt_run>/<name>.pid text (libvirt_pid_parse_pidfile).
  *
  * An accepted pid is positive, fits pid_t, and is the number in the text;
  * a refused one leaves the output alone.
@@ -8,14 +8,14 @@
 #include <limits.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "fuzz.h"
-#include "vmpid.h"
+#include "backends/libvirt_pid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	pid_t pid = -77;
-	int r = vmpid_parse_pidfile((const char *)data, size, &pid);
+	int r = libvirt_pid_parse_pidfile((const char *)data, size, &pid);
 	FUZZ_CHECK(r == 0 || r == -EINVAL);
 	if (r != 0) {
 		FUZZ_CHECK(pid == -77);

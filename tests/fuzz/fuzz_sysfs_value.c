@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "fuzz.h"
-#include "ksm_sys.h"
-#include "parse.h"
+#include "sources/ksm.h"
+#include "util/parse.h"
 
 #define SENTINEL_U 0x5a5a5a5a5a5a5a5aULL
 

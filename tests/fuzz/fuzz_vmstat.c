@@ -1,5 +1,5 @@
 /*
- * fuzz_vmstat.c - /proc/vmstat text, through ksm_sys_collect().
+ * fuzz_vmstat.c - /proc/vmstat text, through ksm_collect().
  *
  * The vmstat parser is not a public function of ksm_sys.c, so each input
  * is written to <tmp>/proc/vmstat of a private fake host (an empty KSM
@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "ksm_sys.h"
-#include "snapshot.h"
+#include "sources/ksm.h"
+#include "model/snapshot.h"
 
 static char root[] = "/tmp/kvmmem-fuzz-vmstat-XXXXXX";
 static char sysfs[PATH_MAX], procfs[PATH_MAX], vmstat[PATH_MAX], ksmdir[PATH_MAX];
 static struct kvm_env env;
-static struct ksm_sys *ks;
+static struct ksm *ks;
 
 static void cleanup(void)
 {
@@ -62,7 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	env.procfs = procfs;
 	env.libvirt_run = root;
 	env.log = NULL; /* discard: the complaint text is not under test here */
-	ks = ksm_sys_new(&env);
+	ks = ksm_new(&env);
 	if (ks == NULL)
 		abort();
 	return 0;
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct snapshot *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return 0;
-	int r = ksm_sys_collect(ks, s);
+	int r = ksm_collect(ks, s);
 	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ERANGE || r == -EFBIG);
 	for (int f = 0; f < HF_COUNT; f++) {
 		if (f == HF_KSM_COW || f == HF_KSM_SWAPIN_COPIES) {

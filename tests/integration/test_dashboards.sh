@@ -19,7 +19,7 @@ fail=0
 
 # The shipped dashboards: no findings at all, so the output is the summary alone.
 rc=0
-python3 "$CHECK" --promtool promtool --catalogue "$TOP/common/catalogue.c" \
+python3 "$CHECK" --promtool promtool --catalogue "$TOP/common/model/catalogue.c" \
 	--rules "$TOP/dashboards/prometheus/kvmmem-rules.yml" "$TOP"/dashboards/grafana/*.json >"$TMP/out" || rc=$?
 cat "$TMP/out"
 if [ $rc -ne 0 ] || [ "$(wc -l <"$TMP/out")" -ne 1 ]; then
@@ -34,7 +34,7 @@ done
 for json in "$TOP"/tests/dashboards/cases/*.json; do
 	name=$(basename "$json" .json)
 	rc=0
-	python3 "$CHECK" --promtool promtool --catalogue "$TOP/common/catalogue.c" "$json" >"$TMP/$name.out" || rc=$?
+	python3 "$CHECK" --promtool promtool --catalogue "$TOP/common/model/catalogue.c" "$json" >"$TMP/$name.out" || rc=$?
 	want=1
 	[ "$name" = good ] && want=0
 	if [ $rc -ne $want ]; then

@@ -78,7 +78,7 @@ run_check() { # expected-rc args...
 }
 
 echo "== host and domain dashboards, k6.18 (job kvmmem-host), recording rules"
-run_check 0 --var job=kvmmem-host --catalogue "$TOP/common/catalogue.c" --rules "$RULES" --live-records "$DASH/kvmmem-host.json" "$DASH/kvmmem-domain.json"
+run_check 0 --var job=kvmmem-host --catalogue "$TOP/common/model/catalogue.c" --rules "$RULES" --live-records "$DASH/kvmmem-host.json" "$DASH/kvmmem-domain.json"
 echo "== fleet dashboard, k6.18 + k6.1 + k5.19 (job kvmmem-fleet)"
 run_check 0 --var job=kvmmem-fleet "$DASH/kvmmem-fleet.json"
 echo "== negative: a domain that does not exist gives no data"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
+#include "util/log.h"
 
 struct logrec {
 	char text[16384];

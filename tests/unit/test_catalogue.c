@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "catalogue.h"
+#include "model/catalogue.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "complain.h"
+#include "util/complain.h"
 #include "logrec.h"
 
 static void test_once_per_key(void **state)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "domxml.h"
+#include "backends/domxml.h"
 
 #define ABSENT UINT64_MAX /* marks an absent value in the table below */
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "emit.h"
+#include "util/buf.h"
+#include "model/emit.h"
 
 /* Records every sink call as one line of text. */
 static int rec_begin(void *ctx, const struct family *f)

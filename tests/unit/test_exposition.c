@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "catalogue.h"
+#include "model/catalogue.h"
 #include "exposition.h"
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 /* A family that is not in the catalogue: the catalogue's help texts have
  * no backslash or newline, but the sink must still escape them. */

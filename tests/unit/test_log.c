@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "util/log.h"
 
 struct rec {
 	char text[4096];

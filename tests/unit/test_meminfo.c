@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "logrec.h"
-#include "meminfo.h"
+#include "sources/meminfo.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

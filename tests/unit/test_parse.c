@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "parse.h"
+#include "util/parse.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "paths.h"
+#include "util/paths.h"
 
 static void test_join3(void **state)
 {

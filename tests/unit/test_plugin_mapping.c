@@ -13,10 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "catalogue.h"
+#include "util/buf.h"
+#include "model/catalogue.h"
 #include "mapping.h"
-#include "parse.h"
+#include "util/parse.h"
 
 #define TYPES_DB "/usr/share/collectd/types.db"
 

@@ -17,10 +17,10 @@
 
 #include "collectd_stubs.h"
 
-#include "buf.h"
+#include "util/buf.h"
 #include "conf.h"
 #include "dispatch.h"
-#include "emit.h"
+#include "model/emit.h"
 
 void module_register(void);
 

@@ -27,11 +27,11 @@
 #include <malloc.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "collect.h"
+#include "util/buf.h"
+#include "model/collect.h"
 #include "fixtree.h"
 #include "scrape.h"
-#include "virt_ops.h"
+#include "backends/libvirt_ops.h"
 #include "gunzip_check.h"
 
 /*
@@ -140,7 +140,7 @@ static long long count_peak(void)
 
 #define NTHREADS 8
 
-static struct virt_ops slow_ops;
+static struct libvirt_ops slow_ops;
 static int stats_calls;
 
 static int slow_get_all_domain_stats(virConnectPtr conn, unsigned int stats, virDomainStatsRecordPtr **ret,
@@ -149,7 +149,7 @@ static int slow_get_all_domain_stats(virConnectPtr conn, unsigned int stats, vir
 	struct timespec pause = {.tv_sec = 0, .tv_nsec = 300 * 1000 * 1000};
 	__atomic_add_fetch(&stats_calls, 1, __ATOMIC_SEQ_CST);
 	nanosleep(&pause, NULL);
-	return virt_ops_libvirt()->connect_get_all_domain_stats(conn, stats, ret, flags);
+	return libvirt_ops_real()->connect_get_all_domain_stats(conn, stats, ret, flags);
 }
 
 struct fixture {
@@ -164,7 +164,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	slow_ops = *virt_ops_libvirt();
+	slow_ops = *libvirt_ops_real();
 	slow_ops.connect_get_all_domain_stats = slow_get_all_domain_stats;
 	collect_opts_default(&f->co);
 	f->co.env.sysfs = FIXTURES "/hosts/k6.18/sys";

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 static void test_add_sort_take(void **state)
 {

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "strhash.h"
+#include "util/strhash.h"
 
 static void test_fnv1a_vectors(void **state)
 {

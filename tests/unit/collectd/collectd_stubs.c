@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parse.h"
+#include "util/parse.h"
 
 #define TYPES_DB "/usr/share/collectd/types.db"
 

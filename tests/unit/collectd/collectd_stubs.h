@@ -16,7 +16,7 @@
 #include "collectd/core/daemon/collectd.h"
 #include "collectd/core/daemon/plugin.h"
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct stub_state {
 	int (*config)(oconfig_item_t *);

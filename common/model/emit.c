@@ -1,0 +1,139 @@
+/* emit.c - snapshot to sink, in catalogue order. */
+#include "model/emit.h"
+
+#include <stdbool.h>
+
+/* Begins the family lazily, so families without samples stay silent. */
+struct walk {
+	const struct sink *sink;
+	const struct family *fam;
+	bool begun;
+};
+
+static int walk_sample(struct walk *w, const struct dom_snap *dom, const struct label *labels, size_t n,
+                       const struct mval *v)
+{
+	if (!v->present)
+		return 0;
+	if (!w->begun) {
+		int r = w->sink->begin_family(w->sink->ctx, w->fam);
+		if (r != 0)
+			return r;
+		w->begun = true;
+	}
+	return w->sink->sample(w->sink->ctx, w->fam, dom, labels, n, v);
+}
+
+static const char *bool_label(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static const struct mval one = {.present = true, .kind = MV_U64, .v.u = 1};
+
+static int emit_domains(struct walk *w, const struct snapshot *s)
+{
+	const struct family *f = w->fam;
+	int r = 0;
+
+	for (size_t i = 0; i < s->ndoms && r == 0; i++) {
+		const struct dom_snap *d = &s->doms[i];
+		if (f->source == SRC_DOMAIN) {
+			struct label l[] = {{"domain", d->name}};
+			r = walk_sample(w, d, l, 1, &d->f[f->field]);
+		} else if (f->id == FAM_DOMAIN_INFO) {
+			struct label l[] = {{"domain", d->name}, {"uuid", d->uuid}};
+			r = walk_sample(w, d, l, 2, &one);
+		} else if (f->id == FAM_DOMAIN_MEMORY_CONFIG_INFO && d->config.present) {
+			struct label l[] = {
+			    {"domain", d->name},
+			    {"balloon", d->config.balloon != NULL ? d->config.balloon : "none"},
+			    {"hugepages", bool_label(d->config.hugepages)},
+			    {"ksm", bool_label(!d->config.nosharepages)},
+			    {"locked", bool_label(d->config.locked)},
+			};
+			r = walk_sample(w, d, l, 5, &one);
+		}
+	}
+	return r;
+}
+
+static int emit_collectors(struct walk *w, const struct snapshot *s)
+{
+	int r = 0;
+	for (int c = 0; c < COLL_COUNT && r == 0; c++) {
+		const struct coll_status *st = &s->coll[c];
+		if (!st->enabled || !st->ran)
+			continue;
+		struct label l[] = {{"collector", collector_name((enum collector_id)c)}};
+		struct mval v;
+		if (w->fam->id == FAM_SCRAPE_COLLECTOR_SUCCESS)
+			mval_set_u64(&v, st->success ? 1 : 0);
+		else
+			mval_set_f64(&v, st->duration_seconds);
+		r = walk_sample(w, NULL, l, 1, &v);
+	}
+	return r;
+}
+
+static int emit_special(struct walk *w, const struct snapshot *s, const struct build_labels *build)
+{
+	switch (w->fam->id) {
+	case FAM_KSM_ADVISOR_INFO: {
+		if (s->advisor_mode[0] == '\0')
+			return 0;
+		struct label l[] = {{"mode", s->advisor_mode}};
+		return walk_sample(w, NULL, l, 1, &one);
+	}
+	case FAM_LIBVIRT_UP:
+		return walk_sample(w, NULL, NULL, 0, &s->libvirt_up);
+	case FAM_DOMAIN_INFO:
+	case FAM_DOMAIN_MEMORY_CONFIG_INFO:
+		return emit_domains(w, s);
+	case FAM_SCRAPE_COLLECTOR_SUCCESS:
+	case FAM_SCRAPE_COLLECTOR_DURATION:
+		return emit_collectors(w, s);
+	case FAM_BUILD_INFO: {
+		if (build == NULL)
+			return 0;
+		struct label l[] = {
+		    {"version", build->version != NULL ? build->version : ""},
+		    {"revision", build->revision != NULL ? build->revision : ""},
+		    {"libvirt_version", build->libvirt_version != NULL ? build->libvirt_version : ""},
+		};
+		return walk_sample(w, NULL, l, 3, &one);
+	}
+	default:
+		return 0;
+	}
+}
+
+int emit_snapshot(const struct snapshot *s, const struct build_labels *build, const struct sink *sink)
+{
+	for (size_t i = 0; i < FAM_COUNT; i++) {
+		const struct family *f = &catalogue[i];
+		struct walk w = {.sink = sink, .fam = f, .begun = false};
+		int r;
+
+		/* A collector that is switched off contributes nothing, even
+		 * if a source happened to fill the field. */
+		if (!f->self && f->collector < COLL_COUNT && !s->coll[f->collector].enabled)
+			continue;
+		switch (f->source) {
+		case SRC_HOST:
+			r = walk_sample(&w, NULL, NULL, 0, &s->host[f->field]);
+			break;
+		case SRC_DOMAIN:
+			r = emit_domains(&w, s);
+			break;
+		default:
+			r = emit_special(&w, s, build);
+			break;
+		}
+		if (r == 0 && w.begun && sink->end_family != NULL)
+			r = sink->end_family(sink->ctx, f);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}

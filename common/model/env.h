@@ -1,0 +1,25 @@
+/*
+ * env.h - where the core looks for things.
+ *
+ * Every OS path the core reads is built from these roots so tests can point
+ * a collection at a fixture tree.  The strings are borrowed: they must
+ * outlive every object created with the env.
+ */
+#ifndef KVMMEM_ENV_H
+#define KVMMEM_ENV_H
+
+#include "util/log.h"
+
+struct kvm_env {
+	const char *sysfs;       /* default "/sys" */
+	const char *procfs;      /* default "/proc" */
+	const char *libvirt_run; /* default "/run/libvirt/qemu": <name>.pid files */
+	const struct kvm_log *log;
+};
+
+#define KVM_DEFAULT_SYSFS "/sys"
+#define KVM_DEFAULT_PROCFS "/proc"
+#define KVM_DEFAULT_LIBVIRT_RUN "/run/libvirt/qemu"
+#define KVM_DEFAULT_LIBVIRT_URI "qemu:///system"
+
+#endif

@@ -1,0 +1,124 @@
+/* meminfo.c - the host's page size, MemTotal and MemAvailable. */
+#include "sources/meminfo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/complain.h"
+#include "util/parse.h"
+
+/* /proc/meminfo is about 1.5 kB; leave room for kernels that grow it. */
+#define MEMINFO_MAX (16 * 1024)
+
+struct meminfo {
+	const struct kvm_env *env;
+	struct complaint_set *complaints;
+	char *buf; /* MEMINFO_MAX bytes */
+};
+
+struct meminfo *meminfo_new(const struct kvm_env *env)
+{
+	struct meminfo *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->env = env;
+	m->complaints = complaint_set_new();
+	m->buf = malloc(MEMINFO_MAX);
+	if (m->complaints == NULL || m->buf == NULL) {
+		meminfo_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void meminfo_free(struct meminfo *m)
+{
+	if (m == NULL)
+		return;
+	complaint_set_free(m->complaints);
+	free(m->buf);
+	free(m);
+}
+
+/* The rest of a "Key:   123 kB" line after the colon, as bytes. */
+static int kb_value(struct cursor *c, uint64_t *bytes)
+{
+	uint64_t kb;
+
+	cursor_skip_blanks(c);
+	if (cursor_u64(c, UINT64_MAX / 1024, &kb) != 0)
+		return -EINVAL;
+	cursor_skip_blanks(c);
+	if (!cursor_accept(c, "kB"))
+		return -EINVAL;
+	cursor_skip_blanks(c);
+	if (!cursor_eof(c) && !cursor_accept(c, "\n"))
+		return -EINVAL;
+	*bytes = kb * 1024;
+	return 0;
+}
+
+int meminfo_parse(const char *text, size_t len, struct mval *total, struct mval *available)
+{
+	static const char *const keys[] = {"MemTotal:", "MemAvailable:"};
+	struct mval *outs[] = {total, available};
+	struct cursor c = cursor_make(text, len);
+	int err = 0;
+
+	while (!cursor_eof(&c)) {
+		const char *eol = memchr(c.p, '\n', (size_t)(c.end - c.p));
+		struct cursor line = cursor_make(c.p, (size_t)((eol != NULL ? eol + 1 : c.end) - c.p));
+		for (size_t i = 0; i < 2; i++) {
+			if (!cursor_accept(&line, keys[i]))
+				continue;
+			uint64_t b;
+			if (kb_value(&line, &b) == 0)
+				mval_set_u64(outs[i], b);
+			else
+				err = -EINVAL;
+			break;
+		}
+		cursor_next_line(&c);
+	}
+	return err;
+}
+
+int meminfo_collect(struct meminfo *m, struct snapshot *s)
+{
+	char path[PATH_MAX + 64];
+	size_t len;
+
+	long ps = sysconf(_SC_PAGESIZE);
+	if (ps > 0)
+		mval_set_u64(&s->host[HF_PAGE_SIZE_BYTES], (uint64_t)ps);
+
+	if (snprintf(path, sizeof(path), "%s/meminfo", m->env->procfs) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int r = read_file(path, m->buf, MEMINFO_MAX, &len);
+	if (r == 0) {
+		struct mval total = {0}, avail = {0};
+		r = meminfo_parse(m->buf, len, &total, &avail);
+		if (total.present)
+			s->host[HF_MEM_TOTAL_BYTES] = total;
+		if (avail.present)
+			s->host[HF_MEM_AVAILABLE_BYTES] = avail;
+		/* Both keys exist on every kernel since 3.14: a missing one
+		 * means the file was cut short. */
+		if (r == 0 && (!total.present || !avail.present))
+			r = -ENODATA;
+	}
+	if (r == 0) {
+		complain_key_release(m->env->log, m->complaints, path, "readable again");
+		return 0;
+	}
+	const char *why = r == -EINVAL    ? "malformed MemTotal or MemAvailable line"
+	                  : r == -ENODATA ? "MemTotal or MemAvailable missing"
+	                  : r == -EFBIG   ? "file too large"
+	                                  : strerror(-r);
+	complain_key(m->env->log, m->complaints, path, "%s", why);
+	return r;
+}
