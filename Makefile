@@ -46,12 +46,10 @@ COMMON_SRCS := $(sort $(wildcard common/*/*.c))
 EXPORTER_SRCS := $(sort $(filter-out exporter/main.c,$(wildcard exporter/*.c)))
 PLUGIN_SRCS := $(sort $(wildcard collectd-plugin/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-HELPER_SRCS := $(sort $(wildcard tests/unit/helpers/*.c))
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(O)/%.o)
 EXPORTER_OBJS := $(EXPORTER_SRCS:%.c=$(O)/%.o)
 PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(O)/%.o)
-HELPER_OBJS := $(HELPER_SRCS:%.c=$(O)/%.o)
 LIBCOMMON := $(O)/libkvmmem_common.a
 LIBEXPORTER := $(O)/libkvmmem_exporter.a
 EXPORTER_BIN := $(O)/kvmmem_exporter
@@ -125,9 +123,9 @@ $(EXPORTER_BIN): $(O)/exporter/main.o $(O)/exporter/revision.o $(LIBEXPORTER) $(
 $(PLUGIN_SO): $(PLUGIN_OBJS) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -shared -o $@ $(PLUGIN_OBJS) $(LIBCOMMON) $(CORE_LIBS)
 
-$(O)/tests/bin/%: $(O)/tests/unit/%.o $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON)
+$(O)/tests/bin/%: $(O)/tests/unit/%.o $(LIBEXPORTER) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(HELPER_OBJS) $(LIBEXPORTER) $(LIBCOMMON) $(CMOCKA_LIBS) $(EXPORTER_LIBS) $(CORE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBEXPORTER) $(LIBCOMMON) $(CMOCKA_LIBS) $(EXPORTER_LIBS) $(CORE_LIBS)
 
 # The more specific patterns win over the generic test rules above.
 $(O)/tests/unit/test_plugin%.o: tests/unit/test_plugin%.c
@@ -139,9 +137,9 @@ $(O)/tests/unit/collectd/%.o: tests/unit/collectd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(COLLECTD_CFLAGS) -c -o $@ $<
 
-$(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON)
+$(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(HELPER_OBJS) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
 
 # --- fuzzing -------------------------------------------------------------------
 #
@@ -291,5 +289,5 @@ uninstall:
 	rm -rf $(DESTDIR)$(KVMMEM_DATADIR)
 
 -include $(COMMON_OBJS:.o=.d) $(EXPORTER_OBJS:.o=.d) $(PLUGIN_OBJS:.o=.d) $(O)/exporter/main.d \
-	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(HELPER_OBJS:.o=.d) $(CD_STUB_OBJS:.o=.d) \
+	$(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d) $(CD_STUB_OBJS:.o=.d) \
 	$(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/tests/fuzz/%.d)
