@@ -507,13 +507,33 @@ static bool client_cert_ok(const struct http *h, struct MHD_Connection *conn)
 
 /* --- workers ---------------------------------------------------------------- */
 
+/* crypt_r's state for one worker, or NULL: auth_verify then fails closed.
+ * The failure is logged once per worker (*logged), not once per request,
+ * and the caller asks again at the next check, so the worker recovers
+ * when memory does. */
+static struct crypt_data *crypt_state_new(const struct http *h, bool *logged)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+
+	if (cd == NULL && !*logged) {
+		log_errx(h->log,
+		         "basic auth: cannot allocate the bcrypt state (%zu bytes): password checks on this worker "
+		         "fail until memory is available",
+		         sizeof(*cd));
+		*logged = true;
+	}
+	return cd;
+}
+
 /* Collections and bcrypt run here, never on the event loop: a slow
  * libvirt or a password check must not hold up other connections. */
 static void *worker_main(void *arg)
 {
 	struct http *h = arg;
-	/* crypt_r's state is large (tens of kB): one per worker, kept. */
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	/* crypt_r's state is large (tens of kB): one per worker, made at its
+	 * first password check and kept. */
+	struct crypt_data *cd = NULL;
+	bool cd_logged = false;
 
 	for (;;) {
 		pthread_mutex_lock(&h->lock);
@@ -532,6 +552,8 @@ static void *worker_main(void *arg)
 		if (r == NULL)
 			break;
 		if (r->need_verify) {
+			if (cd == NULL)
+				cd = crypt_state_new(h, &cd_logged);
 			r->authed = auth_verify(h, r, cd);
 			wipe_free(r->pass);
 			r->pass = NULL;
@@ -781,8 +803,20 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	h->web = o->web;
 	h->header_timeout_s = o->header_timeout_s;
 	h->connection_timeout_s = o->connection_timeout_s;
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cond, NULL);
+	/* Checked before anything else: http_free destroys both, which is
+	 * only defined for initialised ones. */
+	rc = -pthread_mutex_init(&h->lock, NULL);
+	if (rc != 0) {
+		free(h);
+		return errbuf_fail(err, errsz, rc, "cannot initialise the HTTP worker lock: %s", strerrordesc_np(-rc));
+	}
+	rc = -pthread_cond_init(&h->cond, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return errbuf_fail(err, errsz, rc, "cannot initialise the HTTP worker condition: %s",
+		                   strerrordesc_np(-rc));
+	}
 	if (gnutls_rnd(GNUTLS_RND_KEY, h->mac_key, sizeof(h->mac_key)) != 0) {
 		rc = errbuf_fail(err, errsz, -EIO, "cannot get random bytes for the auth cache");
 		goto out_free;
