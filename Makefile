@@ -146,7 +146,7 @@ $(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PL
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c) need clang: the core and
 # exporter sources are compiled a second time into $(O)/fuzz/ with coverage
 # instrumentation, ASan and UBSan, so the normal build stays compiler-free.
-#   make fuzz             build $(O)/fuzz/bin/fuzz_*; tests/integration/test_fuzz.sh runs them
+#   make fuzz             build $(O)/fuzz/bin/fuzz_*; tests/fuzz/test_fuzz.sh runs them
 
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -220,13 +220,13 @@ update-golden: all
 	tests/update-golden.sh $(O)
 
 lint:
-	tests/lint.sh
+	tests/hygiene/lint.sh
 
 format:
 	clang-format -i $(COMMON_SRCS) $(wildcard common/*/*.h exporter/*.c exporter/*.h collectd-plugin/*.c collectd-plugin/*.h tests/unit/*.c tests/unit/*.h)
 
 format-check:
-	tests/lint.sh format
+	tests/hygiene/lint.sh format
 
 clean:
 	rm -rf $(O)

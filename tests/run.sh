@@ -1,28 +1,39 @@
 #!/bin/sh
-# run.sh BUILD_DIR [unit|integration] - run the test suites and summarise.
+# run.sh BUILD_DIR [all|unit|integration|SUBJECT...] - run the tests and summarise.
 #
-# Unit tests are the cmocka binaries in BUILD_DIR/tests/bin; integration
-# tests are tests/integration/test_*.sh.  A test exits 0 (pass), 77 (skip,
-# after printing SKIP and why) or anything else (fail).
+# Tests are grouped by subject, one directory each (tests/README.md):
+#   unit       the cmocka binaries BUILD_DIR/tests/bin/test_* (sources in tests/unit/)
+#   SUBJECT    every tests/SUBJECT/test_*.sh (golden, http, libvirt, collectd, ...), run with sh
+# "integration" is every subject but unit; "all" (the default) is everything.  Each test is named
+# SUBJECT/NAME in the output (PASS http/test_tls), its log is BUILD_DIR/tests/logs/SUBJECT/NAME.log.
+#
+# A test exits 0 (pass), 77 (skip, after printing SKIP and why) or anything else (fail).  A test that
+# passes but could not run a part of itself says so through skip_part (tests/lib/common.sh), which writes
+# one line per skipped part to $KVMMEM_SKIPS: those parts are shown after the test's PASS or FAIL line and
+# counted in the summary.
 set -u
 
 O=${1:?build dir}
-WHAT=${2:-all}
+shift
+[ $# -gt 0 ] || set -- all
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 case $O in /*) ;; *) O="$TOP/$O" ;; esac
 export KVMMEM_BUILD="$O" KVMMEM_TOP="$TOP"
 
-pass=0 fail=0 skip=0 failed=""
+pass=0 fail=0 skip=0 parts=0 failed=""
 LOGDIR="$O/tests/logs"
 mkdir -p "$LOGDIR"
 
+# run_one NAME COMMAND...: runs one test, output to its log, and reports it.
 run_one() {
 	name=$1
 	shift
 	log="$LOGDIR/$name.log"
+	skips="$LOGDIR/$name.skips"
 	mkdir -p "$(dirname "$log")"
+	: >"$skips"
 	start=$(date +%s)
-	"$@" >"$log" 2>&1
+	KVMMEM_TEST=$name KVMMEM_SKIPS=$skips "$@" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in
@@ -30,20 +41,47 @@ run_one() {
 	77) skip=$((skip + 1)); echo "SKIP $name: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:* *//')" ;;
 	*) fail=$((fail + 1)); failed="$failed $name"; echo "FAIL $name (rc $rc, ${secs}s)"; tail -n 40 "$log" | sed 's/^/    /' ;;
 	esac
+	# Parts skipped by a test that skipped as a whole are not counted twice.
+	if [ $rc -ne 77 ] && [ -s "$skips" ]; then
+		parts=$((parts + $(wc -l <"$skips")))
+		sed 's/^/    SKIP part: /' "$skips"
+	fi
 }
 
-if [ "$WHAT" = all ] || [ "$WHAT" = unit ]; then
+# wanted SUBJECT: whether the command line asks for SUBJECT.
+wanted() {
+	for _w in $WHAT; do
+		case $_w in
+		all | "$1") return 0 ;;
+		integration) [ "$1" != unit ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+WHAT=$*
+for w in $WHAT; do
+	case $w in
+	all | unit | integration) ;;
+	*) [ -d "$TOP/tests/$w" ] || { echo "run.sh: no subject $w (tests/$w/)"; exit 2; } ;;
+	esac
+done
+
+if wanted unit; then
 	for t in "$O"/tests/bin/test_*; do
 		[ -x "$t" ] || continue
 		run_one "unit/$(basename "$t")" "$t"
 	done
 fi
-if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
-	for t in "$TOP"/tests/integration/test_*.sh; do
+for dir in "$TOP"/tests/*/; do
+	subject=$(basename "$dir")
+	[ "$subject" != unit ] || continue
+	wanted "$subject" || continue
+	for t in "$dir"test_*.sh; do
 		[ -f "$t" ] || continue
-		run_one "integration/$(basename "$t" .sh)" sh "$t"
+		run_one "$subject/$(basename "$t" .sh)" sh "$t"
 	done
-fi
+done
 
-echo "== $pass passed, $fail failed, $skip skipped (logs in $LOGDIR)"
+echo "== $pass passed, $fail failed, $skip skipped, $parts parts skipped (logs in $LOGDIR)"
 [ $fail -eq 0 ] || { echo "failed:$failed"; exit 1; }

@@ -3,5 +3,5 @@
 set -eu
 O=${1:?build dir}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-"$TOP/tests/golden.sh" "$O" update
-"$TOP/tests/readme-catalogue.sh" "$O" update
+"$TOP/tests/golden/golden.sh" "$O" update
+"$TOP/tests/hygiene/readme-catalogue.sh" "$O" update

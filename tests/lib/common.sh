@@ -5,7 +5,7 @@
 #   . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 #
 # tests/run.sh exports KVMMEM_TOP and KVMMEM_BUILD; when a test is run by hand without them, the repository
-# is found from the test's own path ($0 is tests/integration/test_*.sh: a sourced file cannot see its own
+# is found from the test's own path ($0 is tests/<subject>/test_*.sh: a sourced file cannot see its own
 # path in POSIX sh, the script that sources it can).
 #
 # Sourcing sets:
@@ -14,6 +14,7 @@
 #   BIN    the exporter binary, SO the collectd plugin (neither is checked here: see require_exporter and
 #          require_collectd_plugin)
 #   FAILS  0, the count fail() raises
+#   TEST_NAME  SUBJECT/NAME of the test (KVMMEM_TEST from tests/run.sh, else from $0), for SKIP lines
 # and nothing else until a function is called.  Helper-internal variables start with _ so they do not
 # clobber a test's own (tests freely use i, n, rc, code).
 #
@@ -26,8 +27,25 @@ BUILD=${KVMMEM_BUILD:-$TOP/build}
 BIN=$BUILD/kvmmem_exporter
 SO=$BUILD/kvmmem.so
 FAILS=0
+TEST_NAME=${KVMMEM_TEST:-$(basename "$(dirname "$0")")/$(basename "$0" .sh)}
 
 # --- what the test needs -------------------------------------------------------------------------------
+
+# skip WHY...: skips the whole test: prints the SKIP line tests/run.sh shows and exits 77.
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# skip_part PART WHY...: the test goes on without PART (a step it cannot run on this machine): prints
+# "SKIP: SUBJECT/NAME: PART: WHY" and appends that to KVMMEM_SKIPS (a file tests/run.sh gives each test), so
+# the summary counts the part as skipped and a test never passes silently without it.
+skip_part() {
+	_sk_part=$1
+	shift
+	echo "SKIP: $TEST_NAME: $_sk_part: $*"
+	[ -z "${KVMMEM_SKIPS:-}" ] || echo "$TEST_NAME: $_sk_part: $*" >>"$KVMMEM_SKIPS"
+}
 
 # require_tools TOOL...: skips the test (exit 77, after the SKIP line tests/run.sh shows) unless every TOOL
 # is on PATH.  A missing tool is the machine's business, not a defect: scripts/deps.sh test installs them.

@@ -5,7 +5,7 @@
 # functions and unchecked number parsing).  With "format": clang-format
 # differences as well.
 set -eu
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 rc=0
 SRCS=$(git ls-files '*.c' '*.h')

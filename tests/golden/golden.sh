@@ -9,7 +9,7 @@ set -eu
 
 O=${1:?build dir}
 MODE=${2:-check}
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 case $O in /*) ;; *) O="$TOP/$O" ;; esac
 EXPORTER="$O/kvmmem_exporter"
 TMP=$(mktemp -d)

@@ -13,7 +13,7 @@ require_tools curl od
 require_exporter
 tmpdir_with_cleanup
 
-# As tests/golden.sh: mask what varies between runs.
+# As tests/golden/golden.sh: mask what varies between runs.
 normalise() {
 	sed -E \
 		-e 's/^(kvmmem_scrape_collector_duration_seconds\{[^}]*\}) .*/\1 <duration>/' \

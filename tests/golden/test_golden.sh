@@ -3,4 +3,4 @@
 # has no duplicate series.
 set -eu
 command -v promtool >/dev/null || { echo "SKIP: promtool not installed (apt-get install prometheus)"; exit 77; }
-exec "$KVMMEM_TOP/tests/golden.sh" "$KVMMEM_BUILD" check
+exec "$KVMMEM_TOP/tests/golden/golden.sh" "$KVMMEM_BUILD" check

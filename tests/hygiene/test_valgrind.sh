@@ -4,7 +4,7 @@
 # uninitialised memory, no definite leak.  "Still reachable" and "possibly
 # lost" blocks belong to libvirt's and glib's one-time initialisation and
 # are not errors here; a third-party frame that needs more goes into
-# tests/valgrind.supp (never one of ours).
+# tests/hygiene/valgrind.supp (never one of ours).
 set -u
 
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -19,7 +19,7 @@ fi
 
 tmpdir_with_cleanup
 set -- --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes
-[ -f "$TOP/tests/valgrind.supp" ] && set -- "$@" --suppressions="$TOP/tests/valgrind.supp"
+[ -f "$TOP/tests/hygiene/valgrind.supp" ] && set -- "$@" --suppressions="$TOP/tests/hygiene/valgrind.supp"
 
 rc=0
 for host in k6.18 broken; do

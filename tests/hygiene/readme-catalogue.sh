@@ -4,7 +4,7 @@
 set -eu
 O=${1:?build dir}
 MODE=${2:-check}
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 case $O in /*) ;; *) O="$TOP/$O" ;; esac
 README="$TOP/README.md"
 BEGIN='<!-- BEGIN METRICS: generated from common/model/catalogue.c by make update-golden -->'
