@@ -74,9 +74,22 @@ void log_warnerr(const struct kvm_log *lg, int err, const char *fmt, ...)
 
 enum { COMPLAIN_MIN_INTERVAL = 60, COMPLAIN_MAX_INTERVAL = 86400 };
 
+/* Seconds on CLOCK_MONOTONIC.  The back-off is a duration, and the wall
+ * clock is no measure of one: setting it back (an NTP step, an operator's
+ * date) would silence a failure, setting it forward would let every
+ * repeat through.  Linux cannot fail this call for this clock. */
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return ts.tv_sec;
+}
+
 void complain(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...)
 {
-	time_t now = time(NULL);
+	time_t now = monotonic_s();
 	va_list ap;
 
 	if (c->failing && now - c->last < c->interval)
@@ -84,8 +97,9 @@ void complain(const struct kvm_log *lg, struct complaint *c, const char *fmt, ..
 	if (!c->failing) {
 		c->failing = true;
 		c->interval = COMPLAIN_MIN_INTERVAL;
-	} else if (c->interval < COMPLAIN_MAX_INTERVAL) {
-		c->interval *= 2;
+	} else {
+		/* Doubling 61440 s would pass the one-day ceiling: clamp. */
+		c->interval = c->interval > COMPLAIN_MAX_INTERVAL / 2 ? COMPLAIN_MAX_INTERVAL : c->interval * 2;
 	}
 	c->last = now;
 	va_start(ap, fmt);

@@ -39,11 +39,13 @@ void log_warnerr(const struct kvm_log *lg, int err, const char *fmt, ...) __attr
 /*
  * Complain/release pair, after collectd's c_complain: the first failure of
  * something logs at warn, repeats are logged again only after an interval
- * that doubles up to one day, and the first success afterwards logs once at
- * info.  The caller keeps one struct per thing that can fail.
+ * (60 s at first) that doubles up to one day, and the first success
+ * afterwards logs once at info.  Intervals are measured on CLOCK_MONOTONIC,
+ * so setting the wall clock neither silences nor repeats a complaint.
+ * The caller keeps one struct per thing that can fail, zeroed to start.
  */
 struct complaint {
-	time_t last;     /* when we last logged, 0 if not failing */
+	time_t last;     /* CLOCK_MONOTONIC seconds of the last line, 0 if not failing */
 	time_t interval; /* seconds until the next repeat may log */
 	bool failing;
 };
