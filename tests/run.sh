@@ -9,8 +9,8 @@
 #
 # A test exits 0 (pass), 77 (skip, after printing SKIP and why) or anything else (fail).  A test that
 # passes but could not run a part of itself says so through skip_part (tests/lib/common.sh), which writes
-# one line per skipped part to $KVMMEM_SKIPS: those parts are shown after the test's PASS or FAIL line and
-# counted in the summary.
+# one line per skipped part to $KVMMEM_SKIPS; a cmocka case that calls skip() is such a part of its binary.
+# Those parts are shown after the test's PASS or FAIL line and counted in the summary.
 set -u
 
 O=${1:?build dir}
@@ -36,6 +36,7 @@ run_one() {
 	KVMMEM_TEST=$name KVMMEM_SKIPS=$skips "$@" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
+	case $name in unit/*) cmocka_skips "$log" "$name" >>"$skips" ;; esac
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS $name (${secs}s)" ;;
 	77) skip=$((skip + 1)); echo "SKIP $name: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:* *//')" ;;
@@ -46,6 +47,15 @@ run_one() {
 		parts=$((parts + $(wc -l <"$skips")))
 		sed 's/^/    SKIP part: /' "$skips"
 	fi
+}
+
+# cmocka_skips LOG NAME: one skipped-part line per test case a cmocka binary skipped ("[  SKIPPED ] case",
+# listed twice by cmocka), with the reason from the case's own "SKIP: case..." line when it printed one.
+cmocka_skips() {
+	sed -n 's/^\[  SKIPPED \] \([A-Za-z_][A-Za-z0-9_]*\)$/\1/p' "$1" | sort -u | while read -r _case; do
+		_why=$(grep -m1 "^SKIP: $_case" "$1" | sed "s/^SKIP: $_case:* *//")
+		echo "$2: $_case: ${_why:-skipped}"
+	done
 }
 
 # wanted SUBJECT: whether the command line asks for SUBJECT.

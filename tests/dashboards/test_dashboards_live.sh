@@ -19,10 +19,10 @@ HOSTS="$TOP/tests/fixtures/hosts"
 DASH="$TOP/dashboards/grafana"
 RULES="$TOP/dashboards/prometheus/kvmmem-rules.yml"
 
-[ -x "$BIN" ] || { echo "SKIP: $BIN is not built (make)"; exit 77; }
+require_exporter
 require_tools prometheus python3 curl od
 for h in k6.18 k6.1 k5.19; do
-	[ -f "$HOSTS/$h/libvirt.xml" ] || { echo "SKIP: fixture host $h is missing"; exit 77; }
+	[ -f "$HOSTS/$h/libvirt.xml" ] || skip "fixture host $h is missing"
 done
 tmpdir_with_cleanup
 

@@ -6,37 +6,26 @@
 #
 # KVMMEM_FUZZ_SECONDS (default 20) is the time per target.
 set -u
-
-TOP=${KVMMEM_TOP:?}
-O=${KVMMEM_BUILD:?}
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+O=$BUILD
 SECS=${KVMMEM_FUZZ_SECONDS:-20}
 CLANG=${FUZZ_CC:-clang}
 
-if ! command -v "$CLANG" >/dev/null 2>&1; then
-	echo "SKIP: $CLANG not installed (apt-get install clang libclang-rt-14-dev)"
-	exit 77
-fi
+command -v "$CLANG" >/dev/null 2>&1 || skip "$CLANG not installed (apt-get install clang libclang-rt-14-dev)"
+tmpdir_with_cleanup
 # libFuzzer ships in the compiler-rt package, not with clang itself.
 rt=$("$CLANG" -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
 if [ ! -f "$rt" ] && [ ! -f "$("$CLANG" -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-x86_64.a" ]; then
-	probe=$(mktemp -d)
 	printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){(void)d;(void)n;return 0;}\n' \
-		>"$probe/p.c"
-	if ! "$CLANG" -fsanitize=fuzzer -o "$probe/p" "$probe/p.c" >/dev/null 2>&1; then
-		rm -rf "$probe"
-		echo "SKIP: $CLANG cannot link -fsanitize=fuzzer (apt-get install libclang-rt-14-dev)"
-		exit 77
-	fi
-	rm -rf "$probe"
+		>"$T/probe.c"
+	"$CLANG" -fsanitize=fuzzer -o "$T/probe" "$T/probe.c" >/dev/null 2>&1 ||
+		skip "$CLANG cannot link -fsanitize=fuzzer (apt-get install libclang-rt-14-dev)"
 fi
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
 # The test runner may itself run under make: do not join its jobserver.
 if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$TOP" --no-print-directory -j2 O="$O" fuzz \
-	>"$TMP/build.log" 2>&1; then
-	cat "$TMP/build.log"
+	>"$T/build.log" 2>&1; then
+	cat "$T/build.log"
 	echo "FAIL: building the fuzz targets"
 	exit 1
 fi
@@ -57,11 +46,11 @@ done
 # the committed seeds are only read.
 run_one() {
 	n=$1
-	mkdir -p "$TMP/work/$n" "$TMP/art/$n"
+	mkdir -p "$T/work/$n" "$T/art/$n"
 	"$O/fuzz/bin/fuzz_$n" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="$TMP/art/$n/" "$TMP/work/$n" "$TOP/tests/fuzz/corpus/$n" \
-		>"$TMP/$n.log" 2>&1
-	echo $? >"$TMP/$n.rc"
+		-print_final_stats=1 -artifact_prefix="$T/art/$n/" "$T/work/$n" "$TOP/tests/fuzz/corpus/$n" \
+		>"$T/$n.log" 2>&1
+	echo $? >"$T/$n.rc"
 }
 
 set -- $names
@@ -79,21 +68,19 @@ while [ $# -gt 0 ]; do
 	[ $# -gt 0 ] && shift
 done
 
-rc=0
 for n in $names; do
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$TMP/$n.log")
-	cov=$(grep -o 'cov: [0-9]*' "$TMP/$n.log" | tail -n 1)
-	arts=$(ls "$TMP/art/$n")
-	if [ "$(cat "$TMP/$n.rc")" != 0 ] || [ -n "$arts" ]; then
-		rc=1
-		echo "FAIL fuzz_$n (rc $(cat "$TMP/$n.rc"))"
-		grep -E 'ERROR|SUMMARY|contract broken|runtime error' "$TMP/$n.log" | head -n 20
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T/$n.log")
+	cov=$(grep -o 'cov: [0-9]*' "$T/$n.log" | tail -n 1)
+	arts=$(ls "$T/art/$n")
+	if [ "$(cat "$T/$n.rc")" != 0 ] || [ -n "$arts" ]; then
+		fail "fuzz_$n (rc $(cat "$T/$n.rc"))"
+		grep -E 'ERROR|SUMMARY|contract broken|runtime error' "$T/$n.log" | head -n 20
 		for a in $arts; do
 			echo "  input $a (hex):"
-			od -A d -t x1 "$TMP/art/$n/$a" | head -n 20
+			od -A d -t x1 "$T/art/$n/$a" | head -n 20
 		done
 	else
-		echo "ok fuzz_$n: ${execs:-?} executions in ${SECS}s, $cov"
+		ok "fuzz_$n: ${execs:-?} executions in ${SECS}s, $cov"
 	fi
 done
-exit $rc
+finish

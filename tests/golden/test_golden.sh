@@ -1,6 +1,8 @@
 #!/bin/sh
 # Every fixture host's --dump equals its golden file, passes promtool and
 # has no duplicate series.
-set -eu
-command -v promtool >/dev/null || { echo "SKIP: promtool not installed (apt-get install prometheus)"; exit 77; }
-exec "$KVMMEM_TOP/tests/golden/golden.sh" "$KVMMEM_BUILD" check
+set -u
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+require_exporter
+require_tools promtool
+exec "$TOP/tests/golden/golden.sh" "$BUILD" check

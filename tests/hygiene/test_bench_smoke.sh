@@ -1,54 +1,47 @@
-#!/bin/bash
+#!/bin/sh
 # test_bench_smoke.sh - `make bench` in miniature, so the benchmark cannot rot.
 #
 # A 20-domain host, 3 scrapes, no anchor, no collectd, no callgrind: the
 # generator, the floor and the runner must work together and the table must
 # hold a row of figures for each.  No figure is judged: timing is not a test.
 # Both modes when root with libvirtd installed (daemon mode runs a private
-# libvirtd as a system user), else inproc only and a SKIP line for daemon.
+# libvirtd as a system user), else inproc only and daemon mode a skipped part.
 set -u
-TOP=${KVMMEM_TOP:?run through tests/run.sh}
-O=${KVMMEM_BUILD:?run through tests/run.sh}
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+O=$BUILD
 
-command -v python3 >/dev/null || { echo "SKIP: python3 missing (bench/gen.py)"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
-pkg-config --exists libvirt || { echo "SKIP: libvirt-dev missing (bench/floor.c)"; exit 77; }
+require_exporter
+require_tools python3 curl pkg-config
+pkg-config --exists libvirt || skip "libvirt-dev missing (bench/floor.c)"
+tmpdir_with_cleanup
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-
-cc -O2 -Wall -Wextra -D_GNU_SOURCE -o "$TMP/floor" "$TOP/bench/floor.c" $(pkg-config --cflags --libs libvirt) ||
+cc -O2 -Wall -Wextra -D_GNU_SOURCE -o "$T/floor" "$TOP/bench/floor.c" $(pkg-config --cflags --libs libvirt) ||
 	{ echo "FAIL: bench/floor.c does not build"; exit 1; }
 
 modes="inproc daemon"
 if [ "$(id -u)" != 0 ]; then
-	echo "SKIP daemon mode: not root (it runs libvirtd as the system user kvmmem-bench)"
+	skip_part "daemon mode" "not root (it runs libvirtd as the system user kvmmem-bench)"
 	modes=inproc
 elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
-	echo "SKIP daemon mode: libvirtd or virsh missing (apt-get install libvirt-daemon libvirt-clients)"
+	skip_part "daemon mode" "libvirtd or virsh missing (apt-get install libvirt-daemon libvirt-clients)"
 	modes=inproc
 fi
 
-BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$TMP/floor" \
-	BENCH_RESULTS="$TMP/out" "$TOP/bench/run.sh" "$O" >"$TMP/stdout" 2>"$TMP/stderr"
+BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$T/floor" \
+	BENCH_RESULTS="$T/out" "$TOP/bench/run.sh" "$O" >"$T/stdout" 2>"$T/stderr"
 rc=$?
-[ $rc -eq 0 ] || fail "bench/run.sh exited $rc: $(tail -5 "$TMP/stderr")"
+[ $rc -eq 0 ] || fail "bench/run.sh exited $rc: $(tail -5 "$T/stderr")"
 
 # The floor saw the whole host: 20 domains, every fifth shut off.
-grep -q '^floor N=20 iterations=3 .* domains=20 running=16 .* mode=inproc$' "$TMP/out/raw.txt" ||
-	fail "floor line: $(grep '^floor' "$TMP/out/raw.txt")"
+grep -q '^floor N=20 iterations=3 .* domains=20 running=16 .* mode=inproc$' "$T/out/raw.txt" ||
+	fail "floor line: $(grep '^floor' "$T/out/raw.txt")"
 # Exactly the scrapes asked for (BENCH_SCALE=0).
-grep -q '^kvmmem N=20 scrapes=3 cpu_ms=[0-9.]* cpu_gz_ms=[0-9.]* .* mode=inproc$' "$TMP/out/raw.txt" ||
-	fail "kvmmem line: $(grep '^kvmmem' "$TMP/out/raw.txt")"
+grep -q '^kvmmem N=20 scrapes=3 cpu_ms=[0-9.]* cpu_gz_ms=[0-9.]* .* mode=inproc$' "$T/out/raw.txt" ||
+	fail "kvmmem line: $(grep '^kvmmem' "$T/out/raw.txt")"
 
 # One table row per measured exporter, every cell filled with a figure.
 num='[0-9]+(\.[0-9]+)?'
-md="$TMP/out/results.md"
+md="$T/out/results.md"
 grep -Eq "^\| 20 \| kvmmem \| $num \| $num \| $num/$num \| $num/$num \| $num \| [0-9]+ \([0-9]+\) \| [0-9]+ \|$" \
 	"$md" || fail "kvmmem row: $(grep '| kvmmem |' "$md")"
 grep -Eq "^\| 20 \| floor \| $num \| - \| - \| - \| $num \| 0 \| 0 \|$" "$md" ||
@@ -59,8 +52,8 @@ grep -q '| 20 | anchor |' "$md" && fail "anchor row although BENCH_ANCHOR=0"
 # every mode, and the median of their ratios in the inproc ratio row
 # (callgrind off: its cells are '-').
 for m in $modes; do
-	grep -Eq "^rounds N=20 kvmmem/floor_cpu=\( $num $num $num\) median=$num scrapes=3 mode=$m$" "$TMP/out/raw.txt" ||
-		fail "rounds line ($m): $(grep '^rounds' "$TMP/out/raw.txt")"
+	grep -Eq "^rounds N=20 kvmmem/floor_cpu=\( $num $num $num\) median=$num scrapes=3 mode=$m$" "$T/out/raw.txt" ||
+		fail "rounds line ($m): $(grep '^rounds' "$T/out/raw.txt")"
 done
 grep -Eq "^\| 20 \| - \| $num \| - \| $num \| $num \| $num \| - \| - \| - \| - \| - \| $num \|$" "$md" ||
 	fail "inproc ratio row: $(grep '^| 20 | - |' "$md" | head -1)"
@@ -73,13 +66,13 @@ got=$(grep '^#### ' "$md")
 [ "$got" = "$want" ] || fail "mode headings: $got"
 
 if [ "$modes" = inproc ]; then
-	grep -q 'mode=daemon' "$TMP/out/raw.txt" && fail "daemon lines in raw.txt although BENCH_MODES=inproc"
+	grep -q 'mode=daemon' "$T/out/raw.txt" && fail "daemon lines in raw.txt although BENCH_MODES=inproc"
 else
 	# The floor through libvirtd, with the daemon's CPU beside its own.
 	grep -Eq '^floor N=20 iterations=3 .* domains=20 running=16 .* rss_anon_kib=[0-9]+ daemon_ticks=[0-9]+ daemon_cpu_us_mean=[0-9.]+ mode=daemon$' \
-		"$TMP/out/raw.txt" || fail "daemon floor line: $(grep '^floor.*mode=daemon' "$TMP/out/raw.txt")"
+		"$T/out/raw.txt" || fail "daemon floor line: $(grep '^floor.*mode=daemon' "$T/out/raw.txt")"
 	grep -Eq '^kvmmem N=20 scrapes=3 gzip=1 cpu_ms=[0-9.]+ libvirtd_cpu_ms=[0-9.]+ sum_cpu_ms=[0-9.]+ .* rss_anon_kib=[0-9]+ mode=daemon$' \
-		"$TMP/out/raw.txt" || fail "daemon kvmmem line: $(grep '^kvmmem.*mode=daemon' "$TMP/out/raw.txt")"
+		"$T/out/raw.txt" || fail "daemon kvmmem line: $(grep '^kvmmem.*mode=daemon' "$T/out/raw.txt")"
 	# The daemon table: scrapes, CPU client/libvirtd/sum, wall, VmHWM, RssAnon, bytes (gzip), series.
 	grep -Eq "^\| 20 \| kvmmem \| 3 \| $num \| $num \| $num \| $num/$num \| $num \| $num \| [0-9]+ \([0-9]+\) \| [0-9]+ \|$" "$md" ||
 		fail "daemon kvmmem row: $(grep '| kvmmem | 3 |' "$md")"
@@ -89,7 +82,7 @@ else
 	grep -Eq "^\| 20 \| - \| - \| $num \| $num \| - \| - \| $num \| $num \| $num \| $num \| $num \| - \| $num \| - \| $num \|$" "$md" ||
 		fail "daemon ratio row: $(tail -4 "$md")"
 	# The private libvirtd is gone.
-	pid=$(sed -n 's/^libvirtd N=20 .* pid=\([0-9]*\) .*/\1/p' "$TMP/out/raw.txt")
+	pid=$(sed -n 's/^libvirtd N=20 .* pid=\([0-9]*\) .*/\1/p' "$T/out/raw.txt")
 	if [ -z "$pid" ]; then
 		fail "no libvirtd line in raw.txt"
 	elif [ -d "/proc/$pid" ] && grep -qx libvirtd "/proc/$pid/comm" 2>/dev/null; then
@@ -97,7 +90,6 @@ else
 		kill "$pid"
 	fi
 fi
-cmp -s "$TMP/stdout" "$TMP/out/results.md" || fail "stdout is not results.md"
+cmp -s "$T/stdout" "$T/out/results.md" || fail "stdout is not results.md"
 
-[ $fails -eq 0 ] || exit 1
-echo "bench smoke: ok"
+finish

@@ -9,26 +9,21 @@
 #  5. the Prometheus configuration in docs/deploying.md passes promtool and
 #     its relabelling makes instance the hypervisor's short name.
 set -eu
-TOP=${KVMMEM_TOP:?}
-O=${KVMMEM_BUILD:?}
-BIN="$O/kvmmem_exporter"
-TMP=$(mktemp -d)
-sock_pid=
-trap '[ -z "$sock_pid" ] || kill $sock_pid 2>/dev/null; rm -rf "$TMP"' EXIT
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+O=$BUILD
 cd "$TOP"
 
-[ -x "$BIN" ] || { echo "no $BIN: run make first"; exit 1; }
-[ -x "$O/tests/bin/test_catalogue" ] || { echo "no $O/tests/bin/test_catalogue: run make unit first"; exit 1; }
-command -v man >/dev/null || { echo "SKIP: man not installed (apt-get install man-db groff-base)"; exit 77; }
-rc=0
+require_exporter
+[ -x "$O/tests/bin/test_catalogue" ] || { echo "FAIL: no $O/tests/bin/test_catalogue: run make unit first"; exit 1; }
+command -v man >/dev/null || skip "man not installed (apt-get install man-db groff-base)"
+tmpdir_with_cleanup
 
 # 1. Rendering.
 for page in man/*.[1-8]; do
-	MANWIDTH=80 man --warnings -l "$page" >/dev/null 2>"$TMP/warn" || true
-	if [ -s "$TMP/warn" ]; then
-		echo "$page renders with warnings:"
-		cat "$TMP/warn"
-		rc=1
+	MANWIDTH=80 man --warnings -l "$page" >/dev/null 2>"$T/warn" || true
+	if [ -s "$T/warn" ]; then
+		fail "$page renders with warnings:"
+		cat "$T/warn"
 	fi
 done
 echo "1. man pages render cleanly: $(echo man/*.[1-8])"
@@ -36,120 +31,118 @@ echo "1. man pages render cleanly: $(echo man/*.[1-8])"
 # 2. Flags: --help's set against the man page's set.  --[no-]collector.X in
 # the help is both forms; the man page may also name the generic forms.
 flags() { grep -o -- '--[a-zA-Z<>[][a-zA-Z0-9._<>[-]*' | sed 's/[.,]*$//'; }
-"$BIN" --help | sed 's/--\[no-\]\([a-z0-9._-]*\)/--\1 --no-\1/g' | flags | LC_ALL=C sort -u >"$TMP/help"
-printf '%s\n' '--collector.<name>' '--no-collector.<name>' >>"$TMP/help"
-LC_ALL=C sort -u -o "$TMP/help" "$TMP/help"
-MANWIDTH=1000 man -l man/kvmmem_exporter.1 2>/dev/null | flags | LC_ALL=C sort -u >"$TMP/man"
-if ! diff -u "$TMP/help" "$TMP/man"; then
-	echo "kvmmem_exporter.1 and --help disagree on flags (- only in --help, + only in the man page)"
-	rc=1
+"$BIN" --help | sed 's/--\[no-\]\([a-z0-9._-]*\)/--\1 --no-\1/g' | flags | LC_ALL=C sort -u >"$T/help"
+printf '%s\n' '--collector.<name>' '--no-collector.<name>' >>"$T/help"
+LC_ALL=C sort -u -o "$T/help" "$T/help"
+MANWIDTH=1000 man -l man/kvmmem_exporter.1 2>/dev/null | flags | LC_ALL=C sort -u >"$T/man"
+if ! diff -u "$T/help" "$T/man"; then
+	fail "kvmmem_exporter.1 and --help disagree on flags (- only in --help, + only in the man page)"
 fi
-echo "2. flags: $(wc -l <"$TMP/help") in --help, all in kvmmem_exporter(1) and no others"
+echo "2. flags: $(wc -l <"$T/help") in --help, all in kvmmem_exporter(1) and no others"
 
 # 3. Metric and rule names.
-"$O/tests/bin/test_catalogue" --readme-table | sed -n 's/^| `\(kvmmem_[a-z0-9_]*\)` .*/\1/p' >"$TMP/families"
-[ -s "$TMP/families" ] || { echo "test_catalogue --readme-table printed no families"; exit 1; }
-sed -n 's/^ *- record: *\([a-z_:0-9]*\) *$/\1/p' dashboards/prometheus/*.yml >"$TMP/records" 2>/dev/null || true
+"$O/tests/bin/test_catalogue" --readme-table | sed -n 's/^| `\(kvmmem_[a-z0-9_]*\)` .*/\1/p' >"$T/families"
+[ -s "$T/families" ] || { echo "FAIL: test_catalogue --readme-table printed no families"; exit 1; }
+sed -n 's/^ *- record: *\([a-z_:0-9]*\) *$/\1/p' dashboards/prometheus/*.yml >"$T/records" 2>/dev/null || true
 DOCS="docs/deploying.md docs/troubleshooting.md $(ls man/*.[1-8])"
 for f in $DOCS; do
 	# Recording rules (level:metric:operations) first, then remove them.
 	grep -o '[a-z_]*:kvmmem_[a-z0-9_]*:[a-z0-9_]*' "$f" | while read -r r; do
-		grep -qxF "$r" "$TMP/records" || echo "$f: recording rule $r is not in dashboards/prometheus"
+		grep -qxF "$r" "$T/records" || echo "$f: recording rule $r is not in dashboards/prometheus"
 	done
 	sed 's/[a-z_]*:kvmmem_[a-z0-9_]*:[a-z0-9_]*//g' "$f" | grep -o 'kvmmem_[a-z0-9_]*' | LC_ALL=C sort -u |
 		while read -r m; do
 			case $m in
 			# The program; InfluxDB measurements that collectd names <plugin>_<value>.
 			kvmmem_exporter | kvmmem_value | kvmmem_seconds) continue ;;
-			*_) grep -q "^$m" "$TMP/families" || echo "$f: no family starts with $m" ;;
-			*) grep -qxF "$m" "$TMP/families" || echo "$f: $m is not in the catalogue" ;;
+			*_) grep -q "^$m" "$T/families" || echo "$f: no family starts with $m" ;;
+			*) grep -qxF "$m" "$T/families" || echo "$f: $m is not in the catalogue" ;;
 			esac
 		done
-done >"$TMP/names"
-if [ -s "$TMP/names" ]; then
-	cat "$TMP/names"
-	rc=1
+done >"$T/names"
+if [ -s "$T/names" ]; then
+	fail "names in docs and man pages that are not in the catalogue or the rules:"
+	cat "$T/names"
 fi
 n=$(cat $DOCS | sed 's/[a-z_]*:kvmmem_[a-z0-9_]*:[a-z0-9_]*//g' | grep -o 'kvmmem_[a-z0-9_]*[a-z0-9]' | sort -u | wc -l)
-echo "3. metric names: $n distinct names in docs and man pages checked against $(wc -l <"$TMP/families") families"
+echo "3. metric names: $n distinct names in docs and man pages checked against $(wc -l <"$T/families") families"
 
 # 4. Quoted log lines, produced for real.  Paths are made host-like by
 # cutting the temporary prefix.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	H="$TMP/h"
+	H="$T/h"
 	cp -r tests/fixtures/hosts/k6.18 "$H"
-	chmod -R a+rX "$TMP"
+	chmod -R a+rX "$T"
 	# Permission denied: the per-process files 0400 root, read as nobody.
 	chmod 0400 "$H"/proc/*/ksm_stat "$H"/proc/*/ksm_merging_pages
 	run() { setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" --dump --log.level=debug "$@" 2>&1 >/dev/null |
-		sed -e 's/^ts=[^ ]* //' -e "s|$H||g" -e "s|$TMP||g"; }
+		sed -e 's/^ts=[^ ]* //' -e "s|$H||g" -e "s|$T||g"; }
 	run --libvirt.uri="test://$H/libvirt.xml" --path.procfs="$H/proc" --path.sysfs="$H/sys" \
-		--path.libvirt-run="$H/run" >"$TMP/log"
+		--path.libvirt-run="$H/run" >"$T/log"
 	# Kernel without KSM: an empty sysfs.
-	mkdir "$TMP/sys"
-	run --path.sysfs="$TMP/sys" --no-collector.libvirt >>"$TMP/log"
+	mkdir "$T/sys"
+	run --path.sysfs="$T/sys" --no-collector.libvirt >>"$T/log"
 	# Kernel without per-process files: none for pid 4101.
 	chmod 0644 "$H"/proc/*/ksm_stat "$H"/proc/*/ksm_merging_pages
 	rm -f "$H/proc/4101/ksm_stat" "$H/proc/4101/ksm_merging_pages"
 	run --libvirt.uri="test://$H/libvirt.xml" --path.procfs="$H/proc" --path.sysfs="$H/sys" \
-		--path.libvirt-run="$H/run" >>"$TMP/log"
+		--path.libvirt-run="$H/run" >>"$T/log"
 	# libvirt's read-only socket refused: a socket nobody may not connect to.
-	mkdir -p "$TMP/var/run/libvirt"
+	mkdir -p "$T/var/run/libvirt"
 	python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)' \
-		"$TMP/var/run/libvirt/libvirt-sock-ro" &
+		"$T/var/run/libvirt/libvirt-sock-ro" &
 	sock_pid=$!
+	track_pid $sock_pid
 	i=0
-	while [ ! -S "$TMP/var/run/libvirt/libvirt-sock-ro" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	chmod 0700 "$TMP/var/run/libvirt"
-	uri="qemu+unix:///system?socket=$TMP/var/run/libvirt/libvirt-sock-ro"
-	run --libvirt.uri="$uri" --no-collector.ksm | sed "s|qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock-ro|qemu:///system|" >>"$TMP/log"
-	kill $sock_pid 2>/dev/null || true
-	wait $sock_pid 2>/dev/null || true
-	sock_pid=
+	while [ ! -S "$T/var/run/libvirt/libvirt-sock-ro" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	chmod 0700 "$T/var/run/libvirt"
+	uri="qemu+unix:///system?socket=$T/var/run/libvirt/libvirt-sock-ro"
+	run --libvirt.uri="$uri" --no-collector.ksm | sed "s|qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock-ro|qemu:///system|" >>"$T/log"
+	stop_pid $sock_pid 5 || true
 	# Which QEMU process is refused first varies; the pid is not the point.
-	sed -i 's|/proc/[0-9]*/|/proc/PID/|' "$TMP/log"
+	sed -i 's|/proc/[0-9]*/|/proc/PID/|' "$T/log"
 	grep -h '^level=' docs/troubleshooting.md | while read -r line; do
 		norm=$(echo "$line" | sed 's|/proc/[0-9]*/|/proc/PID/|')
-		grep -qxF "$norm" "$TMP/log" || echo "docs/troubleshooting.md quotes a line the exporter does not log: $line"
-	done >"$TMP/missing"
-	if [ -s "$TMP/missing" ]; then
-		cat "$TMP/missing"
+		grep -qxF "$norm" "$T/log" || echo "docs/troubleshooting.md quotes a line the exporter does not log: $line"
+	done >"$T/missing"
+	if [ -s "$T/missing" ]; then
+		fail "docs/troubleshooting.md quotes lines the exporter does not log:"
+		cat "$T/missing"
 		echo "what it logged:"
-		cat "$TMP/log"
-		rc=1
+		cat "$T/log"
 	fi
-	echo "4. $(grep -c '^level=' docs/troubleshooting.md) quoted log lines checked, $(wc -l <"$TMP/missing") not reproduced"
+	echo "4. $(grep -c '^level=' docs/troubleshooting.md) quoted log lines checked, $(wc -l <"$T/missing") not reproduced"
 else
-	echo "4. SKIPPED: quoting the real log lines needs root (to run as nobody) and setpriv"
+	skip_part "4. quoted log lines" "reproducing them needs root (to run as nobody) and setpriv"
 fi
 
 # 5. The Prometheus configuration of deploying.md.
 if command -v promtool >/dev/null; then
-	mkdir -p "$TMP/prom/file_sd"
-	awk -v dir="$TMP/prom" '
+	mkdir -p "$T/prom/file_sd"
+	awk -v dir="$T/prom" '
 		/^```yaml$/ { n++; inblock = 1; file = dir "/block" n ".yml"; next }
 		/^```$/ { inblock = 0; next }
 		inblock { print > file }
 	' docs/deploying.md
-	for b in "$TMP"/prom/block*.yml; do
+	for b in "$T"/prom/block*.yml; do
 		first=$(head -n1 "$b")
 		case $first in
-		"# /etc/prometheus/file_sd/"*) mv "$b" "$TMP/prom/file_sd/${first##*/}" ;;
+		"# /etc/prometheus/file_sd/"*) mv "$b" "$T/prom/file_sd/${first##*/}" ;;
 		*)
-			sed -i -e "s|/etc/prometheus/file_sd/|$TMP/prom/file_sd/|g" \
+			sed -i -e "s|/etc/prometheus/file_sd/|$T/prom/file_sd/|g" \
 				-e "s|/usr/share/kvmmem/prometheus/|$TOP/dashboards/prometheus/|g" "$b"
 			;;
 		esac
 	done
-	for b in "$TMP"/prom/block*.yml; do
-		promtool check config "$b" >"$TMP/promtool.log" 2>&1 || { cat "$TMP/promtool.log"; echo "deploying.md: $(head -n1 "$b") fails promtool"; rc=1; }
+	for b in "$T"/prom/block*.yml; do
+		promtool check config "$b" >"$T/promtool.log" 2>&1 || { cat "$T/promtool.log"; fail "deploying.md: $(head -n1 "$b") fails promtool"; }
 	done
-	main=$(grep -l '^  - job_name: kvmmem$' "$TMP"/prom/block*.yml)
+	main=$(grep -l '^  - job_name: kvmmem$' "$T"/prom/block*.yml)
 	promtool check service-discovery "$main" kvmmem 2>/dev/null | grep -A12 '"labels"' |
-		sed -n 's/^ *"instance": "\(.*\)",*$/\1/p' >"$TMP/instances"
-	printf '%s\n' kvm-101 kvm-102 | diff -u - "$TMP/instances" || { echo "deploying.md: relabelling does not give instance=<hypervisor>"; rc=1; }
-	echo "5. deploying.md: $(ls "$TMP"/prom/block*.yml | wc -l) Prometheus configurations pass promtool; instances $(echo $(cat "$TMP/instances"))"
+		sed -n 's/^ *"instance": "\(.*\)",*$/\1/p' >"$T/instances"
+	printf '%s\n' kvm-101 kvm-102 | diff -u - "$T/instances" || fail "deploying.md: relabelling does not give instance=<hypervisor>"
+	echo "5. deploying.md: $(ls "$T"/prom/block*.yml | wc -l) Prometheus configurations pass promtool; instances $(echo $(cat "$T/instances"))"
 else
-	echo "5. SKIPPED: promtool not installed (apt-get install prometheus)"
+	skip_part "5. deploying.md's Prometheus configuration" "promtool not installed (apt-get install prometheus)"
 fi
-exit $rc
+finish

@@ -12,16 +12,12 @@ set -u
 require_tools valgrind
 require_exporter
 # An ASan build cannot run under valgrind.
-if nm "$BIN" 2>/dev/null | grep -q '__asan_init'; then
-	echo "SKIP valgrind cannot run a sanitizer build ($BIN)"
-	exit 77
-fi
+nm "$BIN" 2>/dev/null | grep -q '__asan_init' && skip "valgrind cannot run a sanitizer build ($BIN)"
 
 tmpdir_with_cleanup
 set -- --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes
 [ -f "$TOP/tests/hygiene/valgrind.supp" ] && set -- "$@" --suppressions="$TOP/tests/hygiene/valgrind.supp"
 
-rc=0
 for host in k6.18 broken; do
 	h=$TOP/tests/fixtures/hosts/$host
 	valgrind "$@" --log-file="$T/$host.vg" "$BIN" --dump --log.level=debug --libvirt.uri="test://$h/libvirt.xml" \
@@ -29,17 +25,15 @@ for host in k6.18 broken; do
 	code=$?
 	errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$T/$host.vg" | tail -n 1)
 	if [ "$code" != 0 ] || [ "$errors" != 0 ]; then
-		echo "FAIL $host: exit $code, valgrind errors ${errors:-?}"
+		fail "$host: exit $code, valgrind errors ${errors:-?}"
 		cat "$T/$host.vg"
 		tail -n 20 "$T/$host.log"
-		rc=1
 	elif ! grep -q '^kvmmem_libvirt_up 1$' "$T/$host.out"; then
 		# The run must have gone through libvirt and the whole collection.
-		echo "FAIL $host: --dump did not export kvmmem_libvirt_up 1"
-		rc=1
+		fail "$host: --dump did not export kvmmem_libvirt_up 1"
 	else
-		echo "ok   $host: 0 errors; $(grep -E 'definitely lost|indirectly lost|possibly lost|still reachable' \
+		ok "$host: 0 errors; $(grep -E 'definitely lost|indirectly lost|possibly lost|still reachable' \
 			"$T/$host.vg" | sed 's/^==[0-9]*== *//' | tr -s ' ' | paste -sd ';' -)"
 	fi
 done
-exit $rc
+finish

@@ -3,14 +3,13 @@
 # verify` accepts it, and `systemd-analyze security` finds no exposure
 # beyond the ones the exporter needs (listed below with the reason).
 set -eu
-TOP=${KVMMEM_TOP:?}
-O=${KVMMEM_BUILD:?}
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+O=$BUILD
 UNIT_IN="$TOP/packaging/kvmmem_exporter.service"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+tmpdir_with_cleanup
 
 # 1. Directives the unit must carry, exactly (no systemd needed).
-cat >"$TMP/want" <<'LINES'
+cat >"$T/want" <<'LINES'
 AmbientCapabilities=CAP_DAC_READ_SEARCH
 CapabilityBoundingSet=CAP_DAC_READ_SEARCH
 EnvironmentFile=-@SYSCONFDIR@/default/kvmmem_exporter
@@ -26,47 +25,48 @@ SystemCallFilter=@system-service
 User=kvmmem
 LINES
 grep -E '^(AmbientCapabilities|CapabilityBoundingSet|EnvironmentFile|ExecStart|Group|NoNewPrivileges|PrivateTmp|ProtectHome|ProtectSystem|RestrictAddressFamilies|SupplementaryGroups|SystemCallFilter|User)=' \
-	"$UNIT_IN" | grep -v '^SystemCallFilter=~' | LC_ALL=C sort >"$TMP/got"
-diff -u "$TMP/want" "$TMP/got"
+	"$UNIT_IN" | grep -v '^SystemCallFilter=~' | LC_ALL=C sort >"$T/got"
+diff -u "$T/want" "$T/got"
 # These would break the exporter: hidden QEMU processes, no /proc/meminfo,
 # a capability that means nothing on host files.
 if grep -nE '^(ProtectProc=invisible|ProcSubset=pid|PrivateUsers=yes|PrivateNetwork=yes)' "$UNIT_IN"; then
-	echo "the unit hides what the exporter has to read"
+	echo "FAIL: the unit hides what the exporter has to read"
 	exit 1
 fi
+ok "1. the unit's directives"
 
 if ! command -v systemd-analyze >/dev/null; then
-	echo "directives checked; SKIP systemd-analyze verify: systemd-analyze not installed (apt-get install systemd)"
-	exit 77
+	skip_part "2-3. systemd-analyze verify and security" "systemd-analyze not installed (apt-get install systemd)"
+	finish
 fi
-[ -x "$O/kvmmem_exporter" ] || { echo "no $O/kvmmem_exporter: run make first"; exit 1; }
+require_exporter
 
 # 2. verify: the unit as `make install` writes it, pointing at the built
 # binary (verify insists that ExecStart exists) and a man tree holding the
 # page named in Documentation= (verify runs man on it).
-mkdir -p "$TMP/man/man1" "$TMP/etc/default"
-cp "$TOP/man/kvmmem_exporter.1" "$TMP/man/man1/"
-cp "$TOP/packaging/kvmmem_exporter.default" "$TMP/etc/default/kvmmem_exporter"
-sed -e "s|@BINDIR@|$O|g" -e "s|@SYSCONFDIR@|$TMP/etc|g" "$UNIT_IN" >"$TMP/kvmmem_exporter.service"
-if ! MANPATH="$TMP/man" systemd-analyze verify "$TMP/kvmmem_exporter.service" >"$TMP/verify.log" 2>&1; then
-	cat "$TMP/verify.log"
-	echo "systemd-analyze verify failed"
+mkdir -p "$T/man/man1" "$T/etc/default"
+cp "$TOP/man/kvmmem_exporter.1" "$T/man/man1/"
+cp "$TOP/packaging/kvmmem_exporter.default" "$T/etc/default/kvmmem_exporter"
+sed -e "s|@BINDIR@|$O|g" -e "s|@SYSCONFDIR@|$T/etc|g" "$UNIT_IN" >"$T/kvmmem_exporter.service"
+if ! MANPATH="$T/man" systemd-analyze verify "$T/kvmmem_exporter.service" >"$T/verify.log" 2>&1; then
+	cat "$T/verify.log"
+	echo "FAIL: systemd-analyze verify failed"
 	exit 1
 fi
-if [ -s "$TMP/verify.log" ]; then
-	cat "$TMP/verify.log"
-	echo "systemd-analyze verify complained"
+if [ -s "$T/verify.log" ]; then
+	cat "$T/verify.log"
+	echo "FAIL: systemd-analyze verify complained"
 	exit 1
 fi
-echo "systemd-analyze verify: clean ($(systemd-analyze --version | head -n1))"
+ok "2. systemd-analyze verify: clean ($(systemd-analyze --version | head -n1))"
 
 # 3. security: every exposure left is one the exporter needs.
-if ! systemd-analyze security --offline=true "$TMP/kvmmem_exporter.service" >"$TMP/security.log" 2>&1; then
-	cat "$TMP/security.log"
-	echo "SKIP systemd-analyze security --offline: not supported by this systemd"
-	exit 77
+if ! systemd-analyze security --offline=true "$T/kvmmem_exporter.service" >"$T/security.log" 2>&1; then
+	cat "$T/security.log"
+	skip_part "3. systemd-analyze security" "--offline is not supported by this systemd"
+	finish
 fi
-cat >"$TMP/want" <<'LINES'
+cat >"$T/want" <<'LINES'
 AmbientCapabilities=
 CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)
 DeviceAllow=
@@ -86,10 +86,12 @@ LINES
 # any address (no IPAddressDeny); ProtectProc/ProcSubset/PrivateUsers would
 # hide what is read; DeviceAllow is ProtectClock's read-only rtc; the
 # binary runs from the host's root.
-awk '$1 == "✗" { print $2 }' "$TMP/security.log" | LC_ALL=C sort >"$TMP/got"
-if ! diff -u "$TMP/want" "$TMP/got"; then
-	cat "$TMP/security.log"
-	echo "systemd-analyze security: exposures changed (+ new, - gone); harden the unit or justify them here"
+awk '$1 == "✗" { print $2 }' "$T/security.log" | LC_ALL=C sort >"$T/got"
+if ! diff -u "$T/want" "$T/got"; then
+	cat "$T/security.log"
+	echo "FAIL: systemd-analyze security: exposures changed (+ new, - gone); harden the unit or justify them here"
 	exit 1
 fi
-grep 'Overall exposure level' "$TMP/security.log"
+grep 'Overall exposure level' "$T/security.log"
+ok "3. systemd-analyze security: only the exposures listed here"
+finish

@@ -16,12 +16,16 @@ E2E_SKIP=0
 E2E_RESULTS=""
 
 # result STATUS NAME DETAIL: one visible line per assertion, kept for the
-# summary.
+# summary.  A SKIP is also a skipped part for tests/run.sh's summary (the file
+# KVMMEM_SKIPS, as skip_part in tests/lib/common.sh writes it).
 result() {
 	case $1 in
 	PASS) E2E_PASS=$((E2E_PASS + 1)) ;;
 	FAIL) E2E_FAIL=$((E2E_FAIL + 1)) ;;
-	SKIP) E2E_SKIP=$((E2E_SKIP + 1)) ;;
+	SKIP)
+		E2E_SKIP=$((E2E_SKIP + 1))
+		[ -z "${KVMMEM_SKIPS:-}" ] || echo "${KVMMEM_TEST:-e2e/run}: $2${3:+: $3}" >>"$KVMMEM_SKIPS"
+		;;
 	esac
 	say "$1 $2${3:+: $3}"
 	E2E_RESULTS="$E2E_RESULTS$1 $2${3:+: $3}
