@@ -2,7 +2,9 @@
 #include "util/buf.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,12 +142,16 @@ int buf_put_i64(struct buf *b, int64_t v)
 	return buf_put_u64(b, (uint64_t)0 - (uint64_t)v);
 }
 
-/* printf's %g honours LC_NUMERIC; replace a foreign decimal separator. */
-static void fix_decimal_point(char *s)
+/* The C locale for numbers, made once.  glibc returns its static C locale
+ * for LC_ALL_MASK and "C" without allocating; elsewhere it is one small
+ * allocation kept for the life of the process.  (locale_t)0 when even
+ * that failed. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
 {
-	for (; *s != '\0'; s++)
-		if (*s == ',')
-			*s = '.';
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
 int buf_put_double(struct buf *b, double v)
@@ -159,12 +165,26 @@ int buf_put_double(struct buf *b, double v)
 	/* Integral values within 2^53 print as integers: exact and short. */
 	if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		return buf_put_i64(b, (int64_t)v);
+	/* snprintf and strtod both follow LC_NUMERIC: under a locale with a
+	 * decimal comma the text would say "0,1", or, put right, strtod would
+	 * stop at the '.' and every value would take 17 digits.  uselocale
+	 * switches this thread only, and back. */
+	if (pthread_once(&c_locale_once, c_locale_init) != 0 || c_locale == (locale_t)0) {
+		/* Without a C locale 17 digits always read back; only the
+		 * separator needs putting right. */
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+		for (char *p = tmp; *p != '\0'; p++)
+			if (*p == ',')
+				*p = '.';
+		return buf_puts(b, tmp);
+	}
+	locale_t old = uselocale(c_locale);
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		fix_decimal_point(tmp);
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
+	(void)uselocale(old);
 	return buf_puts(b, tmp);
 }
 
