@@ -42,8 +42,16 @@ static void vlog(const struct kvm_log *lg, enum log_level level, int err, const 
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		n = 0;
-	if (err != 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err < 0 ? -err : err));
+	if (err != 0 && (size_t)n < sizeof(msg)) {
+		/* strerror may write a shared buffer and workers log at the
+		 * same time; strerrordesc_np only returns constant text. */
+		int e = err < 0 ? -err : err;
+		const char *desc = strerrordesc_np(e);
+		if (desc != NULL)
+			snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", desc);
+		else
+			snprintf(msg + n, sizeof(msg) - (size_t)n, ": Unknown error %d", e);
+	}
 	lg->backend(lg->ctx, level, msg);
 	errno = saved;
 }

@@ -89,11 +89,13 @@ static void test_levels_and_errno(void **state)
 	log_debug(&lg, "dropped");
 	log_errx(&lg, "bad");
 	log_warnerr(&lg, -EACCES, "read %s", "/y");
+	log_warnerr(&lg, 4095, "odd");
 	assert_string_equal(r.text, "warn: open /x: No such file or directory\n"
 	                            "warn: plain 1\n"
 	                            "info: info\n"
 	                            "error: bad\n"
-	                            "warn: read /y: Permission denied\n");
+	                            "warn: read /y: Permission denied\n"
+	                            "warn: odd: Unknown error 4095\n");
 	/* A NULL log or backend is silent, not a crash. */
 	log_warnx(NULL, "nothing");
 	struct kvm_log none = {0};
