@@ -30,7 +30,7 @@ static struct {
 	struct cd_conf conf;
 	bool conf_ready;
 	struct kvm_log log;
-	struct collector *coll;
+	struct collection *coll;
 	struct complaint_set *cs;
 	struct complaint nothing; /* a read that collected nothing at all */
 } g;
@@ -93,7 +93,7 @@ static int kvmmem_init(void)
 
 	ensure_conf();
 	collect_opts_default(&o);
-	if (timeout_ms(&o.libvirt_timeout_ms) != 0)
+	if (timeout_ms(&o.timeout_ms) != 0)
 		return -1;
 	g.log.backend = log_to_collectd;
 	g.log.ctx = NULL;
@@ -106,18 +106,29 @@ static int kvmmem_init(void)
 	if (g.conf.libvirt_run != NULL)
 		o.env.libvirt_run = g.conf.libvirt_run;
 	if (g.conf.uri != NULL)
-		o.libvirt_uri = g.conf.uri;
-	o.enabled[COLL_KSM] = g.conf.report_host;
-	o.enabled[COLL_MEMINFO] = g.conf.report_host;
-	/* Per-domain KSM needs the domain list and pids libvirt gives. */
-	o.enabled[COLL_LIBVIRT] = g.conf.report_domains || g.conf.report_domain_ksm;
-	o.enabled[COLL_DOMAIN_KSM] = g.conf.report_domain_ksm;
+		o.libvirt.uri = g.conf.uri;
+	/* The switches name what is reported, the collectors what is read:
+	 * per-domain KSM needs the backends' domain lists even when their own
+	 * values are not reported (dispatch leaves those out). */
+	for (int i = 0; i < COLL_COUNT; i++) {
+		switch (collector_def((enum collector_id)i)->kind) {
+		case COLLECTOR_HOST:
+			o.enabled[i] = g.conf.report_host;
+			break;
+		case COLLECTOR_BACKEND:
+			o.enabled[i] = g.conf.report_domains || g.conf.report_domain_ksm;
+			break;
+		case COLLECTOR_PER_DOMAIN:
+			o.enabled[i] = g.conf.report_domain_ksm;
+			break;
+		}
+	}
 
 	g.cs = complaint_set_new();
-	g.coll = collector_new(&o);
+	g.coll = collection_new(&o);
 	if (g.cs == NULL || g.coll == NULL) {
 		plugin_log(LOG_ERR, CD_PLUGIN_NAME " plugin: cannot start the collector (out of memory or threads)");
-		collector_free(g.coll);
+		collection_free(g.coll);
 		complaint_set_free(g.cs);
 		g.coll = NULL;
 		g.cs = NULL;
@@ -135,7 +146,7 @@ static int kvmmem_read(void)
 	if (g.coll == NULL)
 		return -1;
 	snapshot_init(&s);
-	int r = collector_collect(g.coll, &s);
+	int r = collection_run(g.coll, &s);
 	if (r != 0)
 		complain(&g.log, &g.nothing, "nothing could be collected (%s)", strerror(-r));
 	else
@@ -151,7 +162,7 @@ static int kvmmem_read(void)
 
 static int kvmmem_shutdown(void)
 {
-	collector_free(g.coll);
+	collection_free(g.coll);
 	g.coll = NULL;
 	complaint_set_free(g.cs);
 	g.cs = NULL;

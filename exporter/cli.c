@@ -54,13 +54,6 @@ static const struct flag_def flags[] = {
     {F_LOG_LEVEL, "log.level", true, "LEVEL", "Least severe log level shown: error, warn, info, debug.", "info"},
 };
 
-static const char *const collector_help[COLL_COUNT] = {
-    [COLL_KSM] = "host KSM from sysfs, ksmd CPU time and vmstat KSM counters",
-    [COLL_MEMINFO] = "page size, MemTotal and MemAvailable",
-    [COLL_LIBVIRT] = "domains, balloon statistics and memory configuration from libvirt",
-    [COLL_DOMAIN_KSM] = "per-domain KSM from each QEMU process's ksm_stat",
-};
-
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
 static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -333,7 +326,8 @@ int cli_usage(struct buf *b, const char *prog)
 	}
 	for (int c = 0; c < COLL_COUNT; c++) {
 		buf_printf(b, "  --[no-]collector.%s\n", collector_name((enum collector_id)c));
-		buf_printf(b, "      Collect %s (default: enabled).\n", collector_help[c]);
+		buf_printf(b, "      Collect %s (default: %s).\n", collector_def((enum collector_id)c)->help,
+		           collector_def((enum collector_id)c)->default_on ? "enabled" : "disabled");
 	}
 	return b->err;
 }

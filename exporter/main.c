@@ -21,7 +21,6 @@
 #include "http.h"
 #include "logfmt.h"
 #include "scrape.h"
-#include "backends/libvirt.h"
 #include "webconfig.h"
 
 #define PROG "kvmmem_exporter"
@@ -70,14 +69,14 @@ static int print_version(void)
 {
 	char lv[32];
 
-	virt_library_version(lv, sizeof(lv));
+	collector_library_version(COLL_LIBVIRT, lv, sizeof(lv));
 	printf("%s, version %s (revision: %s)\n  libvirt: %s\n  libmicrohttpd: %s\n", PROG, KVMMEM_VERSION,
 	       kvmmem_revision, lv, MHD_get_version());
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Leaves a little of the scrape deadline for rendering and sending. */
-static int libvirt_timeout_ms(uint64_t scrape_ms)
+static int collection_timeout_ms(uint64_t scrape_ms)
 {
 	uint64_t margin = scrape_ms / 10;
 	if (margin > 500)
@@ -143,7 +142,7 @@ int main(int argc, char *argv[])
 	char err[CLI_ERR_MAX];
 	struct kvm_log lg = {.backend = logfmt_stderr, .ctx = NULL, .max_level = LOG_LVL_INFO};
 	struct collect_opts co;
-	struct collector *coll = NULL;
+	struct collection *coll = NULL;
 	struct scrape *sc = NULL;
 	struct http *http = NULL;
 	struct webconfig *web = NULL;
@@ -197,16 +196,16 @@ int main(int argc, char *argv[])
 	co.env.procfs = o.procfs;
 	co.env.libvirt_run = o.libvirt_run;
 	co.env.log = &lg;
-	co.libvirt_uri = o.libvirt_uri;
+	co.libvirt.uri = o.libvirt_uri;
 	for (int i = 0; i < COLL_COUNT; i++)
 		co.enabled[i] = o.collectors[i];
-	co.libvirt_timeout_ms = libvirt_timeout_ms(o.scrape_timeout_ms);
+	co.timeout_ms = collection_timeout_ms(o.scrape_timeout_ms);
 
-	virt_library_version(libvirt_version, sizeof(libvirt_version));
+	collector_library_version(COLL_LIBVIRT, libvirt_version, sizeof(libvirt_version));
 	struct build_labels build = {
 	    .version = KVMMEM_VERSION, .revision = kvmmem_revision, .libvirt_version = libvirt_version};
 
-	coll = collector_new(&co);
+	coll = collection_new(&co);
 	if (coll == NULL) {
 		log_errx(&lg, "cannot create the collector (out of memory or no threads)");
 		goto out;
@@ -249,7 +248,7 @@ int main(int argc, char *argv[])
 out:
 	http_stop(http);
 	scrape_free(sc);
-	collector_free(coll);
+	collection_free(coll);
 	webconfig_free(web);
 	return status;
 }

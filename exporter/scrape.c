@@ -60,7 +60,7 @@ struct scrape {
 	size_t last_len;
 	size_t last_gz_len;
 
-	struct collector *collector;
+	struct collection *collector;
 	const struct build_labels *build;
 	size_t max_body;
 	const struct kvm_log *log;
@@ -243,7 +243,7 @@ static struct scrape_result *run_collection(struct scrape *s)
 
 	if (r == NULL)
 		return NULL;
-	r->collect_rc = collector_collect(s->collector, &r->snap);
+	r->collect_rc = collection_run(s->collector, &r->snap);
 	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", now_seconds() - t0, r->snap.ndoms,
 	          r->collect_rc);
 	return r;
@@ -287,7 +287,7 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 	return 0;
 }
 
-struct scrape *scrape_new(struct collector *collector, const struct build_labels *build, size_t max_body,
+struct scrape *scrape_new(struct collection *collector, const struct build_labels *build, size_t max_body,
                           const struct kvm_log *log)
 {
 	struct scrape *s = calloc(1, sizeof(*s));

@@ -29,7 +29,7 @@ struct scrape_result;
  * every result it hands out (results render with them).  max_body caps one
  * exposition's plain text, in either form.  NULL when out of memory.
  */
-struct scrape *scrape_new(struct collector *collector, const struct build_labels *build, size_t max_body,
+struct scrape *scrape_new(struct collection *collector, const struct build_labels *build, size_t max_body,
                           const struct kvm_log *log);
 /* Frees; no scrape_get() may be running.  Results still held stay valid
  * (see scrape_new() for what they still need). */
@@ -53,7 +53,7 @@ void scrape_result_put(struct scrape_result *r);
  */
 int scrape_result_body(struct scrape_result *r, const char **data, size_t *len);
 
-/* What collector_collect() returned: 0, or -EIO when nothing was collected. */
+/* What collection_run() returned: 0, or -EIO when nothing was collected. */
 int scrape_result_collect_status(const struct scrape_result *r);
 
 /*

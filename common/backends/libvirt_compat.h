@@ -13,10 +13,8 @@
  * bulk call may wait for a domain's job; the worker's timeout still
  * bounds a collection. */
 #if LIBVIR_CHECK_VERSION(4, 5, 0)
-#define HAVE_STATS_NOWAIT 1
 #define KVM_STATS_NOWAIT VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
 #else
-#define HAVE_STATS_NOWAIT 0
 #define KVM_STATS_NOWAIT 0
 #endif
 

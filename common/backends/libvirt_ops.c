@@ -17,6 +17,7 @@ static const struct libvirt_ops libvirt_ops = {
     .event_remove_timeout = virEventRemoveTimeout,
     .connect_domain_event_register_any = virConnectDomainEventRegisterAny,
     .connect_domain_event_deregister_any = virConnectDomainEventDeregisterAny,
+    .get_version = virGetVersion,
     .get_last_error = virGetLastError,
     .set_error_func = virSetErrorFunc,
     .conn_set_error_func = virConnSetErrorFunc,

@@ -1,11 +1,11 @@
 /*
- * libvirt_ops.h - the libvirt calls virt.c makes, as a table.
+ * libvirt_ops.h - the libvirt calls the libvirt backend makes, as a table.
  *
  * Each member has exactly the signature of the libvirt function it is
- * named after, so virt_libvirt.c fills the table with the real functions
+ * named after, so libvirt_ops.c fills the table with the real functions
  * and a unit test can put canned answers (errors, a call that never
  * returns) in their place without a daemon.  Handles (virConnectPtr,
- * virDomainPtr) are opaque to virt.c: a fake may use any non-NULL pointer.
+ * virDomainPtr) are opaque to the backend: a fake may use any non-NULL pointer.
  */
 #ifndef KVMMEM_LIBVIRT_OPS_H
 #define KVMMEM_LIBVIRT_OPS_H
@@ -43,6 +43,10 @@ struct libvirt_ops {
 	                                         virConnectDomainEventGenericCallback cb, void *opaque,
 	                                         virFreeCallback freecb);
 	int (*connect_domain_event_deregister_any)(virConnectPtr conn, int callback_id);
+
+	/* The library's version, libvirt's own number (major * 1000000 +
+	 * minor * 1000 + micro). */
+	int (*get_version)(unsigned long *lib_ver, const char *type, unsigned long *type_ver);
 
 	/* Errors: the calling thread's last error, NULL when there is none. */
 	virErrorPtr (*get_last_error)(void);

@@ -31,7 +31,7 @@
 #include "util/complain.h"
 #include "util/parse.h"
 #include "util/paths.h"
-#include "util/strhash.h"
+#include "util/nametab.h"
 
 struct vm_entry {
 	char *name;

@@ -1,30 +1,23 @@
 /*
- * collect.c - runs the enabled sources into one snapshot and times them.
+ * collect.c - runs the collector table into one snapshot and times it.
  *
- * The order matters only in one place: per-domain KSM needs the domain
- * list, so it runs after libvirt.  Everything else is independent, and a
- * failing source never stops the others.
+ * Kinds run in order (host, backends, per-domain); a failing collector
+ * never stops the others.  Pids are asked of the backends only when a
+ * per-domain source runs, each backend for the domains it listed.
  */
 #include "model/collect.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "sources/domain_ksm.h"
-#include "sources/ksm.h"
-#include "sources/meminfo.h"
-#include "backends/libvirt.h"
-#include "backends/libvirt_pid.h"
+#include "util/clock.h"
 
-struct collector {
+struct collection {
 	struct collect_opts o;
-	struct ksm *ksm;
-	struct meminfo *mem;
-	struct domain_ksm *kproc;
-	struct libvirt_pid *vmpid;
-	struct virt *virt;
+	bool run[COLL_COUNT];
+	void *self[COLL_COUNT];
 };
 
 void collect_opts_default(struct collect_opts *o)
@@ -33,137 +26,117 @@ void collect_opts_default(struct collect_opts *o)
 	o->env.sysfs = KVM_DEFAULT_SYSFS;
 	o->env.procfs = KVM_DEFAULT_PROCFS;
 	o->env.libvirt_run = KVM_DEFAULT_LIBVIRT_RUN;
-	o->libvirt_uri = KVM_DEFAULT_LIBVIRT_URI;
+	o->libvirt.uri = KVM_DEFAULT_LIBVIRT_URI;
 	for (int i = 0; i < COLL_COUNT; i++)
-		o->enabled[i] = true;
-	o->libvirt_timeout_ms = 8000;
+		o->enabled[i] = collector_def((enum collector_id)i)->default_on;
+	o->timeout_ms = 8000;
 }
 
-struct collector *collector_new(const struct collect_opts *o)
+void collect_effective(const bool enabled[COLL_COUNT], bool run[COLL_COUNT])
 {
-	struct collector *c = calloc(1, sizeof(*c));
+	bool backend = false;
+	for (int i = 0; i < COLL_COUNT; i++)
+		if (enabled[i] && collector_def((enum collector_id)i)->kind == COLLECTOR_BACKEND)
+			backend = true;
+	for (int i = 0; i < COLL_COUNT; i++)
+		run[i] = enabled[i] && (backend || collector_def((enum collector_id)i)->kind != COLLECTOR_PER_DOMAIN);
+}
+
+struct collection *collection_new(const struct collect_opts *o)
+{
+	struct collection *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
 	c->o = *o;
-	/* Sources keep a pointer to the env, so it must be the copy that
-	 * lives as long as the collector. */
-	const struct kvm_env *env = &c->o.env;
-	if (o->enabled[COLL_KSM] && (c->ksm = ksm_new(env)) == NULL)
-		goto fail;
-	if (o->enabled[COLL_MEMINFO] && (c->mem = meminfo_new(env)) == NULL)
-		goto fail;
-	if (o->enabled[COLL_LIBVIRT]) {
-		c->virt = virt_new(o->libvirt_uri, o->virt_ops, env->log);
-		if (c->virt == NULL)
-			goto fail;
-	}
-	if (o->enabled[COLL_LIBVIRT] && o->enabled[COLL_DOMAIN_KSM]) {
-		if ((c->kproc = domain_ksm_new(env)) == NULL || (c->vmpid = libvirt_pid_new(env)) == NULL)
-			goto fail;
+	collect_effective(o->enabled, c->run);
+	for (int i = 0; i < COLL_COUNT; i++) {
+		if (!c->run[i])
+			continue;
+		/* Collectors keep a pointer to the options, so it must be the
+		 * copy that lives as long as the collection. */
+		c->self[i] = collector_def((enum collector_id)i)->create(&c->o);
+		if (c->self[i] == NULL) {
+			collection_free(c);
+			return NULL;
+		}
 	}
 	return c;
-fail:
-	collector_free(c);
-	return NULL;
 }
 
-void collector_free(struct collector *c)
+void collection_free(struct collection *c)
 {
 	if (c == NULL)
 		return;
-	virt_free(c->virt);
-	libvirt_pid_free(c->vmpid);
-	domain_ksm_free(c->kproc);
-	meminfo_free(c->mem);
-	ksm_free(c->ksm);
+	for (int i = COLL_COUNT - 1; i >= 0; i--)
+		if (c->self[i] != NULL)
+			collector_def((enum collector_id)i)->destroy(c->self[i]);
 	free(c);
 }
 
-static double now_seconds(void)
+/* Where each backend's domains start in s->doms, and how many it added. */
+struct listed {
+	size_t first[COLL_COUNT];
+	size_t count[COLL_COUNT];
+};
+
+static void run_one(struct collection *c, int id, struct snapshot *s, struct listed *l)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	const struct collector_def *def = collector_def((enum collector_id)id);
+	struct coll_status *st = &s->coll[id];
+	size_t before = s->ndoms;
+	double t0 = clock_mono_seconds();
+	int r = def->collect(c->self[id], s);
+	st->duration_seconds = clock_mono_seconds() - t0;
+	st->ran = true;
+	st->success = r == 0;
+	l->first[id] = before;
+	l->count[id] = s->ndoms - before;
 }
 
-/* libvirt's virDomainState values of domains that have a QEMU process. */
-static bool state_has_process(const struct dom_snap *d)
+static void find_pids(struct collection *c, struct snapshot *s, const struct listed *l)
 {
-	if (!d->f[DF_STATE].present)
-		return false;
-	switch (d->f[DF_STATE].v.u) {
-	case 1: /* running */
-	case 2: /* blocked */
-	case 3: /* paused */
-	case 4: /* shutting down */
-	case 7: /* pmsuspended */
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Per-domain KSM.  A domain whose process cannot be found is not a
- * failure of this collector (vmpid logs why); unreadable or damaged
- * files are. */
-static int collect_domain_ksm(struct collector *c, struct snapshot *s)
-{
-	int result = 0;
-
-	libvirt_pid_begin(c->vmpid);
-	for (size_t i = 0; i < s->ndoms; i++) {
-		struct dom_snap *d = &s->doms[i];
-		pid_t pid;
-		if (!state_has_process(d) || libvirt_pid_lookup(c->vmpid, d->name, &pid) != 0)
-			continue;
-		d->pid = pid;
-		int r = domain_ksm_collect(c->kproc, pid, d);
-		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
-			result = r;
-	}
-	return result;
-}
-
-static int run_one(struct collector *c, enum collector_id id, struct snapshot *s)
-{
-	switch (id) {
-	case COLL_KSM:
-		return ksm_collect(c->ksm, s);
-	case COLL_MEMINFO:
-		return meminfo_collect(c->mem, s);
-	case COLL_LIBVIRT: {
-		int r = virt_collect(c->virt, s, c->o.libvirt_timeout_ms);
-		mval_set_u64(&s->libvirt_up, r == 0 ? 1 : 0);
-		return r;
-	}
-	case COLL_DOMAIN_KSM:
-		return collect_domain_ksm(c, s);
-	default:
-		return -EINVAL;
-	}
-}
-
-int collector_collect(struct collector *c, struct snapshot *s)
-{
-	bool any_enabled = false, any_success = false;
-
 	for (int i = 0; i < COLL_COUNT; i++) {
-		struct coll_status *st = &s->coll[i];
-		st->enabled = c->o.enabled[i];
-		/* Per-domain KSM hangs off the libvirt domain list. */
-		if (i == COLL_DOMAIN_KSM && !c->o.enabled[COLL_LIBVIRT])
-			st->enabled = false;
-		if (!st->enabled)
-			continue;
-		any_enabled = true;
-		double t0 = now_seconds();
-		int r = run_one(c, (enum collector_id)i, s);
-		st->duration_seconds = now_seconds() - t0;
-		st->ran = true;
-		st->success = r == 0;
-		if (r == 0)
-			any_success = true;
+		const struct collector_def *def = collector_def((enum collector_id)i);
+		if (c->run[i] && def->kind == COLLECTOR_BACKEND && def->find_pids != NULL && l->count[i] > 0)
+			def->find_pids(c->self[i], &s->doms[l->first[i]], l->count[i]);
+	}
+}
+
+int collection_run(struct collection *c, struct snapshot *s)
+{
+	static const enum collector_kind order[] = {COLLECTOR_HOST, COLLECTOR_BACKEND, COLLECTOR_PER_DOMAIN};
+	struct listed l = {{0}, {0}};
+	bool any_ran = false, any_success = false;
+
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		bool pids_found = false;
+		for (int i = 0; i < COLL_COUNT; i++) {
+			const struct collector_def *def = collector_def((enum collector_id)i);
+			s->coll[i].enabled = c->run[i];
+			if (!c->run[i] || def->kind != order[k])
+				continue;
+			if (def->kind == COLLECTOR_PER_DOMAIN && !pids_found) {
+				find_pids(c, s, &l);
+				pids_found = true;
+			}
+			run_one(c, i, s, &l);
+			any_ran = true;
+			if (s->coll[i].success)
+				any_success = true;
+		}
 	}
 	snapshot_finish(s);
-	return any_enabled && !any_success ? -EIO : 0;
+	return any_ran && !any_success ? -EIO : 0;
+}
+
+void collector_library_version(enum collector_id id, char *buf, size_t bufsz)
+{
+	const struct collector_def *def = collector_def(id);
+	if (buf == NULL || bufsz == 0)
+		return;
+	if (def == NULL || def->library_version == NULL) {
+		snprintf(buf, bufsz, "unknown");
+		return;
+	}
+	def->library_version(buf, bufsz);
 }

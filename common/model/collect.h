@@ -1,44 +1,60 @@
 /*
- * collect.h - one collection: every enabled source into one snapshot.
+ * collect.h - one collection: every enabled collector into one snapshot.
  *
- * This is the whole core as the front-ends see it: make a collector from
- * options, call collector_collect() per scrape or read, emit the snapshot
- * (emit.h), clear it.  A collector is not thread-safe: front-ends run one
- * collection at a time (the exporter shares it between concurrent
- * scrapes).
+ * This is the whole core as the front-ends see it: make a collection from
+ * options, call collection_run() per scrape or read, emit the snapshot
+ * (emit.h), clear it.  A collection is not thread-safe: front-ends run one
+ * at a time (the exporter shares it between concurrent scrapes).
  */
 #ifndef KVMMEM_COLLECT_H
 #define KVMMEM_COLLECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "model/collectors.h"
 #include "model/env.h"
 #include "model/snapshot.h"
 
 struct libvirt_ops;
 
-struct collect_opts {
-	struct kvm_env env;                 /* roots and log; borrowed */
-	const char *libvirt_uri;            /* borrowed; default qemu:///system */
-	bool enabled[COLL_COUNT];           /* which collectors run */
-	int libvirt_timeout_ms;             /* most a collection waits for libvirt */
-	const struct libvirt_ops *virt_ops; /* NULL: the real libvirt */
+/* Settings of the libvirt backend (backends/libvirt.c). */
+struct libvirt_settings {
+	const char *uri;               /* borrowed; default qemu:///system */
+	const struct libvirt_ops *ops; /* NULL: the real libvirt; the backend's test seam */
 };
 
-/* Fills o with the defaults: real paths, every collector on, 8 s. */
+/* Every setting of a collection; each collector's own are named after it. */
+struct collect_opts {
+	struct kvm_env env;       /* roots and log; borrowed */
+	bool enabled[COLL_COUNT]; /* which collectors the user wants */
+	int timeout_ms;           /* most a collection waits for a backend */
+	struct libvirt_settings libvirt;
+};
+
+/* Fills o with the defaults: real paths, each collector as its row says,
+ * 8 s. */
 void collect_opts_default(struct collect_opts *o);
 
-struct collector;
+/* The dependency rule, pure: which collectors run when enabled[] are
+ * wanted.  A per-domain source runs only beside an enabled backend. */
+void collect_effective(const bool enabled[COLL_COUNT], bool run[COLL_COUNT]);
+
+struct collection;
 
 /* NULL when out of memory or a worker thread cannot start. */
-struct collector *collector_new(const struct collect_opts *o);
-void collector_free(struct collector *c);
+struct collection *collection_new(const struct collect_opts *o);
+void collection_free(struct collection *c);
 
 /*
  * Runs one collection into s (snapshot_init'ed by the caller, cleared by
  * the caller afterwards).  Per-collector success and duration land in
- * s->coll.  Returns 0, or -EIO when nothing at all could be collected.
+ * s->coll.  Returns 0, or -EIO when collectors ran and none succeeded.
  */
-int collector_collect(struct collector *c, struct snapshot *s);
+int collection_run(struct collection *c, struct snapshot *s);
+
+/* The library version a collector talks through ("9.0.0" for libvirt),
+ * or "unknown". */
+void collector_library_version(enum collector_id id, char *buf, size_t bufsz);
 
 #endif

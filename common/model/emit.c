@@ -85,8 +85,15 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 		struct label l[] = {{"mode", s->advisor_mode}};
 		return walk_sample(w, NULL, l, 1, &one);
 	}
-	case FAM_LIBVIRT_UP:
-		return walk_sample(w, NULL, NULL, 0, &s->libvirt_up);
+	case FAM_LIBVIRT_UP: {
+		/* A backend is up when its collector succeeded. */
+		const struct coll_status *st = &s->coll[w->fam->collector];
+		if (!st->ran)
+			return 0;
+		struct mval up;
+		mval_set_u64(&up, st->success ? 1 : 0);
+		return walk_sample(w, NULL, NULL, 0, &up);
+	}
 	case FAM_DOMAIN_INFO:
 	case FAM_DOMAIN_MEMORY_CONFIG_INFO:
 		return emit_domains(w, s);

@@ -6,27 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const collector_names[COLL_COUNT] = {
-    [COLL_KSM] = "ksm",
-    [COLL_MEMINFO] = "meminfo",
-    [COLL_LIBVIRT] = "libvirt",
-    [COLL_DOMAIN_KSM] = "domain_ksm",
-};
-
-const char *collector_name(enum collector_id id)
+bool dom_state_has_process(enum dom_state st)
 {
-	return (unsigned)id < COLL_COUNT ? collector_names[id] : "unknown";
-}
-
-int collector_lookup(const char *name, enum collector_id *out)
-{
-	for (int i = 0; i < COLL_COUNT; i++) {
-		if (strcmp(collector_names[i], name) == 0) {
-			*out = (enum collector_id)i;
-			return 0;
-		}
+	switch (st) {
+	case DOM_STATE_RUNNING:
+	case DOM_STATE_BLOCKED:
+	case DOM_STATE_PAUSED:
+	case DOM_STATE_SHUTDOWN:
+	case DOM_STATE_PMSUSPENDED:
+		return true;
+	default:
+		return false;
 	}
-	return -ENOENT;
 }
 
 double mval_as_double(const struct mval *m)

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "model/collectors.h"
+
 enum mval_kind { MV_U64 = 0, MV_I64, MV_F64 };
 
 /* One value that may be absent. */
@@ -91,9 +93,30 @@ enum host_field {
 	HF_COUNT
 };
 
+/*
+ * A domain's state, the same whichever backend found it.  The values are
+ * the published codes of kvmmem_domain_state_code: they are libvirt's
+ * virDomainState numbers, which operators already know from virsh, and
+ * every backend maps its own states onto them.
+ */
+enum dom_state {
+	DOM_STATE_NOSTATE = 0,
+	DOM_STATE_RUNNING = 1,
+	DOM_STATE_BLOCKED = 2,
+	DOM_STATE_PAUSED = 3,
+	DOM_STATE_SHUTDOWN = 4, /* shutting down */
+	DOM_STATE_SHUTOFF = 5,
+	DOM_STATE_CRASHED = 6,
+	DOM_STATE_PMSUSPENDED = 7, /* suspended by guest power management */
+};
+
+/* Does a domain in this state have a QEMU process (whose pid, KSM and
+ * cgroup can be read)? */
+bool dom_state_has_process(enum dom_state st);
+
 /* Per-domain values. */
 enum dom_field {
-	DF_STATE,                 /* virDomainState */
+	DF_STATE,                 /* enum dom_state */
 	DF_MEMORY_MAXIMUM_BYTES,  /* balloon.maximum, else <memory> of the XML */
 	DF_BALLOON_CURRENT_BYTES, /* balloon.current (the "actual" tag) */
 	DF_STATS_PERIOD_SECONDS,  /* <memballoon><stats period>; 0 = off */
@@ -142,21 +165,6 @@ struct dom_snap {
 	struct mval f[DF_COUNT];
 };
 
-/* Independent parts of a collection; each can be switched off and each
- * reports its own success and duration. */
-enum collector_id {
-	COLL_KSM,        /* sysfs ksm, ksmd CPU, vmstat KSM counters */
-	COLL_MEMINFO,    /* page size, MemTotal, MemAvailable */
-	COLL_LIBVIRT,    /* domains, balloon, domain XML */
-	COLL_DOMAIN_KSM, /* per-QEMU-process KSM */
-	COLL_COUNT
-};
-
-/* Flag names: --collector.<name>, and the "collector" label. */
-const char *collector_name(enum collector_id id);
-/* Returns 0 and sets *out, or -ENOENT. */
-int collector_lookup(const char *name, enum collector_id *out);
-
 struct coll_status {
 	bool enabled;
 	bool ran;
@@ -174,7 +182,6 @@ struct snapshot {
 	size_t ndoms;
 	size_t doms_alloc;
 
-	struct mval libvirt_up; /* absent when the libvirt collector is off */
 	struct coll_status coll[COLL_COUNT];
 };
 

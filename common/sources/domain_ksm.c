@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/collect.h"
 #include "util/complain.h"
 #include "util/parse.h"
 #include "util/paths.h"
@@ -259,3 +260,40 @@ gone:
 	log_debug(p->env->log, "%s: process gone", dir);
 	return -ESRCH;
 }
+
+static void *create(const struct collect_opts *o)
+{
+	return domain_ksm_new(&o->env);
+}
+
+static void destroy(void *self)
+{
+	domain_ksm_free(self);
+}
+
+/* Every domain whose process a backend found.  A process that exited
+ * meanwhile, or a kernel without the files, is not a failure of this
+ * collector; unreadable or damaged files are. */
+static int collect(void *self, struct snapshot *s)
+{
+	int result = 0;
+	for (size_t i = 0; i < s->ndoms; i++) {
+		struct dom_snap *d = &s->doms[i];
+		if (d->pid <= 0)
+			continue;
+		int r = domain_ksm_collect(self, d->pid, d);
+		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
+			result = r;
+	}
+	return result;
+}
+
+const struct collector_def collector_domain_ksm = {
+    .name = "domain_ksm",
+    .help = "per-domain KSM from each QEMU process's ksm_stat",
+    .kind = COLLECTOR_PER_DOMAIN,
+    .default_on = true,
+    .create = create,
+    .destroy = destroy,
+    .collect = collect,
+};

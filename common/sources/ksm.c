@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/collect.h"
 #include "util/complain.h"
 #include "util/parse.h"
 
@@ -436,3 +437,28 @@ int ksm_collect(struct ksm *k, struct snapshot *s)
 		err = r;
 	return err;
 }
+
+static void *create(const struct collect_opts *o)
+{
+	return ksm_new(&o->env);
+}
+
+static void destroy(void *self)
+{
+	ksm_free(self);
+}
+
+static int collect(void *self, struct snapshot *s)
+{
+	return ksm_collect(self, s);
+}
+
+const struct collector_def collector_ksm = {
+    .name = "ksm",
+    .help = "host KSM from sysfs, ksmd CPU time and vmstat KSM counters",
+    .kind = COLLECTOR_HOST,
+    .default_on = true,
+    .create = create,
+    .destroy = destroy,
+    .collect = collect,
+};

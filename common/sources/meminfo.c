@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/collect.h"
 #include "util/complain.h"
 #include "util/parse.h"
 
@@ -122,3 +123,28 @@ int meminfo_collect(struct meminfo *m, struct snapshot *s)
 	complain_key(m->env->log, m->complaints, path, "%s", why);
 	return r;
 }
+
+static void *create(const struct collect_opts *o)
+{
+	return meminfo_new(&o->env);
+}
+
+static void destroy(void *self)
+{
+	meminfo_free(self);
+}
+
+static int collect(void *self, struct snapshot *s)
+{
+	return meminfo_collect(self, s);
+}
+
+const struct collector_def collector_meminfo = {
+    .name = "meminfo",
+    .help = "page size, MemTotal and MemAvailable",
+    .kind = COLLECTOR_HOST,
+    .default_on = true,
+    .create = create,
+    .destroy = destroy,
+    .collect = collect,
+};

@@ -64,7 +64,6 @@ static void test_sequence(void **state)
 	mval_set_i64(&s.host[HF_KSM_GENERAL_PROFIT], -768000);
 	mval_set_f64(&s.host[HF_KSM_SLEEP_SECONDS], 0.02);
 	memcpy(s.advisor_mode, "none", 5);
-	mval_set_u64(&s.libvirt_up, 1);
 	struct dom_snap *d = snapshot_add_domain(&s, "zeta", "00000000-0000-0000-0000-00000000000b");
 	mval_set_u64(&d->f[DF_STATE], 5);
 	d = snapshot_add_domain(&s, "alpha", "00000000-0000-0000-0000-00000000000a");
@@ -76,7 +75,9 @@ static void test_sequence(void **state)
 	s.coll[COLL_KSM].ran = true;
 	s.coll[COLL_KSM].success = true;
 	s.coll[COLL_KSM].duration_seconds = 0.5;
+	/* kvmmem_libvirt_up is the libvirt collector's success. */
 	s.coll[COLL_LIBVIRT].ran = true;
+	s.coll[COLL_LIBVIRT].success = true;
 	struct build_labels bl = {.version = "1.2.3", .revision = "abc", .libvirt_version = NULL};
 	struct sink sk = {.ctx = &b, .begin_family = rec_begin, .sample = rec_sample, .end_family = rec_end};
 
@@ -118,7 +119,7 @@ static void test_sequence(void **state)
 	            "end kvmmem_domain_ksm_profit_bytes\n"
 	            "begin kvmmem_scrape_collector_success\n"
 	            "  kvmmem_scrape_collector_success dom=- collector=ksm = 1\n"
-	            "  kvmmem_scrape_collector_success dom=- collector=libvirt = 0\n"
+	            "  kvmmem_scrape_collector_success dom=- collector=libvirt = 1\n"
 	            "end kvmmem_scrape_collector_success\n"
 	            "begin kvmmem_scrape_collector_duration_seconds\n"
 	            "  kvmmem_scrape_collector_duration_seconds dom=- collector=ksm = 0.5\n"

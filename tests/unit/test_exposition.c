@@ -89,7 +89,6 @@ static void build_snapshot(struct snapshot *s)
 	mval_set_u64(&s->host[HF_KSM_RUN], 1);
 	mval_set_i64(&s->host[HF_KSM_GENERAL_PROFIT], -123456789);
 	mval_set_f64(&s->host[HF_KSM_SLEEP_SECONDS], 0.02);
-	mval_set_u64(&s->libvirt_up, 0);
 
 	d = snapshot_add_domain(s, "a\"b\\c\nd", "0b4c1d2e-0000-4000-8000-000000000001");
 	assert_non_null(d);
@@ -251,7 +250,6 @@ static void big_snapshot(struct snapshot *s, size_t n)
 		    (struct coll_status){.enabled = true, .ran = true, .success = true, .duration_seconds = 0.5};
 	for (int f = 0; f < HF_COUNT; f++)
 		mval_set_u64(&s->host[f], (uint64_t)f * 4096);
-	mval_set_u64(&s->libvirt_up, 1);
 	for (size_t i = 0; i < n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "guest-%05zu", i);

@@ -219,7 +219,6 @@ static void fill(struct snapshot *s)
 	mval_set_u64(&s->host[HF_KSM_PAGES_SHARING], 31607);
 	mval_set_i64(&s->host[HF_KSM_GENERAL_PROFIT], -4096);
 	mval_set_f64(&s->host[HF_KSMD_CPU_SECONDS], 12.345);
-	mval_set_u64(&s->libvirt_up, 1);
 	struct dom_snap *d = snapshot_add_domain(s, "quote\"back\\slash, café", "4d2c6a10-8e3b-4f5a-9c1d-000000004102");
 	mval_set_u64(&d->f[DF_BALLOON_CURRENT_BYTES], 1610612736);
 	mval_set_i64(&d->f[DF_KSM_PROFIT_BYTES], -8192);

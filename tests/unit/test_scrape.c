@@ -154,7 +154,7 @@ static int slow_get_all_domain_stats(virConnectPtr conn, unsigned int stats, vir
 
 struct fixture {
 	struct collect_opts co;
-	struct collector *coll;
+	struct collection *coll;
 	struct scrape *sc;
 	struct build_labels build;
 };
@@ -170,11 +170,11 @@ static int setup(void **state)
 	f->co.env.sysfs = FIXTURES "/hosts/k6.18/sys";
 	f->co.env.procfs = FIXTURES "/hosts/k6.18/proc";
 	f->co.env.libvirt_run = FIXTURES "/hosts/k6.18/run";
-	f->co.libvirt_uri = "test:///default";
-	f->co.virt_ops = &slow_ops;
-	f->co.libvirt_timeout_ms = 5000;
+	f->co.libvirt.uri = "test:///default";
+	f->co.libvirt.ops = &slow_ops;
+	f->co.timeout_ms = 5000;
 	f->build = (struct build_labels){.version = "t", .revision = "r", .libvirt_version = "v"};
-	f->coll = collector_new(&f->co);
+	f->coll = collection_new(&f->co);
 	if (f->coll == NULL)
 		return -1;
 	f->sc = scrape_new(f->coll, &f->build, 1 << 24, NULL);
@@ -189,7 +189,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	scrape_free(f->sc);
-	collector_free(f->coll);
+	collection_free(f->coll);
 	free(f);
 	return 0;
 }
@@ -285,7 +285,7 @@ struct big_host {
 	char root[64];
 	char uri[128];
 	struct collect_opts co;
-	struct collector *coll;
+	struct collection *coll;
 	struct build_labels build;
 };
 
@@ -315,19 +315,19 @@ static void big_host_new(struct big_host *h, size_t n, bool collect)
 	h->co.env.sysfs = FIXTURES "/hosts/k6.18/sys";
 	h->co.env.procfs = FIXTURES "/hosts/k6.18/proc";
 	h->co.env.libvirt_run = FIXTURES "/hosts/k6.18/run";
-	h->co.libvirt_uri = h->uri;
-	h->co.libvirt_timeout_ms = 60000;
+	h->co.libvirt.uri = h->uri;
+	h->co.timeout_ms = 60000;
 	/* Off: a document with nothing from the host, the same every time. */
 	for (int c = 0; c < COLL_COUNT; c++)
 		h->co.enabled[c] = collect;
 	h->build = (struct build_labels){.version = "t", .revision = "r\"q", .libvirt_version = "v"};
-	h->coll = collector_new(&h->co);
+	h->coll = collection_new(&h->co);
 	assert_non_null(h->coll);
 }
 
 static void big_host_free(struct big_host *h)
 {
-	collector_free(h->coll);
+	collection_free(h->coll);
 	assert_int_equal(fixtree_remove(h->root), 0);
 }
 

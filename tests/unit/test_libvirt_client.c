@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "backends/libvirt.h"
+#include "backends/libvirt_client.h"
 #include "backends/libvirt_ops.h"
 
 /* --- the fake libvirt --------------------------------------------------- */
@@ -530,10 +530,10 @@ static void all_absent(uint64_t w[DF_COUNT])
 		w[f] = ABSENT;
 }
 
-static int collect(struct virt *v, int timeout_ms, struct snapshot *s)
+static int collect(struct libvirt_client *v, int timeout_ms, struct snapshot *s)
 {
 	snapshot_init(s);
-	int rc = virt_collect(v, s, timeout_ms);
+	int rc = libvirt_client_collect(v, s, timeout_ms);
 	snapshot_finish(s);
 	return rc;
 }
@@ -551,7 +551,7 @@ static void test_mapping(void **state)
 {
 	(void)state;
 	fake_reset();
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	assert_non_null(v);
 	struct snapshot s;
 	assert_int_equal(collect(v, 5000, &s), 0);
@@ -619,7 +619,7 @@ static void test_mapping(void **state)
 	for (int i = 0; i < NDOM; i++)
 		assert_int_equal(F.doms[i].memstats_calls, 0);
 	snapshot_clear(&s);
-	virt_free(v);
+	libvirt_client_free(v);
 	assert_int_equal(F.opens, 1);
 	assert_int_equal(F.closes, 1);
 	assert_int_equal(F.registered, 1);
@@ -633,7 +633,7 @@ static void test_fallback(void **state)
 	(void)state;
 	fake_reset();
 	F.doms[0].balloon = FB_NONE;
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 	assert_int_equal(collect(v, 5000, &s), 0);
 	assert_int_equal(s.ndoms, 4);
@@ -666,7 +666,7 @@ static void test_fallback(void **state)
 	assert_false(find(&s, "c-off")->f[DF_BALLOON_STATS_SKIPPED].present);
 	assert_false(find(&s, "d-paused")->f[DF_BALLOON_STATS_SKIPPED].present);
 	snapshot_clear(&s);
-	virt_free(v);
+	libvirt_client_free(v);
 }
 
 /* libvirtd sends a lifecycle event for domain dom; the worker's event
@@ -705,7 +705,7 @@ static void set_state(int dom, int state)
 }
 
 /* Collects once and checks the four domains' uuid labels. */
-static void collect_uuids(struct virt *v, const char *a, const char *b, const char *c, const char *d)
+static void collect_uuids(struct libvirt_client *v, const char *a, const char *b, const char *c, const char *d)
 {
 	struct snapshot s;
 	assert_int_equal(collect(v, 5000, &s), 0);
@@ -737,7 +737,7 @@ static void test_xml_cache(void **state)
 	(void)state;
 	fake_reset();
 	F.doms[1].balloon = FB_FULL;
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(collect(v, 5000, &s), 0);
@@ -820,7 +820,7 @@ static void test_xml_cache(void **state)
 		collect_uuids(v, UUID_AA, UUID_B, UUID_CC, UUID_D);
 	expect_xml_calls(3, 2, 5, 2);
 	expect_uuid_calls(3, 2, 5, 2);
-	virt_free(v);
+	libvirt_client_free(v);
 }
 
 static void test_connection_errors(void **state)
@@ -830,14 +830,14 @@ static void test_connection_errors(void **state)
 	F.doms[1].balloon = FB_FULL;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
-	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, &lg);
 	struct snapshot s;
 
 	/* libvirtd down at start: an error, logged once, not per collection. */
 	F.fail_open = true;
 	for (int i = 0; i < 3; i++) {
 		snapshot_init(&s);
-		assert_int_equal(virt_collect(v, &s, 5000), -ENOTCONN);
+		assert_int_equal(libvirt_client_collect(v, &s, 5000), -ENOTCONN);
 		assert_int_equal(s.ndoms, 0);
 	}
 	assert_int_equal(F.opens, 3);
@@ -851,7 +851,7 @@ static void test_connection_errors(void **state)
 	/* The connection breaks during the bulk call. */
 	F.bulk_fail = VIR_ERR_SYSTEM_ERROR;
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 5000), -ECONNRESET);
+	assert_int_equal(libvirt_client_collect(v, &s, 5000), -ECONNRESET);
 	assert_int_equal(s.ndoms, 0);
 	assert_int_equal(F.closes, 1);
 	assert_int_equal(F.deregistered, 1);
@@ -870,7 +870,7 @@ static void test_connection_errors(void **state)
 	/* A failure that is not the connection's keeps the connection. */
 	F.bulk_fail = VIR_ERR_INTERNAL_ERROR;
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 5000), -EIO);
+	assert_int_equal(libvirt_client_collect(v, &s, 5000), -EIO);
 	F.bulk_fail = 0;
 	assert_int_equal(collect(v, 5000, &s), 0);
 	snapshot_clear(&s);
@@ -882,7 +882,7 @@ static void test_connection_errors(void **state)
 	snapshot_clear(&s);
 	assert_int_equal(F.opens, 6);
 	assert_int_equal(F.closes, 2);
-	virt_free(v);
+	libvirt_client_free(v);
 
 	static const char *const want[] = {
 	    "warn libvirt fake:///: cannot connect: fake failure",
@@ -943,14 +943,14 @@ static void test_timeout(void **state)
 {
 	(void)state;
 	fake_reset();
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 
 	/* libvirtd takes every bulk call and never answers. */
 	F.block_bulk = true;
 	double t0 = now_ms();
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 200), -ETIMEDOUT);
+	assert_int_equal(libvirt_client_collect(v, &s, 200), -ETIMEDOUT);
 	double took = now_ms() - t0;
 	print_message("blocked collect returned after %.1f ms\n", took);
 	assert_true(took >= 199 && took < 600);
@@ -961,7 +961,7 @@ static void test_timeout(void **state)
 	 * collections each leave it behind and try a fresh connection. */
 	for (int i = 0; i < 2; i++) {
 		t0 = now_ms();
-		assert_int_equal(virt_collect(v, &s, 150), -ETIMEDOUT);
+		assert_int_equal(libvirt_client_collect(v, &s, 150), -ETIMEDOUT);
 		took = now_ms() - t0;
 		assert_true(took >= 149 && took < 600);
 		assert_int_equal(fake_count(&F.bulk_calls), 2 + i);
@@ -969,7 +969,7 @@ static void test_timeout(void **state)
 	}
 	/* Two are left behind: no more, libvirt is down at once. */
 	t0 = now_ms();
-	assert_int_equal(virt_collect(v, &s, 150), -ETIMEDOUT);
+	assert_int_equal(libvirt_client_collect(v, &s, 150), -ETIMEDOUT);
 	took = now_ms() - t0;
 	print_message("collect with two workers left behind returned after %.1f ms\n", took);
 	assert_true(took < 50);
@@ -991,7 +991,7 @@ static void test_timeout(void **state)
 	F.block_bulk = true;
 	F.blocked = false;
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 50), -ETIMEDOUT);
+	assert_int_equal(libvirt_client_collect(v, &s, 50), -ETIMEDOUT);
 	wait_blocked();
 	unblock();
 	/* Whether the late answer or the next request comes first, the
@@ -1004,10 +1004,10 @@ static void test_timeout(void **state)
 	F.block_bulk = true;
 	F.blocked = false;
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 50), -ETIMEDOUT);
+	assert_int_equal(libvirt_client_collect(v, &s, 50), -ETIMEDOUT);
 	wait_blocked();
 	t0 = now_ms();
-	virt_free(v);
+	libvirt_client_free(v);
 	took = now_ms() - t0;
 	print_message("virt_free with a stuck worker took %.1f ms\n", took);
 	assert_true(took < 3000);
@@ -1032,11 +1032,11 @@ static void test_stuck_domain(void **state)
 	F.stuck = 1;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
-	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, &lg);
 	struct snapshot s;
 
 	snapshot_init(&s);
-	assert_int_equal(virt_collect(v, &s, 200), -ETIMEDOUT);
+	assert_int_equal(libvirt_client_collect(v, &s, 200), -ETIMEDOUT);
 	wait_blocked();
 	for (int i = 0; i < 3; i++) {
 		double t0 = now_ms();
@@ -1097,7 +1097,7 @@ static void test_stuck_domain(void **state)
 	expect_xml_calls(1, 1, 1, 1);
 	unblock();
 	wait_closes(2);
-	virt_free(v);
+	libvirt_client_free(v);
 	assert_int_equal(fake_count(&F.closes), 3);
 
 	static const char *const want[] = {
@@ -1120,13 +1120,13 @@ static void test_vanished_domain(void **state)
 	F.doms[3].xml_fail = VIR_ERR_INTERNAL_ERROR;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
-	struct virt *v = virt_new("fake:///", &fake_ops, &lg);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, &lg);
 	struct snapshot s;
 	assert_int_equal(collect(v, 5000, &s), 0);
 	assert_int_equal(s.ndoms, 4);
 	assert_false(find(&s, "c-off")->config.present);
 	snapshot_clear(&s);
-	virt_free(v);
+	libvirt_client_free(v);
 	static const char *const want[] = {
 	    "warn d-paused: domain XML: fake failure",
 	};
@@ -1155,7 +1155,7 @@ static void test_many_domains(void **state)
 		snprintf(d->gname, sizeof(d->gname), "gen-%03d", i);
 		snprintf(d->guuid, sizeof(d->guuid), "00000000-0000-4000-8000-%012d", 1000 + i);
 	}
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	struct snapshot s;
 	for (int k = 0; k < 3; k++) {
 		assert_int_equal(collect(v, 5000, &s), 0);
@@ -1184,7 +1184,7 @@ static void test_many_domains(void **state)
 	snapshot_clear(&s);
 	assert_int_equal(F.doms[NDOM_MAX - 1].xml_calls, 2);
 	assert_int_equal(F.doms[NDOM_MAX - 3].xml_calls, 1);
-	virt_free(v);
+	libvirt_client_free(v);
 }
 
 static int loop_runs(void)
@@ -1212,7 +1212,7 @@ static void test_event_pump(void **state)
 	struct snapshot s;
 
 	/* The default interval (10 s) never comes within this test. */
-	struct virt *v = virt_new("fake:///", &fake_ops, NULL);
+	struct libvirt_client *v = libvirt_client_new("fake:///", &fake_ops, NULL);
 	sleep_ms(100);
 	assert_int_equal(loop_runs(), 0);
 	for (int i = 1; i <= 3; i++) {
@@ -1222,13 +1222,13 @@ static void test_event_pump(void **state)
 	}
 	sleep_ms(100);
 	assert_int_equal(loop_runs(), 6);
-	virt_free(v);
+	libvirt_client_free(v);
 
 	/* Idle pumps: without a connection there is nothing to pump. */
 	fake_reset();
 	F.doms[1].balloon = FB_FULL;
-	v = virt_new("fake:///", &fake_ops, NULL);
-	virt_set_pump_idle_ms(v, 20);
+	v = libvirt_client_new("fake:///", &fake_ops, NULL);
+	libvirt_client_set_pump_idle_ms(v, 20);
 	sleep_ms(100);
 	assert_int_equal(loop_runs(), 0);
 	assert_int_equal(collect(v, 5000, &s), 0);
@@ -1252,7 +1252,7 @@ static void test_event_pump(void **state)
 	assert_int_equal(collect(v, 5000, &s), 0);
 	snapshot_clear(&s);
 	expect_xml_calls(1, 2, 1, 1);
-	virt_free(v);
+	libvirt_client_free(v);
 
 	pthread_mutex_lock(&F.m);
 	assert_int_equal(F.loop_runs_blocking, 0);
@@ -1266,7 +1266,7 @@ static void test_real_test_driver(void **state)
 	(void)state;
 	struct logcap cap = {.m = PTHREAD_MUTEX_INITIALIZER};
 	struct kvm_log lg = {capture, &cap, LOG_LVL_DEBUG};
-	struct virt *v = virt_new("test://" FIXTURES "/hosts/k6.18/libvirt.xml", NULL, &lg);
+	struct libvirt_client *v = libvirt_client_new("test://" FIXTURES "/hosts/k6.18/libvirt.xml", NULL, &lg);
 	assert_non_null(v);
 	struct snapshot s;
 	assert_int_equal(collect(v, 10000, &s), 0);
@@ -1337,7 +1337,7 @@ static void test_real_test_driver(void **state)
 	assert_int_equal(s.ndoms, 13);
 	assert_int_equal(find(&s, "comma,name")->f[DF_BALLOON_CURRENT_BYTES].v.u, 262144ULL * 1024);
 	snapshot_clear(&s);
-	virt_free(v);
+	libvirt_client_free(v);
 	for (int i = 0; i < cap.n && i < 32; i++)
 		print_message("log %d: %s\n", i, cap.lines[i]);
 	assert_int_equal(cap.n, 0);
@@ -1357,12 +1357,12 @@ static void test_unreachable_real(void **state)
 	int saved = dup(STDERR_FILENO);
 	assert_true(saved >= 0);
 	assert_int_equal(dup2(errfd, STDERR_FILENO), STDERR_FILENO);
-	struct virt *v = virt_new("test:///nonexistent/kvmmem/none.xml", NULL, &lg);
+	struct libvirt_client *v = libvirt_client_new("test:///nonexistent/kvmmem/none.xml", NULL, &lg);
 	struct snapshot s;
 	snapshot_init(&s);
-	int rc1 = virt_collect(v, &s, 10000);
-	int rc2 = virt_collect(v, &s, 10000);
-	virt_free(v);
+	int rc1 = libvirt_client_collect(v, &s, 10000);
+	int rc2 = libvirt_client_collect(v, &s, 10000);
+	libvirt_client_free(v);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -1387,14 +1387,37 @@ static void test_unreachable_real(void **state)
 	                    "failed to parse xml document '/nonexistent/kvmmem/none.xml'");
 }
 
+/* 0: fail as libvirt does without a version. */
+static unsigned long fake_version;
+
+static int f_get_version(unsigned long *lib_ver, const char *type, unsigned long *type_ver)
+{
+	(void)type;
+	(void)type_ver;
+	if (fake_version == 0)
+		return -1;
+	*lib_ver = fake_version;
+	return 0;
+}
+
 static void test_library_version(void **state)
 {
 	(void)state;
 	char want[32], got[32];
 	snprintf(want, sizeof(want), "%d.%d.%d", LIBVIR_VERSION_NUMBER / 1000000, LIBVIR_VERSION_NUMBER / 1000 % 1000,
 	         LIBVIR_VERSION_NUMBER % 1000);
-	virt_library_version(got, sizeof(got));
+	libvirt_library_version(NULL, got, sizeof(got));
 	assert_string_equal(got, want);
+
+	/* Through the ops table, like every other libvirt call. */
+	struct libvirt_ops ops = fake_ops;
+	ops.get_version = f_get_version;
+	fake_version = 9001002;
+	libvirt_library_version(&ops, got, sizeof(got));
+	assert_string_equal(got, "9.1.2");
+	fake_version = 0;
+	libvirt_library_version(&ops, got, sizeof(got));
+	assert_string_equal(got, "unknown");
 }
 
 int main(void)

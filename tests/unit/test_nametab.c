@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "util/strhash.h"
+#include "util/nametab.h"
 
 static void test_fnv1a_vectors(void **state)
 {
