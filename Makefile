@@ -2,7 +2,8 @@
 #
 #   make                  build build/kvmmem_exporter (and build/kvmmem.so when collectd-dev is there)
 #   make run              install missing packages (as root), build, start the exporter
-#   make check            install what the tests need, then run every test
+#   make check            install what the tests need, then run every test (check-run), then the unit and
+#                         golden tests again on a WERROR=1 SANITIZE=address,undefined build (check-strict)
 #   make update-golden    regenerate golden files from the current build
 #   O=dir                 build somewhere else; SANITIZE=address,undefined; WERROR=1
 
@@ -71,7 +72,7 @@ else
 ALL_TARGETS := $(EXPORTER_BIN)
 endif
 
-.PHONY: all run check check-deps check-run unit integration update-golden lint format format-check clean \
+.PHONY: all run check check-deps check-run check-strict unit integration update-golden lint format format-check clean \
 	install uninstall e2e bench fuzz
 .DEFAULT_GOAL := all
 
@@ -189,6 +190,7 @@ run:
 check:
 	scripts/deps.sh test
 	$(MAKE) --no-print-directory check-run
+	$(MAKE) --no-print-directory check-strict
 
 # Fake servers for integration tests (each source says why it is a fake).
 FAKE_BINS := $(patsubst tests/fakes/%.c,$(O)/tests/fakes/%,$(wildcard tests/fakes/*.c))
@@ -202,8 +204,17 @@ check-run: all $(UNIT_BINS) $(FAKE_BINS)
 unit: $(UNIT_BINS)
 	tests/run.sh $(O) unit
 
-integration: all
+integration: all $(UNIT_BINS) $(FAKE_BINS)
 	tests/run.sh $(O) integration
+
+# The same sources built again in $(STRICT_O) with warnings as errors, under AddressSanitizer and UBSan,
+# and the unit and golden tests run against that build (tests that cannot run sanitized say SKIP).
+STRICT_O ?= $(O)-strict
+STRICT_SANITIZE ?= address,undefined
+check-strict:
+	$(MAKE) --no-print-directory O=$(STRICT_O) SANITIZE=$(STRICT_SANITIZE) WERROR=1 all \
+		$(patsubst $(O)/%,$(STRICT_O)/%,$(UNIT_BINS))
+	tests/run.sh $(STRICT_O) unit golden
 
 e2e: all
 	tests/e2e/run.sh $(O)
