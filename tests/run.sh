@@ -73,7 +73,12 @@ WHAT=$*
 for w in $WHAT; do
 	case $w in
 	all | unit | integration) ;;
-	*) [ -d "$TOP/tests/$w" ] || { echo "run.sh: no subject $w (tests/$w/)"; exit 2; } ;;
+	*)
+		for t in "$TOP/tests/$w"/test_*.sh; do
+			[ -f "$t" ] || { echo "run.sh: no subject $w (no tests/$w/test_*.sh)"; exit 2; }
+			break
+		done
+		;;
 	esac
 done
 
