@@ -152,7 +152,11 @@ static int kvmmem_read(void)
 	else
 		complain_release(&g.log, &g.nothing, "collecting again");
 	cd_dispatch_sink(&d, &sink);
+	/* Each read is a round of the dispatch complaints: a domain that is
+	 * gone is forgotten. */
+	complaint_set_begin(g.cs);
 	emit_snapshot(&s, NULL, &sink);
+	complaint_set_sweep(g.cs);
 	snapshot_clear(&s);
 	/* Always 0: a non-zero return makes collectd back off this plugin up
 	 * to a day, and a partial (or even empty) collection is no reason for

@@ -510,6 +510,25 @@ static void plan_pass(struct lvconn *c, virDomainStatsRecordPtr *recs, int n, st
 	p->now = clock_mono_whole_seconds();
 }
 
+/* A full pass over the domains is a round of the per-domain complaints:
+ * the names of domains that are gone are forgotten.  Not for an abandoned
+ * worker, which leaves the complaints to the one that replaced it. */
+static void round_begin(struct lvconn *c)
+{
+	pthread_mutex_lock(&c->sh->lock);
+	if (!worker_abandoned(c->w))
+		complaint_set_begin(c->sh->complaints);
+	pthread_mutex_unlock(&c->sh->lock);
+}
+
+static void round_end(struct lvconn *c)
+{
+	pthread_mutex_lock(&c->sh->lock);
+	if (!worker_abandoned(c->w))
+		complaint_set_sweep(c->sh->complaints);
+	pthread_mutex_unlock(&c->sh->lock);
+}
+
 /* One collection on the worker thread (the worker op "run"). */
 static int lv_run(void *state, struct worker *w, struct snapshot *s)
 {
@@ -544,6 +563,7 @@ static int lv_run(void *state, struct worker *w, struct snapshot *s)
 
 	struct pass p;
 	plan_pass(c, recs, n, &p);
+	round_begin(c);
 	rc = n > 0 ? snapshot_reserve_domains(s, (size_t)n) : 0;
 	for (int i = 0; i < n && rc == 0; i++)
 		rc = add_domain(c, s, recs[i], &p);
@@ -554,6 +574,7 @@ static int lv_run(void *state, struct worker *w, struct snapshot *s)
 		return rc;
 	}
 	xml_cache_prune(c->sh->cache, p.gen);
+	round_end(c);
 	return 0;
 }
 

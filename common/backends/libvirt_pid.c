@@ -16,7 +16,6 @@
  */
 #include "backends/libvirt_pid.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,10 +30,11 @@
 #include "util/complain.h"
 #include "util/parse.h"
 #include "util/paths.h"
+#include "util/procfs.h"
 #include "util/nametab.h"
 
 struct vm_entry {
-	char *name;
+	struct nametab_node node;
 	/* The pidfile as last seen; valid when keyed. */
 	bool keyed;
 	dev_t dev;
@@ -47,6 +47,7 @@ struct vm_entry {
 	uint64_t start;
 	bool alive;    /* the process existed when checked */
 	unsigned seen; /* generation of the last lookup */
+	char name[];
 };
 
 struct scan_entry {
@@ -55,23 +56,16 @@ struct scan_entry {
 	size_t order; /* position in the scan: the first of equal names wins */
 };
 
-/* An empty slot of the name index. */
-#define SLOT_EMPTY SIZE_MAX
-
 struct libvirt_pid {
 	const struct kvm_env *env;
 	struct complaint_set *complaints;
 	char *cmdline; /* PARSE_MAX_FILE bytes, reused for every read */
 	unsigned gen;
 
-	struct vm_entry *ents;
-	size_t nents, aents;
-	/* Indexes into ents by name hash, linear probing; a power of two
-	 * at least twice aents, so it is never more than half full. */
-	size_t *slots;
-	size_t nslots;
+	struct nametab ents; /* struct vm_entry by domain name */
 
-	bool scanned; /* the /proc scan ran in this generation */
+	bool scanned;               /* the /proc scan ran in this generation */
+	struct complaint scan_fail; /* the scan failed: one cause for every domain */
 	struct scan_entry *scan;
 	size_t nscan, ascan;
 };
@@ -157,23 +151,6 @@ int libvirt_pid_parse_pidfile(const char *text, size_t len, pid_t *pid)
 	return 0;
 }
 
-static void index_put(struct libvirt_pid *v, size_t i, size_t h)
-{
-	size_t k = h & (v->nslots - 1);
-	while (v->slots[k] != SLOT_EMPTY)
-		k = (k + 1) & (v->nslots - 1);
-	v->slots[k] = i;
-}
-
-/* Refills the index from ents (after they moved or the index grew). */
-static void index_rebuild(struct libvirt_pid *v)
-{
-	for (size_t k = 0; k < v->nslots; k++)
-		v->slots[k] = SLOT_EMPTY;
-	for (size_t i = 0; i < v->nents; i++)
-		index_put(v, i, str_hash(v->ents[i].name));
-}
-
 struct libvirt_pid *libvirt_pid_new(const struct kvm_env *env)
 {
 	struct libvirt_pid *v = calloc(1, sizeof(*v));
@@ -182,7 +159,7 @@ struct libvirt_pid *libvirt_pid_new(const struct kvm_env *env)
 	v->env = env;
 	v->complaints = complaint_set_new();
 	v->cmdline = malloc(PARSE_MAX_FILE);
-	if (!v->complaints || !v->cmdline) {
+	if (!v->complaints || !v->cmdline || nametab_init(&v->ents) != 0) {
 		libvirt_pid_free(v);
 		return NULL;
 	}
@@ -197,14 +174,23 @@ static void scan_clear(struct libvirt_pid *v)
 	v->scanned = false;
 }
 
+/* Frees an entry not looked up in generation *arg. */
+static bool drop_unseen(struct nametab_node *n, void *arg)
+{
+	struct vm_entry *e = nametab_entry(n, struct vm_entry, node);
+	if (e->seen == *(const unsigned *)arg)
+		return false;
+	free(e);
+	return true;
+}
+
 void libvirt_pid_free(struct libvirt_pid *v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->nents; i++)
-		free(v->ents[i].name);
-	free(v->ents);
-	free(v->slots);
+	unsigned none = v->gen + 1; /* no entry was seen in it: all go */
+	nametab_sweep(&v->ents, drop_unseen, &none);
+	nametab_fini(&v->ents);
 	scan_clear(v);
 	free(v->scan);
 	free(v->cmdline);
@@ -214,17 +200,13 @@ void libvirt_pid_free(struct libvirt_pid *v)
 
 void libvirt_pid_begin(struct libvirt_pid *v)
 {
-	size_t j = 0;
+	/* The previous collection's round ends: pidfiles of domains it did
+	 * not look up are forgotten by the complaint set too. */
+	complaint_set_sweep(v->complaints);
+	complaint_set_begin(v->complaints);
 
 	/* Keep what the previous collection looked up; drop the rest. */
-	for (size_t i = 0; i < v->nents; i++) {
-		if (v->ents[i].seen == v->gen)
-			v->ents[j++] = v->ents[i];
-		else
-			free(v->ents[i].name);
-	}
-	v->nents = j;
-	index_rebuild(v);
+	nametab_sweep(&v->ents, drop_unseen, &v->gen);
 	v->gen++;
 	scan_clear(v);
 }
@@ -250,32 +232,21 @@ static int open_proc(const struct libvirt_pid *v, pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Field 3 (state) and field 22 (starttime) of /proc/<pid>/stat; the name
- * in field 2 may hold spaces and parentheses, so fields are counted after
- * the last ')'. */
-static int proc_stat(int dirfd, const char *name, char *state, uint64_t *start)
+/* The state and start time of /proc/<pid>/stat, read relative to dirfd
+ * (AT_FDCWD for a whole path). */
+static int proc_stat_at(int dirfd, const char *name, char *state, uint64_t *start)
 {
-	char st[1024];
+	char text[1024];
 	size_t len;
-	int rc = read_file_at(dirfd, name, st, sizeof(st), &len);
+	struct proc_stat st;
+	int rc = read_file_at(dirfd, name, text, sizeof(text), &len);
+	if (rc == 0)
+		rc = proc_stat_parse(text, len, &st);
 	if (rc < 0)
 		return rc;
-	const char *rp = memrchr(st, ')', len);
-	if (!rp)
-		return -EINVAL;
-	struct cursor c = cursor_make(rp + 1, len - (size_t)(rp + 1 - st));
-	cursor_skip_blanks(&c);
-	char s = cursor_eof(&c) ? '\0' : *c.p;
-	for (int field = 3; field < 22; field++) {
-		cursor_skip_blanks(&c);
-		while (!cursor_eof(&c) && *c.p != ' ')
-			c.p++;
-	}
-	cursor_skip_blanks(&c);
-	rc = cursor_u64(&c, UINT64_MAX, start);
-	if (rc == 0)
-		*state = s;
-	return rc;
+	*state = st.state;
+	*start = st.starttime;
+	return 0;
 }
 
 /* The start time of a process already verified, by one open of
@@ -288,8 +259,7 @@ static int start_of(const struct libvirt_pid *v, pid_t pid, uint64_t *start)
 	char state;
 	if (path_join3(path, sizeof(path), procfs(v), path_slash_pid(num, pid), "/stat") < 0)
 		return -ENAMETOOLONG;
-	int rc = proc_stat(AT_FDCWD, path, &state, start);
-	return rc < 0 ? rc : 0;
+	return proc_stat_at(AT_FDCWD, path, &state, start);
 }
 
 /* The process start time, 0 when stat cannot be read (the result is then
@@ -298,7 +268,7 @@ static uint64_t start_or_zero(int dirfd, char *state)
 {
 	uint64_t s = 0;
 	char ch = '\0';
-	if (proc_stat(dirfd, "stat", &ch, &s) < 0)
+	if (proc_stat_at(dirfd, "stat", &ch, &s) < 0)
 		s = 0, ch = '\0';
 	if (state)
 		*state = ch;
@@ -307,42 +277,15 @@ static uint64_t start_or_zero(int dirfd, char *state)
 
 static struct vm_entry *entry_get(struct libvirt_pid *v, const char *name)
 {
-	size_t h = str_hash(name);
-	if (v->nslots) {
-		for (size_t k = h & (v->nslots - 1);; k = (k + 1) & (v->nslots - 1)) {
-			size_t i = v->slots[k];
-			if (i == SLOT_EMPTY)
-				break;
-			if (strcmp(v->ents[i].name, name) == 0)
-				return &v->ents[i];
-		}
-	}
-	if (v->nents == v->aents) {
-		size_t n = v->aents ? v->aents * 2 : 16;
-		struct vm_entry *e = realloc(v->ents, n * sizeof(*e));
-		if (!e)
-			return NULL;
-		v->ents = e;
-		v->aents = n;
-	}
-	if (v->nslots < 2 * v->aents) {
-		/* Indexes stay valid across the realloc above; only the
-		 * table's size changes. */
-		size_t *sl = malloc(2 * v->aents * sizeof(*sl));
-		if (!sl)
-			return NULL;
-		free(v->slots);
-		v->slots = sl;
-		v->nslots = 2 * v->aents;
-		index_rebuild(v);
-	}
-	struct vm_entry *e = &v->ents[v->nents];
-	memset(e, 0, sizeof(*e));
-	e->name = strdup(name);
-	if (!e->name)
+	struct nametab_node *n = nametab_find(&v->ents, name);
+	if (n)
+		return nametab_entry(n, struct vm_entry, node);
+	size_t len = strlen(name);
+	struct vm_entry *e = calloc(1, sizeof(*e) + len + 1);
+	if (!e)
 		return NULL;
-	index_put(v, v->nents, h);
-	v->nents++;
+	memcpy(e->name, name, len + 1);
+	nametab_add(&v->ents, &e->node, e->name);
 	return e;
 }
 
@@ -375,42 +318,41 @@ static int scan_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* One pass over <procfs>: every process whose command line carries -name
- * and -uuid (QEMU as libvirt starts it) by domain name.  "-uuid" keeps
- * e.g. "find -name x" out. */
+struct scan_pass {
+	struct libvirt_pid *v;
+	struct buf name;
+};
+
+/* One process of the scan: listed by name when its command line carries
+ * -name and -uuid (QEMU as libvirt starts it).  "-uuid" keeps e.g.
+ * "find -name x" out. */
+static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
+{
+	struct scan_pass *sp = arg;
+	size_t len;
+	bool has_uuid;
+	int fd = openat(procfd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* exited meanwhile, or not a directory */
+	int r = read_file_at(fd, "cmdline", sp->v->cmdline, PARSE_MAX_FILE, &len);
+	close(fd);
+	if (r < 0 || len == 0)
+		return 0;
+	buf_reset(&sp->name);
+	if (cmdline_name(sp->v->cmdline, len, &sp->name, &has_uuid) < 0 || !has_uuid || sp->name.len == 0)
+		return 0;
+	return scan_add(sp->v, sp->name.data, sp->name.len, pid);
+}
+
+/* One pass over <procfs>, QEMU processes by domain name.  A scan that
+ * fails counts as done (with what it found): one failure per collection,
+ * not one per domain. */
 static int scan_proc(struct libvirt_pid *v)
 {
-	DIR *d = opendir(procfs(v));
-	if (!d)
-		return -errno;
-	struct dirent *de;
-	struct buf name;
-	int rc = 0;
-
-	buf_init(&name, PARSE_MAX_FILE);
-	while ((de = readdir(d)) != NULL) {
-		uint64_t p;
-		size_t len;
-		bool has_uuid;
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    parse_u64_value(de->d_name, strlen(de->d_name), &p) < 0 || p > INT_MAX)
-			continue;
-		int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* exited meanwhile, or not a directory */
-		int r = read_file_at(fd, "cmdline", v->cmdline, PARSE_MAX_FILE, &len);
-		close(fd);
-		if (r < 0 || len == 0)
-			continue;
-		buf_reset(&name);
-		if (cmdline_name(v->cmdline, len, &name, &has_uuid) < 0 || !has_uuid || name.len == 0)
-			continue;
-		rc = scan_add(v, name.data, name.len, (pid_t)p);
-		if (rc < 0)
-			break;
-	}
-	buf_free(&name);
-	closedir(d);
+	struct scan_pass sp = {.v = v};
+	buf_init(&sp.name, PARSE_MAX_FILE);
+	int rc = proc_each_pid(procfs(v), scan_one, &sp);
+	buf_free(&sp.name);
 	v->scanned = true;
 	if (v->nscan > 1)
 		qsort(v->scan, v->nscan, sizeof(*v->scan), scan_cmp);
@@ -422,9 +364,11 @@ static int lookup_scan(struct libvirt_pid *v, const char *name, pid_t *pid)
 	if (!v->scanned) {
 		int rc = scan_proc(v);
 		if (rc < 0) {
-			log_warnerr(v->env->log, rc, "%s: cannot scan for QEMU processes", procfs(v));
+			complain(v->env->log, &v->scan_fail, "%s: cannot scan for QEMU processes: %s", procfs(v),
+			         strerrordesc_np(-rc));
 			return rc == -ENOMEM ? rc : -ENOENT;
 		}
+		complain_release(v->env->log, &v->scan_fail, "%s: scanning for QEMU processes again", procfs(v));
 	}
 	/* The first entry of that name in scan order: the lowest bound. */
 	size_t lo = 0, hi = v->nscan;

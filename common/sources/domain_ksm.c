@@ -111,29 +111,24 @@ static int parse_value(const struct stat_key *k, struct cursor *c, struct mval *
 int ksm_stat_parse(const char *text, size_t len, struct dom_snap *d)
 {
 	struct cursor c = cursor_make(text, len);
+	struct kv_line l;
 	int err = 0;
 
-	while (!cursor_eof(&c)) {
-		const char *eol = memchr(c.p, '\n', (size_t)(c.end - c.p));
-		struct cursor line = cursor_make(c.p, (size_t)((eol != NULL ? eol + 1 : c.end) - c.p));
-		const char *key = line.p;
-		while (!cursor_eof(&line) && *line.p != ' ' && *line.p != '\t' && *line.p != ':' && *line.p != '\n')
-			line.p++;
-		size_t kl = (size_t)(line.p - key);
+	while (kv_next(&c, &l)) {
 		for (size_t i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++) {
 			const struct stat_key *k = &stat_keys[i];
-			if (k->len != kl || memcmp(k->name, key, kl) != 0)
+			if (k->len != l.key_len || memcmp(k->name, l.key, l.key_len) != 0)
 				continue;
+			struct cursor *v = &l.rest;
 			/* "key: yes" for the flags, "key value" for numbers. */
-			if (k->kind == SK_YESNO && !cursor_accept(&line, ":"))
+			if (k->kind == SK_YESNO && !cursor_accept(v, ":"))
 				err = -EINVAL;
-			else if (k->kind != SK_YESNO && (cursor_eof(&line) || (*line.p != ' ' && *line.p != '\t')))
+			else if (k->kind != SK_YESNO && (cursor_eof(v) || (*v->p != ' ' && *v->p != '\t')))
 				err = -EINVAL;
-			else if (parse_value(k, &line, &d->f[k->field]) != 0)
+			else if (parse_value(k, v, &d->f[k->field]) != 0)
 				err = -EINVAL;
 			break;
 		}
-		cursor_next_line(&c);
 	}
 	return err;
 }
@@ -157,7 +152,7 @@ static int pid_dir(struct domain_ksm *p, pid_t pid, char *dir, size_t dirsz)
 static bool process_gone(const char *dir)
 {
 	char path[PATH_MAX + 64];
-	path_join3(path, sizeof(path), dir, "/stat", ""); /* fits: path has 64 bytes more than dir */
+	(void)path_join3(path, sizeof(path), dir, "/stat", ""); /* fits: path has 64 bytes more than dir */
 	return access(path, F_OK) != 0;
 }
 
@@ -207,7 +202,7 @@ int domain_ksm_collect(struct domain_ksm *p, pid_t pid, struct dom_snap *d)
 	if (r < 0)
 		return r;
 
-	path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
+	(void)path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
 	r = read_one(p, dir, path, buf, sizeof(buf), &len);
 	if (r == -ESRCH)
 		goto gone;
@@ -228,7 +223,7 @@ int domain_ksm_collect(struct domain_ksm *p, pid_t pid, struct dom_snap *d)
 	/* Kernels since 6.9 repeat ksm_merging_pages inside ksm_stat; the
 	 * separate file is only needed before that. */
 	if (!t.f[DF_KSM_MERGING_PAGES].present) {
-		path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
+		(void)path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
 		r = read_one(p, dir, path, buf, sizeof(buf), &len);
 		if (r == -ESRCH)
 			goto gone;
@@ -276,15 +271,20 @@ static void destroy(void *self)
  * collector; unreadable or damaged files are. */
 static int collect(void *self, struct snapshot *s)
 {
+	struct domain_ksm *p = self;
 	int result = 0;
+	/* A round of the complaint set: the files of processes that are gone
+	 * are forgotten. */
+	complaint_set_begin(p->complaints);
 	for (size_t i = 0; i < s->ndoms; i++) {
 		struct dom_snap *d = &s->doms[i];
 		if (d->pid <= 0)
 			continue;
-		int r = domain_ksm_collect(self, d->pid, d);
+		int r = domain_ksm_collect(p, d->pid, d);
 		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
 			result = r;
 	}
+	complaint_set_sweep(p->complaints);
 	return result;
 }
 

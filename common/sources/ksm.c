@@ -9,7 +9,6 @@
 #include "sources/ksm.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +20,8 @@
 #include "model/collect.h"
 #include "util/complain.h"
 #include "util/parse.h"
+#include "util/paths.h"
+#include "util/procfs.h"
 
 /* How a sysfs value becomes a snapshot value. */
 enum ksm_conv {
@@ -71,9 +72,6 @@ static const struct vmstat_key {
 
 /* sysfs attributes are at most a page; anything near that is garbage. */
 #define KSM_VALUE_MAX 256
-/* A /proc/<pid>/stat line is well under 1 kB even with a 64-bit counter in
- * every field. */
-#define STAT_MAX 2048
 #define KTHREADD_PID 2
 
 struct ksm {
@@ -215,7 +213,8 @@ static int read_sysfs(struct ksm *k, int dirfd, const char *dir, struct snapshot
 		int r = read_file_at(dirfd, f->name, val, sizeof(val), &len);
 		if (r == 0)
 			r = convert(f, val, len, &s->host[f->field]);
-		snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+		/* Fits: path has 64 bytes more than dir, and the names are short. */
+		(void)path_join3(path, sizeof(path), dir, "/", f->name);
 		report(k, path, r);
 		if (r != 0 && r != -ENOENT && err == 0)
 			err = r;
@@ -224,128 +223,58 @@ static int read_sysfs(struct ksm *k, int dirfd, const char *dir, struct snapshot
 	int r = read_file_at(dirfd, "advisor_mode", val, sizeof(val), &len);
 	if (r == 0)
 		r = ksm_parse_advisor_mode(val, len, s->advisor_mode, sizeof(s->advisor_mode));
-	snprintf(path, sizeof(path), "%s/advisor_mode", dir);
+	(void)path_join3(path, sizeof(path), dir, "/advisor_mode", "");
 	report(k, path, r);
 	if (r != 0 && r != -ENOENT && err == 0)
 		err = r;
 	return err;
 }
 
-/*
- * Parses a /proc/<pid>/stat line.  The command name sits in parentheses and
- * may itself contain spaces and ')', so the fields start after the LAST ')'.
- * Gives the comm, the parent pid (field 4) and utime + stime (fields 14 and
- * 15, clock ticks).
- */
-static int parse_stat(const char *text, size_t len, char *comm, size_t commsz, int64_t *ppid, uint64_t *ticks)
-{
-	const char *open = memchr(text, '(', len);
-	const char *close = NULL;
-	for (const char *p = text + len; p > text; p--) {
-		if (p[-1] == ')') {
-			close = p - 1;
-			break;
-		}
-	}
-	if (open == NULL || close == NULL || close < open)
-		return -EINVAL;
-	size_t cl = (size_t)(close - open - 1);
-	if (cl + 1 > commsz)
-		return -EINVAL;
-	memcpy(comm, open + 1, cl);
-	comm[cl] = '\0';
-
-	struct cursor c = cursor_make(close + 1, (size_t)(text + len - close - 1));
-	uint64_t utime = 0, stime = 0;
-	int64_t pp = 0;
-	/* Field 3 is the state letter; fields 4..15 follow as numbers. */
-	cursor_skip_blanks(&c);
-	if (cursor_eof(&c) || *c.p == ' ' || *c.p == '\n')
-		return -EINVAL;
-	c.p++;
-	for (int field = 4; field <= 15; field++) {
-		cursor_skip_blanks(&c);
-		int64_t v;
-		int r = cursor_i64(&c, INT64_MIN, INT64_MAX, &v);
-		if (r != 0)
-			return r;
-		if (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
-			return -EINVAL;
-		if (field == 4)
-			pp = v;
-		else if (field == 14 || field == 15) {
-			if (v < 0)
-				return -EINVAL;
-			if (field == 14)
-				utime = (uint64_t)v;
-			else
-				stime = (uint64_t)v;
-		}
-	}
-	if (utime > UINT64_MAX - stime)
-		return -ERANGE;
-	*ppid = pp;
-	*ticks = utime + stime;
-	return 0;
-}
-
 /* 0 and the CPU ticks when pid is the ksmd kernel thread, else an errno. */
 static int ksmd_ticks(struct ksm *k, pid_t pid, uint64_t *ticks)
 {
-	char path[PATH_MAX + 64];
-	char buf[STAT_MAX];
-	char comm[64];
-	size_t len;
-	int64_t ppid;
+	char path[PATH_MAX];
+	char num[16];
+	struct proc_stat st;
 
-	if (snprintf(path, sizeof(path), "%s/%d/stat", k->env->procfs, (int)pid) >= (int)sizeof(path))
+	if (path_join3(path, sizeof(path), k->env->procfs, path_slash_pid(num, pid), "/stat") < 0)
 		return -ENAMETOOLONG;
-	int r = read_file(path, buf, sizeof(buf), &len);
-	if (r != 0)
-		return r;
-	r = parse_stat(buf, len, comm, sizeof(comm), &ppid, ticks);
+	int r = proc_stat_read(path, &st);
 	if (r != 0)
 		return r;
 	/* A user process may call itself ksmd; the kernel thread's parent is
 	 * kthreadd. */
-	if (strcmp(comm, "ksmd") != 0 || ppid != KTHREADD_PID)
+	if (strcmp(st.comm, "ksmd") != 0 || st.ppid != KTHREADD_PID)
 		return -ESRCH;
+	if (st.utime > UINT64_MAX - st.stime)
+		return -ERANGE;
+	*ticks = st.utime + st.stime;
 	return 0;
 }
 
-static bool all_digits(const char *s)
+struct ksmd_search {
+	struct ksm *k;
+	uint64_t *ticks;
+};
+
+static int is_ksmd(int procfd, const char *name, pid_t pid, void *arg)
 {
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
+	struct ksmd_search *q = arg;
+	(void)procfd;
+	(void)name;
+	if (ksmd_ticks(q->k, pid, q->ticks) != 0)
+		return 0;
+	q->k->ksmd_pid = pid;
+	return 1;
 }
 
 /* Scans <procfs> for ksmd.  Only on the first collection or after the
  * cached pid stopped being ksmd, so the scan cost is rare. */
 static int find_ksmd(struct ksm *k, uint64_t *ticks)
 {
-	DIR *d = opendir(k->env->procfs);
-	struct dirent *de;
-	int r = -ESRCH;
-
-	if (d == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		uint64_t pid;
-		if (!all_digits(de->d_name) || parse_u64_value(de->d_name, strlen(de->d_name), &pid) != 0 ||
-		    pid > INT_MAX)
-			continue;
-		if (ksmd_ticks(k, (pid_t)pid, ticks) == 0) {
-			k->ksmd_pid = (pid_t)pid;
-			r = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return r;
+	struct ksmd_search q = {k, ticks};
+	int r = proc_each_pid(k->env->procfs, is_ksmd, &q);
+	return r < 0 ? r : r == 1 ? 0 : -ESRCH;
 }
 
 static void read_ksmd(struct ksm *k, struct snapshot *s)
@@ -372,40 +301,37 @@ static void read_ksmd(struct ksm *k, struct snapshot *s)
  * the end of a truncated file has an unknown name and is skipped. */
 static int read_vmstat(struct ksm *k, struct snapshot *s)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX];
 	size_t len;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "%s/vmstat", k->env->procfs);
+	if (path_join3(path, sizeof(path), k->env->procfs, "/vmstat", "") < 0) {
+		complain_key(k->env->log, k->complaints, "vmstat", "%s/vmstat: path too long; fields skipped",
+		             k->env->procfs);
+		return -ENAMETOOLONG;
+	}
 	int r = read_file(path, k->big, PARSE_MAX_FILE, &len);
 	if (r != 0) {
 		report(k, path, r);
 		return r == -ENOENT ? 0 : r;
 	}
 	struct cursor c = cursor_make(k->big, len);
-	while (!cursor_eof(&c)) {
-		const char *name = c.p;
-		while (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
-			c.p++;
-		size_t nl = (size_t)(c.p - name);
+	struct kv_line l;
+	while (kv_next(&c, &l)) {
 		for (size_t i = 0; i < sizeof(vmstat_keys) / sizeof(vmstat_keys[0]); i++) {
-			if (strlen(vmstat_keys[i].name) != nl || memcmp(vmstat_keys[i].name, name, nl) != 0)
+			if (!kv_key_is(&l, vmstat_keys[i].name))
 				continue;
-			const char *v = c.p;
-			const char *eol = memchr(v, '\n', (size_t)(c.end - v));
-			size_t vl = (size_t)((eol != NULL ? eol + 1 : c.end) - v);
 			uint64_t u;
-			int pr = parse_u64_value(v, vl, &u);
+			int pr = parse_u64_value(l.rest.p, (size_t)(l.rest.end - l.rest.p), &u);
 			if (pr == 0) {
 				mval_set_u64(&s->host[vmstat_keys[i].field], u);
 			} else {
-				complain_key(k->env->log, k->complaints, path, "%.*s: %s; field skipped", (int)nl, name,
-				             err_text(pr));
+				complain_key(k->env->log, k->complaints, path, "%.*s: %s; field skipped",
+				             (int)l.key_len, l.key, err_text(pr));
 				if (err == 0)
 					err = pr;
 			}
 		}
-		cursor_next_line(&c);
 	}
 	if (err == 0)
 		complain_key_release(k->env->log, k->complaints, path, "readable again");
@@ -416,7 +342,7 @@ int ksm_collect(struct ksm *k, struct snapshot *s)
 {
 	char dir[PATH_MAX];
 
-	if (snprintf(dir, sizeof(dir), "%s/kernel/mm/ksm", k->env->sysfs) >= (int)sizeof(dir))
+	if (path_join3(dir, sizeof(dir), k->env->sysfs, "/kernel/mm/ksm", "") < 0)
 		return -ENAMETOOLONG;
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
@@ -448,9 +374,15 @@ static void destroy(void *self)
 	ksm_free(self);
 }
 
+/* A collection is a round of the complaint set: a file no longer read
+ * (a ksmd pid gone) is forgotten. */
 static int collect(void *self, struct snapshot *s)
 {
-	return ksm_collect(self, s);
+	struct ksm *k = self;
+	complaint_set_begin(k->complaints);
+	int r = ksm_collect(k, s);
+	complaint_set_sweep(k->complaints);
+	return r;
 }
 
 const struct collector_def collector_ksm = {

@@ -11,6 +11,7 @@
 #include "model/collect.h"
 #include "util/complain.h"
 #include "util/parse.h"
+#include "util/paths.h"
 
 /* /proc/meminfo is about 1.5 kB; leave room for kernels that grow it. */
 #define MEMINFO_MAX (16 * 1024)
@@ -65,25 +66,24 @@ static int kb_value(struct cursor *c, uint64_t *bytes)
 
 int meminfo_parse(const char *text, size_t len, struct mval *total, struct mval *available)
 {
-	static const char *const keys[] = {"MemTotal:", "MemAvailable:"};
+	static const char *const keys[] = {"MemTotal", "MemAvailable"};
 	struct mval *outs[] = {total, available};
 	struct cursor c = cursor_make(text, len);
+	struct kv_line l;
 	int err = 0;
 
-	while (!cursor_eof(&c)) {
-		const char *eol = memchr(c.p, '\n', (size_t)(c.end - c.p));
-		struct cursor line = cursor_make(c.p, (size_t)((eol != NULL ? eol + 1 : c.end) - c.p));
+	while (kv_next(&c, &l)) {
 		for (size_t i = 0; i < 2; i++) {
-			if (!cursor_accept(&line, keys[i]))
+			/* "Key:" exactly; "Key :" is some other line. */
+			if (!kv_key_is(&l, keys[i]) || !cursor_accept(&l.rest, ":"))
 				continue;
 			uint64_t b;
-			if (kb_value(&line, &b) == 0)
+			if (kb_value(&l.rest, &b) == 0)
 				mval_set_u64(outs[i], b);
 			else
 				err = -EINVAL;
 			break;
 		}
-		cursor_next_line(&c);
 	}
 	return err;
 }
@@ -97,7 +97,7 @@ int meminfo_collect(struct meminfo *m, struct snapshot *s)
 	if (ps > 0)
 		mval_set_u64(&s->host[HF_PAGE_SIZE_BYTES], (uint64_t)ps);
 
-	if (snprintf(path, sizeof(path), "%s/meminfo", m->env->procfs) >= (int)sizeof(path))
+	if (path_join3(path, sizeof(path), m->env->procfs, "/meminfo", "") < 0)
 		return -ENAMETOOLONG;
 	int r = read_file(path, m->buf, MEMINFO_MAX, &len);
 	if (r == 0) {
@@ -136,7 +136,11 @@ static void destroy(void *self)
 
 static int collect(void *self, struct snapshot *s)
 {
-	return meminfo_collect(self, s);
+	struct meminfo *m = self;
+	complaint_set_begin(m->complaints);
+	int r = meminfo_collect(m, s);
+	complaint_set_sweep(m->complaints);
+	return r;
 }
 
 const struct collector_def collector_meminfo = {

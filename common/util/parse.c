@@ -165,3 +165,25 @@ int parse_i64_value(const char *s, size_t len, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+bool kv_next(struct cursor *c, struct kv_line *l)
+{
+	if (cursor_eof(c))
+		return false;
+	const char *eol = memchr(c->p, '\n', (size_t)(c->end - c->p));
+	const char *end = eol != NULL ? eol + 1 : c->end;
+	const char *k = c->p;
+	while (k < end && *k != ' ' && *k != '\t' && *k != ':' && *k != '\n')
+		k++;
+	l->key = c->p;
+	l->key_len = (size_t)(k - c->p);
+	l->rest = cursor_make(k, (size_t)(end - k));
+	c->p = end;
+	return true;
+}
+
+bool kv_key_is(const struct kv_line *l, const char *key)
+{
+	size_t n = strlen(key);
+	return l->key_len == n && memcmp(l->key, key, n) == 0;
+}

@@ -57,6 +57,24 @@ int cursor_u64(struct cursor *c, uint64_t max, uint64_t *out);
 int cursor_i64(struct cursor *c, int64_t min, int64_t max, int64_t *out);
 
 /*
+ * One line of a "key value" kernel file (vmstat, meminfo, ksm_stat): the
+ * key runs up to the first blank, tab, ':' or newline; rest is the
+ * remainder of the line, its newline included, for the caller's own
+ * syntax ("value", ": yes", ":   123 kB").
+ */
+struct kv_line {
+	const char *key;
+	size_t key_len;
+	struct cursor rest;
+};
+
+/* Splits the next line off c into l and moves c past it; false at the
+ * end.  A last line without a newline is a line too. */
+bool kv_next(struct cursor *c, struct kv_line *l);
+/* Is the line's key exactly key? */
+bool kv_key_is(const struct kv_line *l, const char *key);
+
+/*
  * Whole-value parsers for one-number files such as sysfs attributes: the
  * text must be exactly a number, optionally surrounded by blanks and
  * followed by one newline.  "12abc", "", "-1" (for unsigned) are -EINVAL.

@@ -1,0 +1,42 @@
+/*
+ * procfs.h - the two things every source asks of <procfs>: a process's
+ * stat line, and the list of processes.
+ *
+ * See proc(5), /proc/[pid]/stat: the command name (field 2) sits in
+ * parentheses and may itself hold spaces and ')', so the fields after it
+ * are counted from the LAST ')'.
+ */
+#ifndef KVMMEM_PROCFS_H
+#define KVMMEM_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The kernel's TASK_COMM_LEN is 16; more is room, not a promise. */
+#define PROC_COMM_MAX 64
+
+/* The fields of /proc/<pid>/stat the core uses. */
+struct proc_stat {
+	char comm[PROC_COMM_MAX]; /* field 2, without the parentheses */
+	char state;               /* field 3: R, S, D, T, Z, X, ... */
+	int64_t ppid;             /* field 4 */
+	uint64_t utime, stime;    /* fields 14 and 15, clock ticks */
+	uint64_t starttime;       /* field 22, clock ticks after boot */
+};
+
+/* Parses a stat line: fields 4 to 22 must be decimal numbers.  0, or
+ * -EINVAL (out untouched). */
+int proc_stat_parse(const char *text, size_t len, struct proc_stat *out);
+/* Reads and parses the stat file at path.  0 or a negative errno. */
+int proc_stat_read(const char *path, struct proc_stat *out);
+
+/*
+ * Calls fn for every process directory of procfs (a name of digits that
+ * fits a pid), with the open directory's descriptor for openat and the
+ * entry's name.  Stops at the first non-zero result of fn and returns it;
+ * 0 after the last entry; a negative errno when procfs cannot be read.
+ */
+int proc_each_pid(const char *procfs, int (*fn)(int procfd, const char *name, pid_t pid, void *arg), void *arg);
+
+#endif
