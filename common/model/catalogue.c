@@ -14,7 +14,7 @@
 	         .name = name_,                                                                                        \
 	         .type = type_,                                                                                        \
 	         .unit = unit_,                                                                                        \
-	         .labels = "",                                                                                         \
+	         .labels = {NULL},                                                                                     \
 	         .help = help_,                                                                                        \
 	         .source = SRC_HOST,                                                                                   \
 	         .field = field_,                                                                                      \
@@ -24,17 +24,17 @@
 	         .name = name_,                                                                                        \
 	         .type = type_,                                                                                        \
 	         .unit = unit_,                                                                                        \
-	         .labels = "domain",                                                                                   \
+	         .labels = {"domain"},                                                                                 \
 	         .help = help_,                                                                                        \
 	         .source = SRC_DOMAIN,                                                                                 \
 	         .field = field_,                                                                                      \
 	         .collector = coll_}
-#define S(id_, name_, type_, unit_, labels_, coll_, self_, help_)                                                      \
+#define S(id_, name_, type_, unit_, coll_, self_, help_, ...)                                                          \
 	[id_] = {.id = id_,                                                                                            \
 	         .name = name_,                                                                                        \
 	         .type = type_,                                                                                        \
 	         .unit = unit_,                                                                                        \
-	         .labels = labels_,                                                                                    \
+	         .labels = {__VA_ARGS__},                                                                              \
 	         .help = help_,                                                                                        \
 	         .source = SRC_SPECIAL,                                                                                \
 	         .field = -1,                                                                                          \
@@ -92,8 +92,8 @@ const struct family catalogue[FAM_COUNT] = {
     H(FAM_KSM_ADVISOR_TARGET_SCAN_TIME, "kvmmem_ksm_advisor_target_scan_time_seconds", MT_GAUGE, "seconds",
       HF_KSM_ADVISOR_TARGET_SCAN_TIME_SECONDS, COLL_KSM,
       "Tunable: full scan duration the advisor aims for (ksm/advisor_target_scan_time)"),
-    S(FAM_KSM_ADVISOR_INFO, "kvmmem_ksm_advisor_info", MT_GAUGE, "", "mode", COLL_KSM, false,
-      "Selected KSM advisor from ksm/advisor_mode; always 1"),
+    S(FAM_KSM_ADVISOR_INFO, "kvmmem_ksm_advisor_info", MT_GAUGE, "", COLL_KSM, false,
+      "Selected KSM advisor from ksm/advisor_mode; always 1", "mode"),
     H(FAM_KSMD_CPU, "kvmmem_ksmd_cpu_seconds_total", MT_COUNTER, "seconds", HF_KSMD_CPU_SECONDS, COLL_KSM,
       "CPU time used by the ksmd kernel thread (user plus system)"),
     H(FAM_KSM_COW, "kvmmem_ksm_cow_total", MT_COUNTER, "", HF_KSM_COW, COLL_KSM,
@@ -106,10 +106,10 @@ const struct family catalogue[FAM_COUNT] = {
       "Usable RAM of the host (meminfo MemTotal)"),
     H(FAM_HOST_MEMORY_AVAILABLE, "kvmmem_host_memory_available_bytes", MT_GAUGE, "bytes", HF_MEM_AVAILABLE_BYTES,
       COLL_MEMINFO, "Memory available for new work without swapping (meminfo MemAvailable)"),
-    S(FAM_LIBVIRT_UP, "kvmmem_libvirt_up", MT_GAUGE, "", "", COLL_LIBVIRT, false,
-      "1 if libvirt answered this collection in time, 0 otherwise"),
-    S(FAM_DOMAIN_INFO, "kvmmem_domain_info", MT_GAUGE, "", "domain,uuid", COLL_LIBVIRT, false,
-      "Every libvirt domain, active or not, with its UUID; always 1"),
+    S(FAM_LIBVIRT_UP, "kvmmem_libvirt_up", MT_GAUGE, "", COLL_LIBVIRT, false,
+      "1 if libvirt answered this collection in time, 0 otherwise", NULL),
+    S(FAM_DOMAIN_INFO, "kvmmem_domain_info", MT_GAUGE, "", COLL_LIBVIRT, false,
+      "Every libvirt domain, active or not, with its UUID; always 1", "domain", "uuid"),
     D(FAM_DOMAIN_STATE, "kvmmem_domain_state_code", MT_GAUGE, "", DF_STATE, COLL_LIBVIRT,
       "libvirt virDomainState: 1 running, 2 blocked, 3 paused, 4 shutting down, 5 shut off, 6 crashed, 7 "
       "suspended by power management"),
@@ -120,9 +120,9 @@ const struct family catalogue[FAM_COUNT] = {
     D(FAM_DOMAIN_STATS_PERIOD, "kvmmem_domain_balloon_stats_period_seconds", MT_GAUGE, "seconds",
       DF_STATS_PERIOD_SECONDS, COLL_LIBVIRT,
       "Interval of guest memory reports from the domain XML; 0 means the guest never reports"),
-    S(FAM_DOMAIN_MEMORY_CONFIG_INFO, "kvmmem_domain_memory_config_info", MT_GAUGE, "",
-      "domain,balloon,hugepages,ksm,locked", COLL_LIBVIRT, false,
-      "Memory configuration from the domain XML: balloon model, hugepages, KSM allowed, locked; always 1"),
+    S(FAM_DOMAIN_MEMORY_CONFIG_INFO, "kvmmem_domain_memory_config_info", MT_GAUGE, "", COLL_LIBVIRT, false,
+      "Memory configuration from the domain XML: balloon model, hugepages, KSM allowed, locked; always 1", "domain",
+      "balloon", "hugepages", "ksm", "locked"),
     D(FAM_DOMAIN_GUEST_UNUSED, "kvmmem_domain_guest_unused_bytes", MT_GAUGE, "bytes", DF_GUEST_UNUSED_BYTES,
       COLL_LIBVIRT, "Memory the guest leaves completely unused, as the guest reports it"),
     D(FAM_DOMAIN_GUEST_AVAILABLE, "kvmmem_domain_guest_available_bytes", MT_GAUGE, "bytes", DF_GUEST_AVAILABLE_BYTES,
@@ -162,12 +162,12 @@ const struct family catalogue[FAM_COUNT] = {
       "1 if any memory of the domain's QEMU process is offered to KSM (ksm_mergeable)"),
     D(FAM_DOMAIN_KSM_MERGE_ANY, "kvmmem_domain_ksm_merge_any", MT_GAUGE, "", DF_KSM_MERGE_ANY, COLL_DOMAIN_KSM,
       "1 if the domain's QEMU process offers all its memory to KSM by prctl (ksm_merge_any)"),
-    S(FAM_SCRAPE_COLLECTOR_SUCCESS, "kvmmem_scrape_collector_success", MT_GAUGE, "", "collector", COLL_COUNT, true,
-      "1 if the collector finished without error in this collection"),
-    S(FAM_SCRAPE_COLLECTOR_DURATION, "kvmmem_scrape_collector_duration_seconds", MT_GAUGE, "seconds", "collector",
-      COLL_COUNT, true, "Time the collector took in this collection"),
-    S(FAM_BUILD_INFO, "kvmmem_exporter_build_info", MT_GAUGE, "", "version,revision,libvirt_version", COLL_COUNT, true,
-      "kvmmem build and the libvirt library it runs with; always 1"),
+    S(FAM_SCRAPE_COLLECTOR_SUCCESS, "kvmmem_scrape_collector_success", MT_GAUGE, "", COLL_COUNT, true,
+      "1 if the collector finished without error in this collection", "collector"),
+    S(FAM_SCRAPE_COLLECTOR_DURATION, "kvmmem_scrape_collector_duration_seconds", MT_GAUGE, "seconds", COLL_COUNT, true,
+      "Time the collector took in this collection", "collector"),
+    S(FAM_BUILD_INFO, "kvmmem_exporter_build_info", MT_GAUGE, "", COLL_COUNT, true,
+      "kvmmem build and the libvirt library it runs with; always 1", "version", "revision", "libvirt_version"),
 };
 
 const struct family *catalogue_find(const char *name)
@@ -176,4 +176,12 @@ const struct family *catalogue_find(const char *name)
 		if (strcmp(catalogue[i].name, name) == 0)
 			return &catalogue[i];
 	return NULL;
+}
+
+size_t family_nlabels(const struct family *f)
+{
+	size_t n = 0;
+	while (n < FAM_MAX_LABELS && f->labels[n] != NULL)
+		n++;
+	return n;
 }

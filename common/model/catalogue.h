@@ -85,12 +85,17 @@ enum family_id {
 	FAM_COUNT
 };
 
+/* The most labels a family has. */
+#define FAM_MAX_LABELS 6
+
 struct family {
 	enum family_id id;
 	const char *name;
 	enum metric_type type;
 	const char *unit;   /* "bytes", "seconds", "pages", "ratio", "" (count or code) */
-	const char *labels; /* label names, comma separated, for documentation */
+	/* Label names in the order of every sample's labels, NULL after the
+	 * last: emit takes them from here, so no list is written twice. */
+	const char *labels[FAM_MAX_LABELS + 1];
 	const char *help;   /* one sentence, no trailing period needed */
 	enum fam_source source;
 	int field;                   /* enum host_field or enum dom_field; -1 for SRC_SPECIAL */
@@ -100,6 +105,9 @@ struct family {
 
 /* The table, in exposition order; catalogue[i].id == i. */
 extern const struct family catalogue[FAM_COUNT];
+
+/* How many labels the family has. */
+size_t family_nlabels(const struct family *f);
 
 /* Looks a family up by metric name; NULL when unknown. */
 const struct family *catalogue_find(const char *name);

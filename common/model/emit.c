@@ -1,12 +1,14 @@
 /* emit.c - snapshot to sink, in catalogue order. */
 #include "model/emit.h"
 
+#include <errno.h>
 #include <stdbool.h>
 
 /* Begins the family lazily, so families without samples stay silent. */
 struct walk {
 	const struct sink *sink;
 	const struct family *fam;
+	size_t nlabels; /* family_nlabels(fam) */
 	bool begun;
 };
 
@@ -24,6 +26,22 @@ static int walk_sample(struct walk *w, const struct dom_snap *dom, const struct 
 	return w->sink->sample(w->sink->ctx, w->fam, dom, labels, n, v);
 }
 
+/* One sample whose label values are given in the order of the family's
+ * row; the names come from the row.  -EINVAL when the counts differ: a
+ * family whose row and emitter disagree is a bug, not a partial output. */
+static int walk_labeled(struct walk *w, const struct dom_snap *dom, const char *const *values, size_t n,
+                        const struct mval *v)
+{
+	struct label l[FAM_MAX_LABELS];
+	if (n != w->nlabels)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		l[i].name = w->fam->labels[i];
+		l[i].value = values[i];
+	}
+	return walk_sample(w, dom, l, n, v);
+}
+
 static const char *bool_label(bool b)
 {
 	return b ? "true" : "false";
@@ -39,20 +57,20 @@ static int emit_domains(struct walk *w, const struct snapshot *s)
 	for (size_t i = 0; i < s->ndoms && r == 0; i++) {
 		const struct dom_snap *d = &s->doms[i];
 		if (f->source == SRC_DOMAIN) {
-			struct label l[] = {{"domain", d->name}};
-			r = walk_sample(w, d, l, 1, &d->f[f->field]);
+			const char *v[] = {d->name};
+			r = walk_labeled(w, d, v, 1, &d->f[f->field]);
 		} else if (f->id == FAM_DOMAIN_INFO) {
-			struct label l[] = {{"domain", d->name}, {"uuid", d->uuid}};
-			r = walk_sample(w, d, l, 2, &one);
+			const char *v[] = {d->name, d->uuid};
+			r = walk_labeled(w, d, v, 2, &one);
 		} else if (f->id == FAM_DOMAIN_MEMORY_CONFIG_INFO && d->config.present) {
-			struct label l[] = {
-			    {"domain", d->name},
-			    {"balloon", d->config.balloon != NULL ? d->config.balloon : "none"},
-			    {"hugepages", bool_label(d->config.hugepages)},
-			    {"ksm", bool_label(!d->config.nosharepages)},
-			    {"locked", bool_label(d->config.locked)},
+			const char *v[] = {
+			    d->name,
+			    d->config.balloon != NULL ? d->config.balloon : "none",
+			    bool_label(d->config.hugepages),
+			    bool_label(!d->config.nosharepages),
+			    bool_label(d->config.locked),
 			};
-			r = walk_sample(w, d, l, 5, &one);
+			r = walk_labeled(w, d, v, 5, &one);
 		}
 	}
 	return r;
@@ -65,13 +83,13 @@ static int emit_collectors(struct walk *w, const struct snapshot *s)
 		const struct coll_status *st = &s->coll[c];
 		if (!st->enabled || !st->ran)
 			continue;
-		struct label l[] = {{"collector", collector_name((enum collector_id)c)}};
+		const char *name[] = {collector_name((enum collector_id)c)};
 		struct mval v;
 		if (w->fam->id == FAM_SCRAPE_COLLECTOR_SUCCESS)
 			mval_set_u64(&v, st->success ? 1 : 0);
 		else
 			mval_set_f64(&v, st->duration_seconds);
-		r = walk_sample(w, NULL, l, 1, &v);
+		r = walk_labeled(w, NULL, name, 1, &v);
 	}
 	return r;
 }
@@ -82,8 +100,8 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 	case FAM_KSM_ADVISOR_INFO: {
 		if (s->advisor_mode[0] == '\0')
 			return 0;
-		struct label l[] = {{"mode", s->advisor_mode}};
-		return walk_sample(w, NULL, l, 1, &one);
+		const char *v[] = {s->advisor_mode};
+		return walk_labeled(w, NULL, v, 1, &one);
 	}
 	case FAM_LIBVIRT_UP: {
 		/* A backend is up when its collector succeeded. */
@@ -92,7 +110,7 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 			return 0;
 		struct mval up;
 		mval_set_u64(&up, st->success ? 1 : 0);
-		return walk_sample(w, NULL, NULL, 0, &up);
+		return walk_labeled(w, NULL, NULL, 0, &up);
 	}
 	case FAM_DOMAIN_INFO:
 	case FAM_DOMAIN_MEMORY_CONFIG_INFO:
@@ -103,12 +121,12 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 	case FAM_BUILD_INFO: {
 		if (build == NULL)
 			return 0;
-		struct label l[] = {
-		    {"version", build->version != NULL ? build->version : ""},
-		    {"revision", build->revision != NULL ? build->revision : ""},
-		    {"libvirt_version", build->libvirt_version != NULL ? build->libvirt_version : ""},
+		const char *v[] = {
+		    build->version != NULL ? build->version : "",
+		    build->revision != NULL ? build->revision : "",
+		    build->libvirt_version != NULL ? build->libvirt_version : "",
 		};
-		return walk_sample(w, NULL, l, 3, &one);
+		return walk_labeled(w, NULL, v, 3, &one);
 	}
 	default:
 		return 0;
@@ -119,7 +137,7 @@ int emit_snapshot(const struct snapshot *s, const struct build_labels *build, co
 {
 	for (size_t i = 0; i < FAM_COUNT; i++) {
 		const struct family *f = &catalogue[i];
-		struct walk w = {.sink = sink, .fam = f, .begun = false};
+		struct walk w = {.sink = sink, .fam = f, .nlabels = family_nlabels(f), .begun = false};
 		int r;
 
 		/* A collector that is switched off contributes nothing, even
@@ -128,7 +146,7 @@ int emit_snapshot(const struct snapshot *s, const struct build_labels *build, co
 			continue;
 		switch (f->source) {
 		case SRC_HOST:
-			r = walk_sample(&w, NULL, NULL, 0, &s->host[f->field]);
+			r = walk_labeled(&w, NULL, NULL, 0, &s->host[f->field]);
 			break;
 		case SRC_DOMAIN:
 			r = emit_domains(&w, s);

@@ -177,12 +177,67 @@ static void test_sink_error(void **state)
 	snapshot_clear(&s);
 }
 
+/* Counts families and checks every sample's label names against the
+ * family's row, in order. */
+struct label_check {
+	int families;
+	int samples;
+};
+
+static int check_begin(void *ctx, const struct family *f)
+{
+	(void)f;
+	((struct label_check *)ctx)->families++;
+	return 0;
+}
+
+static int check_sample(void *ctx, const struct family *f, const struct dom_snap *dom, const struct label *l, size_t n,
+                        const struct mval *v)
+{
+	(void)dom;
+	(void)v;
+	((struct label_check *)ctx)->samples++;
+	assert_int_equal(n, family_nlabels(f));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(l[i].name, f->labels[i]);
+	return 0;
+}
+
+/* A snapshot with every field present: every family of the catalogue is
+ * emitted, and the label names of each sample are its row's. */
+static void test_labels_follow_catalogue(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	snapshot_init(&s);
+	for (int i = 0; i < COLL_COUNT; i++)
+		s.coll[i] = (struct coll_status){.enabled = true, .ran = true, .success = true};
+	for (int f = 0; f < HF_COUNT; f++)
+		mval_set_u64(&s.host[f], 1);
+	memcpy(s.advisor_mode, "scan-time", 10);
+	struct dom_snap *d = snapshot_add_domain(&s, "vm", "00000000-0000-0000-0000-000000000001");
+	for (int f = 0; f < DF_COUNT; f++)
+		mval_set_u64(&d->f[f], 1);
+	d->config = (struct domain_config){.present = true, .balloon = "virtio"};
+	struct build_labels bl = {"1", "r", "9.0.0"};
+	struct label_check chk = {0, 0};
+	struct sink sk = {.ctx = &chk, .begin_family = check_begin, .sample = check_sample};
+
+	assert_int_equal(emit_snapshot(&s, &bl, &sk), 0);
+	assert_int_equal(chk.families, FAM_COUNT);
+	/* One sample per family, but one per collector for the two self
+	 * families of collectors. */
+	assert_int_equal(chk.samples, FAM_COUNT + 2 * (COLL_COUNT - 1));
+	snapshot_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sequence),
 	    cmocka_unit_test(test_disabled_collector),
 	    cmocka_unit_test(test_sink_error),
+	    cmocka_unit_test(test_labels_follow_catalogue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
