@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "encoding.h"
 #include "exposition.h"
 #include "model/snapshot.h"
@@ -65,13 +66,6 @@ struct scrape {
 	size_t max_body;
 	const struct kvm_log *log;
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void scrape_unref(struct scrape *s)
 {
@@ -132,8 +126,8 @@ static void rendered(struct scrape_result *r, const char *form, int rc, size_t p
 
 	if (rc == 0) {
 		__atomic_store_n(&s->last_len, plain_len, __ATOMIC_RELAXED);
-		log_debug(s->log, "%s exposition rendered in %.3f s, %zu bytes (%zu plain)", form, now_seconds() - t0,
-		          len, plain_len);
+		log_debug(s->log, "%s exposition rendered in %.3f s, %zu bytes (%zu plain)", form,
+		          clock_mono_seconds() - t0, len, plain_len);
 		return;
 	}
 	if (rc == -E2BIG)
@@ -146,7 +140,7 @@ static int render_plain(struct scrape_result *r)
 {
 	struct scrape *s = r->s;
 	size_t last = __atomic_load_n(&s->last_len, __ATOMIC_RELAXED);
-	double t0 = now_seconds();
+	double t0 = clock_mono_seconds();
 	struct buf b;
 	int rc;
 
@@ -179,7 +173,7 @@ static int render_gzip(struct scrape_result *r)
 {
 	struct scrape *s = r->s;
 	size_t last = __atomic_load_n(&s->last_gz_len, __ATOMIC_RELAXED);
-	double t0 = now_seconds();
+	double t0 = clock_mono_seconds();
 	struct gzip_stream *g;
 	size_t plain = 0;
 	int rc;
@@ -239,12 +233,12 @@ int scrape_result_gzip(struct scrape_result *r, const char **data, size_t *len)
 static struct scrape_result *run_collection(struct scrape *s)
 {
 	struct scrape_result *r = result_new(s);
-	double t0 = now_seconds();
+	double t0 = clock_mono_seconds();
 
 	if (r == NULL)
 		return NULL;
 	r->collect_rc = collection_run(s->collector, &r->snap);
-	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", now_seconds() - t0, r->snap.ndoms,
+	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", clock_mono_seconds() - t0, r->snap.ndoms,
 	          r->collect_rc);
 	return r;
 }
