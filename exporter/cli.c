@@ -16,10 +16,6 @@ enum flag_id {
 	F_LISTEN,
 	F_TELEMETRY,
 	F_WEB_CONFIG,
-	F_LIBVIRT_URI,
-	F_SYSFS,
-	F_PROCFS,
-	F_LIBVIRT_RUN,
 	F_SCRAPE_TIMEOUT,
 	F_LOG_LEVEL,
 };
@@ -44,11 +40,6 @@ static const struct flag_def flags[] = {
      CLI_DEFAULT_TELEMETRY_PATH},
     {F_WEB_CONFIG, "web.config.file", true, "FILE",
      "Exporter-toolkit web configuration file: TLS, client certificates, basic auth, headers.", ""},
-    {F_LIBVIRT_URI, "libvirt.uri", true, "URI", "libvirt connection URI, opened read-only.", KVM_DEFAULT_LIBVIRT_URI},
-    {F_SYSFS, "path.sysfs", true, "DIR", "sysfs mount point.", KVM_DEFAULT_SYSFS},
-    {F_PROCFS, "path.procfs", true, "DIR", "procfs mount point.", KVM_DEFAULT_PROCFS},
-    {F_LIBVIRT_RUN, "path.libvirt-run", true, "DIR", "libvirt QEMU run directory holding <domain>.pid files.",
-     KVM_DEFAULT_LIBVIRT_RUN},
     {F_SCRAPE_TIMEOUT, "scrape.timeout", true, "DURATION",
      "Deadline of one collection (h, m, s, ms units, e.g. 500ms, 8s, 1m).", "8s"},
     {F_LOG_LEVEL, "log.level", true, "LEVEL", "Least severe log level shown: error, warn, info, debug.", "info"},
@@ -79,12 +70,7 @@ void cli_defaults(struct cli_opts *o)
 	o->listen_port = 19177;
 	o->telemetry_path = CLI_DEFAULT_TELEMETRY_PATH;
 	o->web_config_file = NULL;
-	o->libvirt_uri = KVM_DEFAULT_LIBVIRT_URI;
-	o->sysfs = KVM_DEFAULT_SYSFS;
-	o->procfs = KVM_DEFAULT_PROCFS;
-	o->libvirt_run = KVM_DEFAULT_LIBVIRT_RUN;
-	for (int i = 0; i < COLL_COUNT; i++)
-		o->collectors[i] = true;
+	collect_flags_defaults(&o->coll);
 	o->scrape_timeout_ms = CLI_DEFAULT_SCRAPE_TIMEOUT_MS;
 	o->log_level = LOG_LVL_INFO;
 }
@@ -171,28 +157,6 @@ static const struct flag_def *find_flag(const char *name, size_t len)
 	return NULL;
 }
 
-/* --collector.X and --no-collector.X; returns 0, or -ENOENT if name is not one. */
-static int collector_switch(const char *name, size_t len, struct cli_opts *o)
-{
-	char cname[64];
-	bool on = true;
-	enum collector_id id;
-
-	if (len > 3 && memcmp(name, "no-", 3) == 0) {
-		on = false;
-		name += 3;
-		len -= 3;
-	}
-	if (len <= 10 || memcmp(name, "collector.", 10) != 0 || len - 10 >= sizeof(cname))
-		return -ENOENT;
-	memcpy(cname, name + 10, len - 10);
-	cname[len - 10] = '\0';
-	if (collector_lookup(cname, &id) != 0)
-		return -ENOENT;
-	o->collectors[id] = on;
-	return 0;
-}
-
 static int set_value(const struct flag_def *f, const char *v, struct cli_opts *o, char *err, size_t errsz)
 {
 	if (v[0] == '\0')
@@ -216,18 +180,6 @@ static int set_value(const struct flag_def *f, const char *v, struct cli_opts *o
 		return 0;
 	case F_WEB_CONFIG:
 		o->web_config_file = v;
-		return 0;
-	case F_LIBVIRT_URI:
-		o->libvirt_uri = v;
-		return 0;
-	case F_SYSFS:
-		o->sysfs = v;
-		return 0;
-	case F_PROCFS:
-		o->procfs = v;
-		return 0;
-	case F_LIBVIRT_RUN:
-		o->libvirt_run = v;
 		return 0;
 	case F_SCRAPE_TIMEOUT:
 		if (cli_parse_duration(v, &o->scrape_timeout_ms) != 0)
@@ -278,12 +230,15 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		f = find_flag(name, len);
 		if (f == NULL) {
-			if (collector_switch(name, len, o) == 0) {
-				if (eq != NULL)
-					return fail(err, errsz, "flag '--%.*s' takes no value", (int)len, name);
-				continue;
-			}
-			return fail(err, errsz, "unknown flag '--%.*s', try --help", (int)len, name);
+			bool used_next;
+			int r = collect_flags_parse(&o->coll, name, len, eq != NULL ? eq + 1 : NULL,
+			                            i + 1 < argc ? argv[i + 1] : NULL, &used_next, err, errsz);
+			if (r == -ENOENT)
+				return fail(err, errsz, "unknown flag '--%.*s', try --help", (int)len, name);
+			if (r != 0)
+				return r;
+			i += used_next ? 1 : 0;
+			continue;
 		}
 		if (!f->takes_value) {
 			if (eq != NULL)
@@ -323,11 +278,10 @@ int cli_usage(struct buf *b, const char *prog)
 		if (f->def != NULL)
 			buf_printf(b, " (default: \"%s\")", f->def);
 		buf_putc(b, '\n');
+		/* The collection flags sit where the exporter always listed them. */
+		if (f->id == F_WEB_CONFIG)
+			collect_flags_usage_paths(b);
 	}
-	for (int c = 0; c < COLL_COUNT; c++) {
-		buf_printf(b, "  --[no-]collector.%s\n", collector_name((enum collector_id)c));
-		buf_printf(b, "      Collect %s (default: %s).\n", collector_def((enum collector_id)c)->help,
-		           collector_def((enum collector_id)c)->default_on ? "enabled" : "disabled");
-	}
+	collect_flags_usage_collectors(b);
 	return b->err;
 }

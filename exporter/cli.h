@@ -15,6 +15,7 @@
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "model/collect_flags.h"
 #include "model/snapshot.h"
 
 enum cli_action {
@@ -39,11 +40,7 @@ struct cli_opts {
 	unsigned listen_port;
 	const char *telemetry_path;
 	const char *web_config_file; /* NULL when not given */
-	const char *libvirt_uri;
-	const char *sysfs;
-	const char *procfs;
-	const char *libvirt_run;
-	bool collectors[COLL_COUNT];
+	struct collect_flags coll;   /* --libvirt.uri, --path.*, --[no-]collector.* */
 	uint64_t scrape_timeout_ms;
 	enum log_level log_level;
 };

@@ -192,13 +192,8 @@ int main(int argc, char *argv[])
 		pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
 	collect_opts_default(&co);
-	co.env.sysfs = o.sysfs;
-	co.env.procfs = o.procfs;
-	co.env.libvirt_run = o.libvirt_run;
+	collect_flags_apply(&o.coll, &co);
 	co.env.log = &lg;
-	co.libvirt.uri = o.libvirt_uri;
-	for (int i = 0; i < COLL_COUNT; i++)
-		co.enabled[i] = o.collectors[i];
 	co.timeout_ms = collection_timeout_ms(o.scrape_timeout_ms);
 
 	collector_library_version(COLL_LIBVIRT, libvirt_version, sizeof(libvirt_version));
@@ -241,7 +236,7 @@ int main(int argc, char *argv[])
 	log_info(&lg, "%s %s (revision %s) listening on %s, port %u%s%s, metrics at %s, libvirt %s", PROG,
 	         KVMMEM_VERSION, kvmmem_revision, o.listen_address, http_port(http),
 	         web != NULL && web->tls ? ", TLS" : "", web != NULL && web->nusers > 0 ? ", basic auth" : "",
-	         o.telemetry_path, o.libvirt_uri);
+	         o.telemetry_path, o.coll.libvirt_uri);
 	wait_for_stop(&stop, &lg);
 	status = 0;
 

@@ -63,17 +63,17 @@ static void ex_listen_name(struct cli_opts *o)
 }
 static void ex_paths(struct cli_opts *o)
 {
-	o->sysfs = "/s";
-	o->procfs = "/p";
-	o->libvirt_run = "/r";
-	o->libvirt_uri = "test:///default";
+	o->coll.sysfs = "/s";
+	o->coll.procfs = "/p";
+	o->coll.libvirt_run = "/r";
+	o->coll.libvirt_uri = "test:///default";
 	o->telemetry_path = "/m";
 	o->web_config_file = "web.yml";
 }
 static void ex_collectors(struct cli_opts *o)
 {
-	o->collectors[COLL_LIBVIRT] = false;
-	o->collectors[COLL_KSM] = false;
+	o->coll.collectors[COLL_LIBVIRT] = false;
+	o->coll.collectors[COLL_KSM] = false;
 	o->action = CLI_DUMP;
 }
 static void ex_collector_last_wins(struct cli_opts *o)
@@ -210,11 +210,11 @@ static void check_case(const struct cli_case *c)
 		assert_null(got.web_config_file);
 	else
 		assert_string_equal(got.web_config_file, want.web_config_file);
-	assert_string_equal(got.libvirt_uri, want.libvirt_uri);
-	assert_string_equal(got.sysfs, want.sysfs);
-	assert_string_equal(got.procfs, want.procfs);
-	assert_string_equal(got.libvirt_run, want.libvirt_run);
-	assert_memory_equal(got.collectors, want.collectors, sizeof(got.collectors));
+	assert_string_equal(got.coll.libvirt_uri, want.coll.libvirt_uri);
+	assert_string_equal(got.coll.sysfs, want.coll.sysfs);
+	assert_string_equal(got.coll.procfs, want.coll.procfs);
+	assert_string_equal(got.coll.libvirt_run, want.coll.libvirt_run);
+	assert_memory_equal(got.coll.collectors, want.coll.collectors, sizeof(got.coll.collectors));
 	assert_int_equal(got.scrape_timeout_ms, want.scrape_timeout_ms);
 	assert_int_equal(got.log_level, want.log_level);
 }
@@ -239,12 +239,12 @@ static void test_defaults(void **state)
 	assert_int_equal(o.listen_port, 19177);
 	assert_string_equal(o.telemetry_path, "/metrics");
 	assert_null(o.web_config_file);
-	assert_string_equal(o.libvirt_uri, "qemu:///system");
-	assert_string_equal(o.sysfs, "/sys");
-	assert_string_equal(o.procfs, "/proc");
-	assert_string_equal(o.libvirt_run, "/run/libvirt/qemu");
+	assert_string_equal(o.coll.libvirt_uri, "qemu:///system");
+	assert_string_equal(o.coll.sysfs, "/sys");
+	assert_string_equal(o.coll.procfs, "/proc");
+	assert_string_equal(o.coll.libvirt_run, "/run/libvirt/qemu");
 	for (int i = 0; i < COLL_COUNT; i++)
-		assert_true(o.collectors[i]);
+		assert_true(o.coll.collectors[i]);
 	assert_int_equal(o.scrape_timeout_ms, 8000);
 	assert_int_equal(o.log_level, LOG_LVL_INFO);
 }

@@ -1,0 +1,137 @@
+/* collect_flags.c - --libvirt.uri, --path.*, --[no-]collector.* into struct collect_flags. */
+#include "model/collect_flags.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/env.h"
+
+struct path_flag {
+	const char *name; /* without the leading "--" */
+	size_t offset;    /* of the const char * in struct collect_flags */
+	const char *metavar;
+	const char *help;
+	const char *def;
+};
+
+#define FIELD(f) offsetof(struct collect_flags, f)
+
+static const struct path_flag path_flags[] = {
+    {"libvirt.uri", FIELD(libvirt_uri), "URI", "libvirt connection URI, opened read-only.", KVM_DEFAULT_LIBVIRT_URI},
+    {"path.sysfs", FIELD(sysfs), "DIR", "sysfs mount point.", KVM_DEFAULT_SYSFS},
+    {"path.procfs", FIELD(procfs), "DIR", "procfs mount point.", KVM_DEFAULT_PROCFS},
+    {"path.libvirt-run", FIELD(libvirt_run), "DIR", "libvirt QEMU run directory holding <domain>.pid files.",
+     KVM_DEFAULT_LIBVIRT_RUN},
+};
+
+#define NPATH_FLAGS (sizeof(path_flags) / sizeof(path_flags[0]))
+
+static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errsz > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static const char **path_slot(struct collect_flags *f, const struct path_flag *p)
+{
+	return (const char **)(void *)((char *)f + p->offset);
+}
+
+void collect_flags_defaults(struct collect_flags *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < NPATH_FLAGS; i++)
+		*path_slot(f, &path_flags[i]) = path_flags[i].def;
+	for (int i = 0; i < COLL_COUNT; i++)
+		f->collectors[i] = true;
+}
+
+/* --collector.X and --no-collector.X; -ENOENT when name is not one. */
+static int collector_switch(struct collect_flags *f, const char *name, size_t len)
+{
+	char cname[64];
+	bool on = true;
+	enum collector_id id;
+
+	if (len > 3 && memcmp(name, "no-", 3) == 0) {
+		on = false;
+		name += 3;
+		len -= 3;
+	}
+	if (len <= 10 || memcmp(name, "collector.", 10) != 0 || len - 10 >= sizeof(cname))
+		return -ENOENT;
+	memcpy(cname, name + 10, len - 10);
+	cname[len - 10] = '\0';
+	if (collector_lookup(cname, &id) != 0)
+		return -ENOENT;
+	f->collectors[id] = on;
+	return 0;
+}
+
+int collect_flags_parse(struct collect_flags *f, const char *name, size_t len, const char *value, const char *next,
+                        bool *used_next, char *err, size_t errsz)
+{
+	*used_next = false;
+	for (size_t i = 0; i < NPATH_FLAGS; i++) {
+		const struct path_flag *p = &path_flags[i];
+		if (strlen(p->name) != len || memcmp(p->name, name, len) != 0)
+			continue;
+		if (value == NULL) {
+			if (next == NULL)
+				return fail(err, errsz, "flag '--%s' needs a value", p->name);
+			value = next;
+			*used_next = true;
+		}
+		if (value[0] == '\0')
+			return fail(err, errsz, "invalid value '' for flag '--%s': empty", p->name);
+		*path_slot(f, p) = value;
+		return 0;
+	}
+	struct collect_flags saved = *f;
+	if (collector_switch(f, name, len) != 0)
+		return -ENOENT;
+	if (value != NULL) {
+		*f = saved;
+		return fail(err, errsz, "flag '--%.*s' takes no value", (int)len, name);
+	}
+	return 0;
+}
+
+void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o)
+{
+	o->env.sysfs = f->sysfs;
+	o->env.procfs = f->procfs;
+	o->env.libvirt_run = f->libvirt_run;
+	o->libvirt.uri = f->libvirt_uri;
+	for (int i = 0; i < COLL_COUNT; i++)
+		o->enabled[i] = f->collectors[i];
+}
+
+int collect_flags_usage_paths(struct buf *b)
+{
+	for (size_t i = 0; i < NPATH_FLAGS; i++) {
+		const struct path_flag *p = &path_flags[i];
+		buf_printf(b, "  --%s=%s\n      %s (default: \"%s\")\n", p->name, p->metavar, p->help, p->def);
+	}
+	return b->err;
+}
+
+int collect_flags_usage_collectors(struct buf *b)
+{
+	for (int c = 0; c < COLL_COUNT; c++) {
+		const struct collector_def *d = collector_def((enum collector_id)c);
+		buf_printf(b, "  --[no-]collector.%s\n", d->name);
+		buf_printf(b, "      Collect %s (default: %s).\n", d->help, d->default_on ? "enabled" : "disabled");
+	}
+	return b->err;
+}

@@ -1,0 +1,50 @@
+/*
+ * collect_flags.h - the command-line flags that say what a collection
+ * reads, shared by every front-end that has a command line.
+ *
+ * --libvirt.uri, one --path.* per root the core reads, --collector.<name>
+ * and --no-collector.<name>.  A pure parser: no I/O, no exit(), no
+ * knowledge of HTTP or terminals.  A front-end parses its own flags and
+ * hands every flag it does not know to collect_flags_parse(), so a new
+ * root or collector is one row here and appears in every front-end.
+ */
+#ifndef KVMMEM_COLLECT_FLAGS_H
+#define KVMMEM_COLLECT_FLAGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/collect.h"
+#include "util/buf.h"
+
+struct collect_flags {
+	const char *libvirt_uri; /* borrowed from argv or a static literal */
+	const char *sysfs;
+	const char *procfs;
+	const char *libvirt_run;
+	bool collectors[COLL_COUNT];
+};
+
+/* Fills f with the defaults: real paths, every collector on. */
+void collect_flags_defaults(struct collect_flags *f);
+
+/*
+ * One flag, its name without the leading "--" (name[0..len), up to any
+ * '=').  value is the text after '=' or NULL when there was none; when the
+ * flag needs a value and value is NULL, *used_next tells the caller that
+ * next (the following argv element, NULL at the end) was taken.  Returns
+ * 0, -ENOENT when name is no collection flag (err untouched), or -EINVAL
+ * with a one-line message in err.
+ */
+int collect_flags_parse(struct collect_flags *f, const char *name, size_t len, const char *value, const char *next,
+                        bool *used_next, char *err, size_t errsz);
+
+/* Copies the flags into a collection's options (strings stay borrowed). */
+void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o);
+
+/* --help lines of the flags with values, and of the collector switches,
+ * in the exporter's format.  Each returns 0 or the buf error. */
+int collect_flags_usage_paths(struct buf *b);
+int collect_flags_usage_collectors(struct buf *b);
+
+#endif
