@@ -148,7 +148,7 @@ static int kvmmem_read(void)
 	snapshot_init(&s);
 	int r = collection_run(g.coll, &s);
 	if (r != 0)
-		complain(&g.log, &g.nothing, "nothing could be collected (%s)", strerror(-r));
+		complain(&g.log, &g.nothing, "nothing could be collected (%s)", log_strerror(r));
 	else
 		complain_release(&g.log, &g.nothing, "collecting again");
 	cd_dispatch_sink(&d, &sink);

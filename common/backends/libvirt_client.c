@@ -627,17 +627,25 @@ static void lv_release(void *state)
 	free(c);
 }
 
-static void lv_news(void *ctx, enum worker_news what)
+static void lv_news(void *ctx, enum worker_news what, int err)
 {
 	struct libvirt_client *v = ctx;
 	pthread_mutex_lock(&v->sh->lock);
-	if (what == WORKER_REPLACED)
+	switch (what) {
+	case WORKER_REPLACED:
 		log_info(v->sh->log, "libvirt %s: a request is stuck in libvirtd; continuing on a new connection",
 		         v->uri);
-	else
+		break;
+	case WORKER_TOO_MANY:
 		complain(v->sh->log, &v->sh->conn_complaint,
 		         "libvirt %s: %d requests are stuck in libvirtd, not starting another", v->uri,
 		         limits.max_abandoned + 1);
+		break;
+	case WORKER_NO_THREAD:
+		complain(v->sh->log, &v->sh->conn_complaint, "libvirt %s: cannot start a worker thread: %s", v->uri,
+		         log_strerror(err));
+		break;
+	}
 	pthread_mutex_unlock(&v->sh->lock);
 }
 

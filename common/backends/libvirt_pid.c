@@ -365,7 +365,7 @@ static int lookup_scan(struct libvirt_pid *v, const char *name, pid_t *pid)
 		int rc = scan_proc(v);
 		if (rc < 0) {
 			complain(v->env->log, &v->scan_fail, "%s: cannot scan for QEMU processes: %s", procfs(v),
-			         strerrordesc_np(-rc));
+			         log_strerror(rc));
 			return rc == -ENOMEM ? rc : -ENOENT;
 		}
 		complain_release(v->env->log, &v->scan_fail, "%s: scanning for QEMU processes again", procfs(v));
@@ -397,7 +397,7 @@ static int verify_pidfile(struct libvirt_pid *v, struct vm_entry *e, const char 
 		return rc; /* removed since stat(): the domain just stopped */
 	if (rc < 0 || libvirt_pid_parse_pidfile(text, len, &pid) < 0) {
 		complain_key(v->env->log, v->complaints, path, "unreadable pidfile (%s)",
-		             rc < 0 ? strerror(-rc) : "not a pid");
+		             rc < 0 ? log_strerror(rc) : "not a pid");
 		e->keyed = false;
 		return rc < 0 ? rc : -EINVAL;
 	}

@@ -186,20 +186,28 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static struct worker *worker_new(struct worker_pool *p, bool replacement)
+/* Starts a worker as p->w.  0 or a negative errno; then p->w is NULL and
+ * the backend has been told. */
+static int worker_start(struct worker_pool *p, bool replacement)
 {
 	struct worker *w = calloc(1, sizeof(*w));
+	int rc = -ENOMEM;
+	p->w = NULL;
 	if (!w)
-		return NULL;
+		goto fail;
 	w->ops = p->ops;
-	if (pthread_mutex_init(&w->lock, NULL) != 0) {
+	rc = -pthread_mutex_init(&w->lock, NULL);
+	if (rc != 0) {
 		free(w);
-		return NULL;
+		goto fail;
 	}
-	if (clock_cond_init(&w->cond) != 0) {
+	/* A condition that fell back to the wall clock would read every
+	 * monotonic deadline as long past: no worker rather than that. */
+	rc = clock_cond_init(&w->cond);
+	if (rc != 0) {
 		pthread_mutex_destroy(&w->lock);
 		free(w);
-		return NULL;
+		goto fail;
 	}
 	snapshot_init(&w->result);
 	pthread_mutex_lock(&p->sh->lock);
@@ -207,11 +215,17 @@ static struct worker *worker_new(struct worker_pool *p, bool replacement)
 	pthread_mutex_unlock(&p->sh->lock);
 	w->sh = p->sh;
 	w->state = p->ops->start(p->ctx, replacement);
-	if (!w->state || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+	rc = w->state ? -pthread_create(&w->thread, NULL, worker_main, w) : -ENOMEM;
+	if (rc != 0) {
 		worker_destroy(w);
-		return NULL;
+		goto fail;
 	}
-	return w;
+	p->w = w;
+	return 0;
+fail:
+	if (p->ops->news)
+		p->ops->news(p->ctx, WORKER_NO_THREAD, rc);
+	return rc;
 }
 
 /* Leaves w to finish its call alone; it frees itself.  Called with
@@ -298,14 +312,12 @@ static bool replaceable(struct worker_pool *p, struct worker *w)
 
 /* Under the pool's lock.  Makes sure an idle worker is there, replacing
  * one stuck in a request of an earlier call.  Returns 0, -ETIMEDOUT when
- * no worker can take the request now, or -ENOMEM. */
+ * no worker can take the request now, or why none could start. */
 static int idle_worker(struct worker_pool *p)
 {
 	struct worker *w = p->w;
-	if (!w) {
-		p->w = worker_new(p, false);
-		return p->w ? 0 : -ENOMEM;
-	}
+	if (!w)
+		return worker_start(p, false);
 	pthread_mutex_lock(&w->lock);
 	if (!w->busy && !w->pending) {
 		pthread_mutex_unlock(&w->lock);
@@ -315,14 +327,13 @@ static int idle_worker(struct worker_pool *p)
 		bool opening = w->opening;
 		pthread_mutex_unlock(&w->lock);
 		if (!opening && p->ops->news)
-			p->ops->news(p->ctx, WORKER_TOO_MANY);
+			p->ops->news(p->ctx, WORKER_TOO_MANY, 0);
 		return -ETIMEDOUT;
 	}
 	abandon_locked(w);
 	if (p->ops->news)
-		p->ops->news(p->ctx, WORKER_REPLACED);
-	p->w = worker_new(p, true);
-	return p->w ? 0 : -ENOMEM;
+		p->ops->news(p->ctx, WORKER_REPLACED, 0);
+	return worker_start(p, true);
 }
 
 /*

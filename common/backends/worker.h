@@ -35,8 +35,9 @@ struct worker;
 
 /* What the pool tells the backend, for its log. */
 enum worker_news {
-	WORKER_REPLACED, /* a stuck worker was left behind, a fresh one carries on */
-	WORKER_TOO_MANY, /* max_abandoned are stuck: none is started, the call fails */
+	WORKER_REPLACED,  /* a stuck worker was left behind, a fresh one carries on */
+	WORKER_TOO_MANY,  /* max_abandoned are stuck: none is started, the call fails */
+	WORKER_NO_THREAD, /* a worker cannot start (err says why): the call fails */
 };
 
 struct worker_ops {
@@ -61,8 +62,9 @@ struct worker_ops {
 	/* Frees the state.  Whichever thread ends the worker last, possibly
 	 * after worker_pool_free returned: the state must hold what it needs. */
 	void (*release)(void *state);
-	/* News for the backend's log.  Caller's thread, pool lock held. */
-	void (*news)(void *ctx, enum worker_news what);
+	/* News for the backend's log; err is the negative errno of
+	 * WORKER_NO_THREAD, else 0.  Caller's thread, pool lock held. */
+	void (*news)(void *ctx, enum worker_news what, int err);
 };
 
 struct worker_limits {
@@ -85,7 +87,9 @@ void worker_pool_free(struct worker_pool *p);
  * Runs one request on the current worker (started or replaced as needed)
  * and waits at most timeout_ms.  On success the domains of the worker's
  * answer are moved to the end of s.  Returns the request's result,
- * -ETIMEDOUT when no answer came in time (s unchanged), or -ENOMEM.
+ * -ETIMEDOUT when no answer came in time (s unchanged), or the error that
+ * kept a worker from starting (-ENOMEM, -EAGAIN, or a clock the condition
+ * variable cannot wait on).
  */
 int worker_pool_call(struct worker_pool *p, struct snapshot *s, int timeout_ms);
 

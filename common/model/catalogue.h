@@ -92,11 +92,11 @@ struct family {
 	enum family_id id;
 	const char *name;
 	enum metric_type type;
-	const char *unit;   /* "bytes", "seconds", "pages", "ratio", "" (count or code) */
+	const char *unit; /* "bytes", "seconds", "pages", "ratio", "" (count or code) */
 	/* Label names in the order of every sample's labels, NULL after the
 	 * last: emit takes them from here, so no list is written twice. */
 	const char *labels[FAM_MAX_LABELS + 1];
-	const char *help;   /* one sentence, no trailing period needed */
+	const char *help; /* one sentence, no trailing period needed */
 	enum fam_source source;
 	int field;                   /* enum host_field or enum dom_field; -1 for SRC_SPECIAL */
 	enum collector_id collector; /* whose switch turns the family off */

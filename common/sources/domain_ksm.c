@@ -180,7 +180,7 @@ static int read_one(struct domain_ksm *p, const char *dir, const char *path, cha
 	if (r == -EACCES || r == -EPERM)
 		complain_eacces(p, path);
 	else
-		complain_key(p->env->log, p->complaints, path, "%s", r == -EFBIG ? "file too large" : strerror(-r));
+		complain_key(p->env->log, p->complaints, path, "%s", r == -EFBIG ? "file too large" : log_strerror(r));
 	return r;
 }
 

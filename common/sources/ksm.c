@@ -119,7 +119,7 @@ static const char *err_text(int err)
 	case -EISDIR:
 		return "is a directory";
 	default:
-		return strerror(-err);
+		return log_strerror(err);
 	}
 }
 
@@ -351,7 +351,7 @@ int ksm_collect(struct ksm *k, struct snapshot *s)
 			log_debug(k->env->log, "%s: absent, kernel without KSM", dir);
 			return -ENOENT;
 		}
-		complain_key(k->env->log, k->complaints, dir, "%s", strerror(e));
+		complain_key(k->env->log, k->complaints, dir, "%s", log_strerror(e));
 		return -e;
 	}
 	complain_key_release(k->env->log, k->complaints, dir, "readable again");

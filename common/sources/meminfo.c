@@ -119,7 +119,7 @@ int meminfo_collect(struct meminfo *m, struct snapshot *s)
 	const char *why = r == -EINVAL    ? "malformed MemTotal or MemAvailable line"
 	                  : r == -ENODATA ? "MemTotal or MemAvailable missing"
 	                  : r == -EFBIG   ? "file too large"
-	                                  : strerror(-r);
+	                                  : log_strerror(r);
 	complain_key(m->env->log, m->complaints, path, "%s", why);
 	return r;
 }

@@ -128,3 +128,11 @@ void complain_release(const struct kvm_log *lg, struct complaint *c, const char 
 	vlog(lg, LOG_LVL_INFO, 0, fmt, ap);
 	va_end(ap);
 }
+
+const char *log_strerror(int err)
+{
+	/* strerror may write a shared buffer and workers log at the same
+	 * time; strerrordesc_np only returns constant text. */
+	const char *desc = strerrordesc_np(err < 0 ? -err : err);
+	return desc != NULL ? desc : "unknown error";
+}

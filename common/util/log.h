@@ -55,4 +55,7 @@ void complain(const struct kvm_log *lg, struct complaint *c, const char *fmt, ..
 void complain_release(const struct kvm_log *lg, struct complaint *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The text of an errno value (either sign); never NULL, thread-safe. */
+const char *log_strerror(int err);
+
 #endif
