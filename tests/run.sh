@@ -2,7 +2,7 @@
 # run.sh BUILD_DIR [all|unit|integration|SUBJECT...] - run the tests and summarise.
 #
 # Tests are grouped by subject, one directory each (tests/README.md):
-#   unit       the cmocka binaries BUILD_DIR/tests/bin/test_* (sources in tests/unit/)
+#   unit       the cmocka binaries BUILD_DIR/tests/bin/test_* of the sources tests/unit/test_*.c
 #   SUBJECT    every tests/SUBJECT/test_*.sh (golden, http, libvirt, collectd, ...), run with sh
 # "integration" is every subject but unit; "all" (the default) is everything.  Each test is named
 # SUBJECT/NAME in the output (PASS http/test_tls), its log is BUILD_DIR/tests/logs/SUBJECT/NAME.log.
@@ -84,7 +84,8 @@ done
 
 if wanted unit; then
 	for t in "$O"/tests/bin/test_*; do
-		[ -x "$t" ] || continue
+		# A binary left over from a renamed or removed tests/unit/test_*.c is not a test any more.
+		[ -x "$t" ] && [ -f "$TOP/tests/unit/$(basename "$t").c" ] || continue
 		run_one "unit/$(basename "$t")" "$t"
 	done
 fi
