@@ -7,7 +7,7 @@
 # "integration" is every subject but unit; "all" (the default) is everything.  Each test is named
 # SUBJECT/NAME in the output (PASS http/test_tls), its log is BUILD_DIR/tests/logs/SUBJECT/NAME.log.
 #
-# A test exits 0 (pass), 77 (skip, after printing SKIP and why) or anything else (fail).  A test that
+# A test exits 0 (pass), 77 (skip, its last line starting SKIP says why) or anything else (fail).  A test that
 # passes but could not run a part of itself says so through skip_part (tests/lib/common.sh), which writes
 # one line per skipped part to $KVMMEM_SKIPS; a cmocka case that calls skip() is such a part of its binary.
 # Those parts are shown after the test's PASS or FAIL line and counted in the summary.
@@ -39,7 +39,7 @@ run_one() {
 	case $name in unit/*) cmocka_skips "$log" "$name" >>"$skips" ;; esac
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS $name (${secs}s)" ;;
-	77) skip=$((skip + 1)); echo "SKIP $name: $(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:* *//')" ;;
+	77) skip=$((skip + 1)); echo "SKIP $name: $(grep '^SKIP' "$log" | tail -n 1 | sed 's/^SKIP:* *//')" ;;
 	*) fail=$((fail + 1)); failed="$failed $name"; echo "FAIL $name (rc $rc, ${secs}s)"; tail -n 40 "$log" | sed 's/^/    /' ;;
 	esac
 	# Parts skipped by a test that skipped as a whole are not counted twice.
