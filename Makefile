@@ -128,6 +128,10 @@ $(O)/tests/bin/%: $(O)/tests/unit/%.o $(LIBEXPORTER) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBEXPORTER) $(LIBCOMMON) $(CMOCKA_LIBS) $(EXPORTER_LIBS) $(CORE_LIBS)
 
+# test_worker replaces pthread_condattr_setclock to take the monotonic
+# clock away (see the test).
+$(O)/tests/bin/test_worker: ALL_LDFLAGS += -Wl,--wrap=pthread_condattr_setclock
+
 # The more specific patterns win over the generic test rules above.
 $(O)/tests/unit/test_plugin%.o: tests/unit/test_plugin%.c
 	@mkdir -p $(@D)
