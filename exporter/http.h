@@ -32,7 +32,14 @@ struct http_opts {
 	unsigned connection_timeout_s; /* idle time allowed once a request's headers are in */
 	unsigned header_timeout_s;     /* idle time allowed before that */
 	size_t memory_limit;           /* per connection; bounds the request headers */
-	unsigned workers;              /* threads for collections and bcrypt, 1..HTTP_MAX_WORKERS */
+	unsigned workers;              /* threads for collections, 1..HTTP_MAX_WORKERS */
+	/* Connections one client address may hold at once (0: 64).  The
+	 * request headers must be complete header_timeout_s after the accept
+	 * however slowly they trickle in (libmicrohttpd's own timeout only
+	 * counts idle time), and once 3/4 of connection_limit is used, after
+	 * crowded_deadline_s (0: 2 s) of waiting for them. */
+	unsigned per_address_limit;
+	unsigned crowded_deadline_s;
 };
 
 struct http;

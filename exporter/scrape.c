@@ -28,6 +28,8 @@ struct scrape_result {
 	int refs;         /* changed with __atomic builtins */
 	struct scrape *s; /* a reference: the cap, build labels, log and size hints */
 	int collect_rc;
+	uint64_t generation; /* the collection's number, from 1 */
+	double done_at;      /* when the collection finished, monotonic seconds */
 	/* What both forms are rendered from, read-only once collected.  It is
 	 * a fraction of the text's size, so it is kept instead of the text. */
 	struct snapshot snap;
@@ -55,6 +57,13 @@ struct scrape {
 	 * still have to pick it up: a large host's snapshot is megabytes, and
 	 * nothing else reads it between scrapes. */
 	struct scrape_result *latest;
+	/* The newest result while anybody still holds it, without a reference
+	 * of its own (the last scrape_result_put() clears it under lock): it
+	 * is handed to new requests for reuse_s after it was collected, so
+	 * responses that wait on slow readers share its bodies instead of
+	 * each holding another collection's. */
+	struct scrape_result *recent;
+	double reuse_s;
 	/* Lengths of the last plain and gzip documents, to size the next
 	 * ones' buffers; read and written with __atomic builtins, by whichever
 	 * result rendered last. */
@@ -105,10 +114,24 @@ static struct scrape_result *result_get(struct scrape_result *r)
 	return r;
 }
 
+/* A reference to r unless its last one is being dropped right now.  Under s->lock. */
+static struct scrape_result *result_get_unless_zero(struct scrape_result *r)
+{
+	int n = r != NULL ? __atomic_load_n(&r->refs, __ATOMIC_RELAXED) : 0;
+
+	while (n > 0 && !__atomic_compare_exchange_n(&r->refs, &n, n + 1, true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+	return n > 0 ? r : NULL;
+}
+
 void scrape_result_put(struct scrape_result *r)
 {
 	if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	pthread_mutex_lock(&r->s->lock);
+	if (r->s->recent == r)
+		r->s->recent = NULL;
+	pthread_mutex_unlock(&r->s->lock);
 	pthread_mutex_destroy(&r->gz.lock);
 	pthread_mutex_destroy(&r->plain.lock);
 	free(r->gz.data);
@@ -238,6 +261,7 @@ static struct scrape_result *run_collection(struct scrape *s)
 	if (r == NULL)
 		return NULL;
 	r->collect_rc = collection_run(s->collector, &r->snap);
+	r->done_at = clock_mono_seconds();
 	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", clock_mono_seconds() - t0, r->snap.ndoms,
 	          r->collect_rc);
 	return r;
@@ -245,9 +269,17 @@ static struct scrape_result *run_collection(struct scrape *s)
 
 int scrape_get(struct scrape *s, struct scrape_result **out)
 {
-	struct scrape_result *r;
+	struct scrape_result *r, *drop = NULL;
 
 	pthread_mutex_lock(&s->lock);
+	if (!s->running && s->recent != NULL && clock_mono_seconds() - s->recent->done_at < s->reuse_s) {
+		r = result_get_unless_zero(s->recent);
+		if (r != NULL) {
+			pthread_mutex_unlock(&s->lock);
+			*out = r;
+			return 0;
+		}
+	}
 	if (s->running) {
 		uint64_t gen = s->generation;
 		s->waiters++;
@@ -256,7 +288,7 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 		r = result_get(s->latest);
 		/* The last one to pick it up lets go of it. */
 		if (--s->waiters == 0) {
-			scrape_result_put(s->latest);
+			drop = s->latest;
 			s->latest = NULL;
 		}
 		pthread_mutex_unlock(&s->lock);
@@ -265,16 +297,22 @@ int scrape_get(struct scrape *s, struct scrape_result **out)
 		pthread_mutex_unlock(&s->lock);
 		struct scrape_result *fresh = run_collection(s);
 		pthread_mutex_lock(&s->lock);
-		scrape_result_put(s->latest);
+		drop = s->latest;
 		s->latest = NULL;
 		if (s->waiters > 0)
 			s->latest = result_get(fresh);
 		s->generation++;
+		if (fresh != NULL) {
+			fresh->generation = s->generation;
+			s->recent = fresh;
+		}
 		s->running = false;
 		r = fresh;
 		pthread_cond_broadcast(&s->done);
 		pthread_mutex_unlock(&s->lock);
 	}
+	/* Outside the lock: the last put takes it to forget a recent result. */
+	scrape_result_put(drop);
 	if (r == NULL)
 		return -ENOMEM;
 	*out = r;
@@ -322,4 +360,16 @@ void scrape_result_prepare(struct scrape_result *r, bool gzip)
 	int rc = gzip ? scrape_result_gzip(r, &data, &len) : -ENOENT;
 	if (rc != 0 && rc != -E2BIG)
 		(void)scrape_result_body(r, &data, &len);
+}
+
+void scrape_set_reuse(struct scrape *s, unsigned ms)
+{
+	pthread_mutex_lock(&s->lock);
+	s->reuse_s = ms / 1000.0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t scrape_result_generation(const struct scrape_result *r)
+{
+	return r->generation;
 }

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model/collect.h"
 #include "model/emit.h"
@@ -41,6 +42,17 @@ void scrape_free(struct scrape *s);
  * -ENOMEM when no result could be made at all.
  */
 int scrape_get(struct scrape *s, struct scrape_result **out);
+
+/*
+ * A result collected less than ms ago is handed to new requests instead of
+ * collecting again, as long as some response still holds it: then
+ * responses waiting on slow readers share its bodies, whatever the number
+ * of readers.  0 (the default) turns this off.
+ */
+void scrape_set_reuse(struct scrape *s, unsigned ms);
+
+/* The number of the collection r comes from: 1, 2, ... in the order they finished. */
+uint64_t scrape_result_generation(const struct scrape_result *r);
 
 /* Drops a reference; NULL is fine. */
 void scrape_result_put(struct scrape_result *r);

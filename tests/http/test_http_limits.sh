@@ -12,15 +12,16 @@ require_tools curl python3 od awk
 require_exporter
 tmpdir_with_cleanup
 
-# A client holding N connections that each sent half a request line.  It writes "open N" to $T/ready once
+# A client holding N connections that each sent half a request line, 60 from each of 127.0.0.1, .2, ...  It writes "open N" to $T/ready once
 # they are connected, then on each line read from its fifo ("count") writes how many the server has not
 # closed yet to $T/count.N; "quit" closes them all.  (Python, because the tests run under POSIX sh.)
 cat >"$T/hold.py" <<'EOF'
 import os, socket, sys
 port, n, ctl, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 socks = []
-for _ in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
+for i in range(n):
+    # 60 per source address (127.0.0.1, .2, ...): one address may hold 64.
+    s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.%d" % (1 + i // 60), 0))
     try:
         s.sendall(b"GET /metr")
     except OSError:
@@ -116,7 +117,9 @@ hold 600
 sleep 1
 held=$(($(sockets) - base))
 echo "info 600 client connections: the exporter holds $held of them"
-[ "$held" -le 512 ] && [ "$held" -ge 500 ] && echo "ok   connections held at the limit" ||
+# Once 3/4 of the slots are used, connections still without their headers after 2 s are closed, so the
+# exporter may hold fewer than the 600 sent by then; never more than the limit.
+[ "$held" -le 512 ] && [ "$held" -gt 0 ] && echo "ok   connections held within the limit" ||
 	fail "the exporter holds $held connections, the limit is 512"
 unhold
 sleep 0.5
