@@ -2,7 +2,8 @@
 # Documentation that cannot drift from the code:
 #  1. the man pages render without a groff warning;
 #  2. kvmmem_exporter(1) documents exactly the flags of --help;
-#  3. every kvmmem_* metric named in docs/ and man/ is in the catalogue, and
+#  3. every kvmmem_* metric named in README.md, HACKING.md, docs/ and man/ is
+#     in the catalogue, and
 #     every recording rule named there is in dashboards/prometheus;
 #  4. the log lines quoted in docs/troubleshooting.md are what the exporter
 #     really logs in those situations (fixture hosts, run as nobody);
@@ -44,7 +45,7 @@ echo "2. flags: $(wc -l <"$T/help") in --help, all in kvmmem_exporter(1) and no 
 "$O/tests/bin/test_catalogue" --readme-table | sed -n 's/^| `\(kvmmem_[a-z0-9_]*\)` .*/\1/p' >"$T/families"
 [ -s "$T/families" ] || { echo "FAIL: test_catalogue --readme-table printed no families"; exit 1; }
 sed -n 's/^ *- record: *\([a-z_:0-9]*\) *$/\1/p' dashboards/prometheus/*.yml >"$T/records" 2>/dev/null || true
-DOCS="docs/deploying.md docs/troubleshooting.md $(ls man/*.[1-8])"
+DOCS="README.md HACKING.md $(ls docs/*.md) $(ls man/*.[1-8])"
 for f in $DOCS; do
 	# Recording rules (level:metric:operations) first, then remove them.
 	grep -o '[a-z_]*:kvmmem_[a-z0-9_]*:[a-z0-9_]*' "$f" | while read -r r; do
