@@ -23,6 +23,7 @@ void cd_conf_init(struct cd_conf *c)
 	c->report_host = true;
 	c->report_domains = true;
 	c->report_domain_ksm = true;
+	c->report_domain_cgroup = true;
 }
 
 void cd_conf_free(struct cd_conf *c)
@@ -31,6 +32,7 @@ void cd_conf_free(struct cd_conf *c)
 	free(c->sysfs);
 	free(c->procfs);
 	free(c->libvirt_run);
+	free(c->cgroupfs);
 	for (size_t i = 0; i < c->ndomains; i++) {
 		if (c->domains[i].is_regex)
 			regfree(&c->domains[i].re);
@@ -191,6 +193,8 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 			r = get_string(ci, &c->procfs, err, errsz);
 		else if (strcasecmp(k, "LibvirtRunPath") == 0)
 			r = get_string(ci, &c->libvirt_run, err, errsz);
+		else if (strcasecmp(k, "CgroupfsPath") == 0)
+			r = get_string(ci, &c->cgroupfs, err, errsz);
 		else if (strcasecmp(k, "PluginInstanceFormat") == 0)
 			r = get_instance_format(ci, c, err, errsz);
 		else if (strcasecmp(k, "Domain") == 0)
@@ -203,6 +207,8 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 			r = get_bool(ci, &c->report_domains, err, errsz);
 		else if (strcasecmp(k, "ReportDomainKSM") == 0)
 			r = get_bool(ci, &c->report_domain_ksm, err, errsz);
+		else if (strcasecmp(k, "ReportDomainCgroup") == 0)
+			r = get_bool(ci, &c->report_domain_cgroup, err, errsz);
 		else if (strcasecmp(k, "Timeout") == 0)
 			r = get_timeout(ci, c, err, errsz);
 		else

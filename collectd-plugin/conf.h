@@ -2,10 +2,12 @@
  * conf.h - the <Plugin kvmmem> block, parsed strictly.
  *
  * Options (keys case-insensitive, as everywhere in collectd.conf):
- * Connection, SysfsPath, ProcfsPath, LibvirtRunPath (one string each),
+ * Connection, SysfsPath, ProcfsPath, LibvirtRunPath, CgroupfsPath (one
+ * string each),
  * PluginInstanceFormat name|uuid (one or both, as separate values),
  * Domain "<name>" or "/<regex>/" (repeatable), IgnoreSelected, ReportHost,
- * ReportDomains, ReportDomainKSM (booleans), Timeout (seconds).  Anything
+ * ReportDomains, ReportDomainKSM, ReportDomainCgroup (booleans), Timeout
+ * (seconds).  Anything
  * else, and any bad value, is an error naming the option.
  */
 #ifndef KVMMEM_CD_CONF_H
@@ -32,6 +34,7 @@ struct cd_conf {
 	char *sysfs;       /* owned; NULL means the default root */
 	char *procfs;      /* owned; NULL means the default root */
 	char *libvirt_run; /* owned; NULL means the default directory */
+	char *cgroupfs;    /* owned; NULL means the default root */
 	enum cd_inst_field inst[2];
 	size_t ninst; /* 1 or 2 */
 	struct cd_domain_match *domains;
@@ -40,6 +43,7 @@ struct cd_conf {
 	bool report_host;
 	bool report_domains;
 	bool report_domain_ksm;
+	bool report_domain_cgroup;
 	double timeout_seconds; /* 0: derived from the read interval */
 };
 

@@ -53,6 +53,8 @@ static bool wanted(const struct cd_conf *c, const struct family *fam, const stru
 		return fam->collector == COLL_LIBVIRT || c->report_host;
 	if (fam->collector == COLL_DOMAIN_KSM && !c->report_domain_ksm)
 		return false;
+	if (fam->collector == COLL_CGROUP && !c->report_domain_cgroup)
+		return false;
 	if (fam->collector == COLL_LIBVIRT && !c->report_domains)
 		return false;
 	return cd_conf_domain_selected(c, dom->name);

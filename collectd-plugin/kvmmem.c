@@ -105,6 +105,8 @@ static int kvmmem_init(void)
 		o.env.procfs = g.conf.procfs;
 	if (g.conf.libvirt_run != NULL)
 		o.env.libvirt_run = g.conf.libvirt_run;
+	if (g.conf.cgroupfs != NULL)
+		o.env.cgroupfs = g.conf.cgroupfs;
 	if (g.conf.uri != NULL)
 		o.libvirt.uri = g.conf.uri;
 	/* The switches name what is reported, the collectors what is read:
@@ -116,10 +118,10 @@ static int kvmmem_init(void)
 			o.enabled[i] = g.conf.report_host;
 			break;
 		case COLLECTOR_BACKEND:
-			o.enabled[i] = g.conf.report_domains || g.conf.report_domain_ksm;
+			o.enabled[i] = g.conf.report_domains || g.conf.report_domain_ksm || g.conf.report_domain_cgroup;
 			break;
 		case COLLECTOR_PER_DOMAIN:
-			o.enabled[i] = g.conf.report_domain_ksm;
+			o.enabled[i] = i == COLL_CGROUP ? g.conf.report_domain_cgroup : g.conf.report_domain_ksm;
 			break;
 		}
 	}

@@ -162,6 +162,47 @@ const struct family catalogue[FAM_COUNT] = {
       "1 if any memory of the domain's QEMU process is offered to KSM (ksm_mergeable)"),
     D(FAM_DOMAIN_KSM_MERGE_ANY, "kvmmem_domain_ksm_merge_any", MT_GAUGE, "", DF_KSM_MERGE_ANY, COLL_DOMAIN_KSM,
       "1 if the domain's QEMU process offers all its memory to KSM by prctl (ksm_merge_any)"),
+    /* The domain's memory cgroup: one name per meaning on v1 and v2, the
+     * file of each version in the help.  "host_" says whose books these
+     * are (what the host charges), as opposed to the guest's own view
+     * (guest_) and the QEMU process's (rss, process_swap).  Pressure is
+     * two families, not one with a level label: "full" time is part of
+     * "some" time, so a sum over such a label would be meaningless; the
+     * names are node_exporter's and cAdvisor's (waiting = some, stalled =
+     * full). */
+    D(FAM_DOMAIN_HOST_MEMORY, "kvmmem_domain_host_memory_bytes", MT_GAUGE, "bytes", DF_HOST_MEMORY_BYTES, COLL_CGROUP,
+      "Memory the host charges to the domain's cgroup, each KSM-merged page once (v2 memory.current, v1 "
+      "memory.usage_in_bytes)"),
+    D(FAM_DOMAIN_HOST_ANON, "kvmmem_domain_host_anon_bytes", MT_GAUGE, "bytes", DF_HOST_ANON_BYTES, COLL_CGROUP,
+      "Anonymous memory of the domain's cgroup, mostly guest RAM (memory.stat v2 anon, v1 total_rss)"),
+    D(FAM_DOMAIN_HOST_FILE, "kvmmem_domain_host_file_bytes", MT_GAUGE, "bytes", DF_HOST_FILE_BYTES, COLL_CGROUP,
+      "Page cache and shared memory of the domain's cgroup (memory.stat v2 file, v1 total_cache)"),
+    D(FAM_DOMAIN_HOST_SHMEM, "kvmmem_domain_host_shmem_bytes", MT_GAUGE, "bytes", DF_HOST_SHMEM_BYTES, COLL_CGROUP,
+      "Shared memory of the domain's cgroup, guest RAM with a memfd or shared backend (memory.stat v2 shmem, v1 "
+      "total_shmem)"),
+    D(FAM_DOMAIN_HOST_KERNEL, "kvmmem_domain_host_kernel_bytes", MT_GAUGE, "bytes", DF_HOST_KERNEL_BYTES, COLL_CGROUP,
+      "Kernel memory charged to the domain's cgroup: page tables, stacks, slab (memory.stat v2 kernel)"),
+    D(FAM_DOMAIN_HOST_SWAP, "kvmmem_domain_host_swap_bytes", MT_GAUGE, "bytes", DF_HOST_SWAP_BYTES, COLL_CGROUP,
+      "Memory of the domain's cgroup the host has swapped out (v2 memory.swap.current, v1 memory.stat total_swap)"),
+    D(FAM_DOMAIN_HOST_SWAP_CACHED, "kvmmem_domain_host_swap_cached_bytes", MT_GAUGE, "bytes", DF_HOST_SWAP_CACHED_BYTES,
+      COLL_CGROUP,
+      "Memory of the domain's cgroup held both in swap and in RAM (memory.stat v2 swapcached, v1 total_swapcached)"),
+    D(FAM_DOMAIN_HOST_LIMIT_HITS, "kvmmem_domain_host_memory_limit_hits_total", MT_COUNTER, "", DF_HOST_LIMIT_HITS,
+      COLL_CGROUP, "Times the domain's cgroup reached its memory limit (v2 memory.events max, v1 memory.failcnt)"),
+    D(FAM_DOMAIN_HOST_HIGH_HITS, "kvmmem_domain_host_memory_high_hits_total", MT_COUNTER, "", DF_HOST_HIGH_HITS,
+      COLL_CGROUP,
+      "Times the domain's cgroup went over memory.high and was throttled into reclaim (v2 memory.events high)"),
+    D(FAM_DOMAIN_HOST_OOM_KILLS, "kvmmem_domain_host_oom_kills_total", MT_COUNTER, "", DF_HOST_OOM_KILLS, COLL_CGROUP,
+      "Processes of the domain's cgroup the host's OOM killer killed (v2 memory.events oom_kill, v1 "
+      "memory.oom_control oom_kill)"),
+    D(FAM_DOMAIN_HOST_PRESSURE_WAITING, "kvmmem_domain_host_memory_pressure_waiting_seconds_total", MT_COUNTER,
+      "seconds", DF_HOST_PRESSURE_WAITING_SECONDS, COLL_CGROUP,
+      "Time some task of the domain's cgroup waited for memory (v2 memory.pressure some total)"),
+    D(FAM_DOMAIN_HOST_PRESSURE_STALLED, "kvmmem_domain_host_memory_pressure_stalled_seconds_total", MT_COUNTER,
+      "seconds", DF_HOST_PRESSURE_STALLED_SECONDS, COLL_CGROUP,
+      "Time every task of the domain's cgroup waited for memory at once (v2 memory.pressure full total)"),
+    D(FAM_DOMAIN_PROCESS_SWAP, "kvmmem_domain_process_swap_bytes", MT_GAUGE, "bytes", DF_PROCESS_SWAP_BYTES,
+      COLL_CGROUP, "Memory of the domain's QEMU process the host has swapped out (VmSwap of /proc/<pid>/status)"),
     S(FAM_SCRAPE_COLLECTOR_SUCCESS, "kvmmem_scrape_collector_success", MT_GAUGE, "", COLL_COUNT, true,
       "1 if the collector finished without error in this collection", "collector"),
     S(FAM_SCRAPE_COLLECTOR_DURATION, "kvmmem_scrape_collector_duration_seconds", MT_GAUGE, "seconds", COLL_COUNT, true,

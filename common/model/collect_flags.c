@@ -24,6 +24,8 @@ static const struct path_flag path_flags[] = {
     {"path.procfs", FIELD(procfs), "DIR", "procfs mount point.", KVM_DEFAULT_PROCFS},
     {"path.libvirt-run", FIELD(libvirt_run), "DIR", "libvirt QEMU run directory holding <domain>.pid files.",
      KVM_DEFAULT_LIBVIRT_RUN},
+    {"path.cgroupfs", FIELD(cgroupfs), "DIR",
+     "cgroup file system mount point (v1: the memory controller under memory/).", KVM_DEFAULT_CGROUPFS},
 };
 
 #define NPATH_FLAGS (sizeof(path_flags) / sizeof(path_flags[0]))
@@ -112,6 +114,7 @@ void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o)
 	o->env.sysfs = f->sysfs;
 	o->env.procfs = f->procfs;
 	o->env.libvirt_run = f->libvirt_run;
+	o->env.cgroupfs = f->cgroupfs;
 	o->libvirt.uri = f->libvirt_uri;
 	for (int i = 0; i < COLL_COUNT; i++)
 		o->enabled[i] = f->collectors[i];

@@ -22,6 +22,7 @@ struct collect_flags {
 	const char *sysfs;
 	const char *procfs;
 	const char *libvirt_run;
+	const char *cgroupfs;
 	bool collectors[COLL_COUNT];
 };
 

@@ -22,7 +22,8 @@
 	X(KSM, ksm)                                                                                                    \
 	X(MEMINFO, meminfo)                                                                                            \
 	X(LIBVIRT, libvirt)                                                                                            \
-	X(DOMAIN_KSM, domain_ksm)
+	X(DOMAIN_KSM, domain_ksm)                                                                                      \
+	X(CGROUP, cgroup)
 
 enum collector_id {
 #define COLLECTOR_ID(id, name) COLL_##id,

@@ -14,12 +14,14 @@ struct kvm_env {
 	const char *sysfs;       /* default "/sys" */
 	const char *procfs;      /* default "/proc" */
 	const char *libvirt_run; /* default "/run/libvirt/qemu": <name>.pid files */
+	const char *cgroupfs;    /* default "/sys/fs/cgroup"; v1's memory controller under memory/ */
 	const struct kvm_log *log;
 };
 
 #define KVM_DEFAULT_SYSFS "/sys"
 #define KVM_DEFAULT_PROCFS "/proc"
 #define KVM_DEFAULT_LIBVIRT_RUN "/run/libvirt/qemu"
+#define KVM_DEFAULT_CGROUPFS "/sys/fs/cgroup"
 #define KVM_DEFAULT_LIBVIRT_URI "qemu:///system"
 
 #endif

@@ -143,6 +143,23 @@ enum dom_field {
 	 * while it gave them for others (its job was busy: a stuck or busy
 	 * guest), else 0; present for running domains only */
 	DF_BALLOON_STATS_SKIPPED,
+	/* The QEMU process's memory cgroup, cut at its first *.scope
+	 * (sources/cgroup.h): v2 memory.current, memory.stat, memory.swap.current,
+	 * memory.events, memory.pressure; v1 memory.usage_in_bytes, memory.stat
+	 * total_*, memory.failcnt, memory.oom_control */
+	DF_HOST_MEMORY_BYTES,
+	DF_HOST_ANON_BYTES,
+	DF_HOST_FILE_BYTES,
+	DF_HOST_SHMEM_BYTES,
+	DF_HOST_KERNEL_BYTES,
+	DF_HOST_SWAP_BYTES,
+	DF_HOST_SWAP_CACHED_BYTES,
+	DF_HOST_LIMIT_HITS,               /* cumulative: v2 "max" events, v1 failcnt */
+	DF_HOST_HIGH_HITS,                /* cumulative: v2 "high" events */
+	DF_HOST_OOM_KILLS,                /* cumulative */
+	DF_HOST_PRESSURE_WAITING_SECONDS, /* cumulative: "some" total */
+	DF_HOST_PRESSURE_STALLED_SECONDS, /* cumulative: "full" total */
+	DF_PROCESS_SWAP_BYTES,            /* VmSwap of <procfs>/<pid>/status */
 	DF_COUNT
 };
 

@@ -20,12 +20,12 @@ run --help
 expect "--help status" 0 "$RC"
 expect "--help stderr" "" "$(cat "$T/err")"
 for f in web.listen-address web.telemetry-path web.config.file libvirt.uri path.sysfs path.procfs \
-	path.libvirt-run scrape.timeout log.level dump version "[no-]collector.ksm" "[no-]collector.meminfo" \
-	"[no-]collector.libvirt" "[no-]collector.domain_ksm"; do
+	path.libvirt-run path.cgroupfs scrape.timeout log.level dump version "[no-]collector.ksm" "[no-]collector.meminfo" \
+	"[no-]collector.libvirt" "[no-]collector.domain_ksm" "[no-]collector.cgroup"; do
 	grep -qF -- "--$f" "$T/out" || fail "--help does not list --$f"
 done
 for d in '(default: ":19177")' '(default: "/metrics")' '(default: "qemu:///system")' '(default: "/sys")' \
-	'(default: "/proc")' '(default: "/run/libvirt/qemu")' '(default: "8s")' '(default: "info")'; do
+	'(default: "/proc")' '(default: "/run/libvirt/qemu")' '(default: "/sys/fs/cgroup")' '(default: "8s")' '(default: "info")'; do
 	grep -qF -- "$d" "$T/out" || fail "--help does not show $d"
 done
 run -h
@@ -69,7 +69,8 @@ promtool check metrics <"$T/out" >"$T/promtool" 2>&1 && echo "ok   --dump passes
 expect "--dump collector success" 'kvmmem_scrape_collector_success{collector="ksm"} 1
 kvmmem_scrape_collector_success{collector="meminfo"} 1
 kvmmem_scrape_collector_success{collector="libvirt"} 1
-kvmmem_scrape_collector_success{collector="domain_ksm"} 1' "$(grep '^kvmmem_scrape_collector_success' "$T/out")"
+kvmmem_scrape_collector_success{collector="domain_ksm"} 1
+kvmmem_scrape_collector_success{collector="cgroup"} 1' "$(grep '^kvmmem_scrape_collector_success' "$T/out")"
 expect "--dump libvirt_up" "kvmmem_libvirt_up 1" "$(grep '^kvmmem_libvirt_up' "$T/out")"
 expect "--dump with --log.level=error logs nothing" "" "$(grep -v '^libvirt: ' "$T/err")"
 

@@ -24,7 +24,8 @@ normalise() {
 
 dump_host() {
 	h="$TOP/tests/fixtures/hosts/$1"
-	set -- --dump --log.level=error --path.sysfs="$h/sys" --path.procfs="$h/proc" --path.libvirt-run="$h/run"
+	set -- --dump --log.level=error --path.sysfs="$h/sys" --path.procfs="$h/proc" --path.libvirt-run="$h/run" \
+		--path.cgroupfs="$h/sys/fs/cgroup"
 	if [ -f "$h/libvirt.xml" ]; then
 		set -- "$@" --libvirt.uri="test://$h/libvirt.xml"
 	else
