@@ -166,8 +166,8 @@ static void test_outcomes(void **state)
 	assert_int_equal(r.with_pid, 0);
 
 	/* With per-domain KSM the backend finds the pids of the domains with a
-	 * process (k6.18: 11, of which "stale" names a process that is not
-	 * its own), and each of the 10 has KSM values. */
+	 * process: 12 on k6.18, less "recycled" (its pid is another program's)
+	 * and "stale" (no such process); each of the 10 has KSM values. */
 	o = opts(B(LIBVIRT) | B(DOMAIN_KSM), K618);
 	r = run_once(&o);
 	assert_int_equal(r.rc, 0);
