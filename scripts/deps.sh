@@ -12,6 +12,9 @@ RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2"
 TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip python3 python3-yaml influxdb influxdb-client qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu busybox-static iproute2"
 # Packaging checks: man rendering, systemd-analyze for the unit, the Debian build and lintian.
 TEST="$TEST man-db groff-base systemd dpkg-dev debhelper fakeroot lintian"
+# A real systemd as PID 1 for the packages (tests/packaging/test_systemd.sh): a Debian tree made
+# with mmdebstrap from the package mirror, booted with systemd-nspawn.
+TEST="$TEST mmdebstrap systemd-container"
 # TLS and basic auth tests: throwaway certificates (openssl) and bcrypt hashes (htpasswd).
 TEST="$TEST openssl apache2-utils clang-format"
 # Fuzzing: clang with libFuzzer from compiler-rt (valgrind, for test_valgrind.sh too, is below).
