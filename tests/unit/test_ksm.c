@@ -417,6 +417,35 @@ static void test_advisor_mode_parser(void **state)
 	}
 }
 
+/* A --path.procfs so long that <procfs>/vmstat does not fit a path: the
+ * path is refused before anything is opened, the vmstat fields are
+ * absent, sysfs is read as usual, and the log says why, naming the file
+ * the user meant, once. */
+static void test_procfs_path_too_long(void **state)
+{
+	(void)state;
+	static char procfs[4090];
+	memset(procfs, 'p', sizeof(procfs) - 1);
+	procfs[0] = '/';
+	procfs[sizeof(procfs) - 1] = '\0';
+	struct run r;
+	assert_int_equal(collect_host(&r, FIXTURES "/hosts/k6.18/sys", procfs, LOG_LVL_WARN), -ENAMETOOLONG);
+	assert_false(r.s.host[HF_KSM_COW].present);
+	assert_false(r.s.host[HF_KSM_SWAPIN_COPIES].present);
+	assert_false(r.s.host[HF_KSMD_CPU_SECONDS].present);
+	assert_true(r.s.host[HF_KSM_PAGES_SHARING].present);
+	/* complain_key formats its message into 768 bytes. */
+	char msg[768], want[1024];
+	snprintf(msg, sizeof(msg), "%s/vmstat: path too long; fields skipped", procfs);
+	snprintf(want, sizeof(want), "warn: vmstat: %s\n", msg);
+	assert_string_equal(r.log.text, want);
+	/* A second collection logs nothing new. */
+	snapshot_clear(&r.s);
+	assert_int_equal(ksm_collect(r.k, &r.s), -ENAMETOOLONG);
+	assert_string_equal(r.log.text, want);
+	run_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +457,7 @@ int main(void)
 	    cmocka_unit_test(test_recovery_and_ksmd_move),
 	    cmocka_unit_test(test_ksmd_impostor_only),
 	    cmocka_unit_test(test_advisor_mode_parser),
+	    cmocka_unit_test(test_procfs_path_too_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

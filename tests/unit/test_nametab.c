@@ -1,8 +1,10 @@
-/* test_strhash.c - str_hash is 64-bit FNV-1a, byte for byte. */
+/* test_nametab.c - str_hash is 64-bit FNV-1a, byte for byte; the name table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -29,10 +31,54 @@ static void test_fnv1a_vectors(void **state)
 	                 (size_t)0xafc0f7fcc9fa339cULL);
 }
 
+struct item {
+	struct nametab_node node;
+	int value;
+	char name[16];
+};
+
+static bool drop_odd(struct nametab_node *n, void *arg)
+{
+	(*(int *)arg)++;
+	return nametab_entry(n, struct item, node)->value % 2 != 0;
+}
+
+/* The table finds every name after growing, and a sweep unlinks exactly
+ * what it is told to. */
+static void test_table(void **state)
+{
+	(void)state;
+	static struct item items[3000];
+	struct nametab t;
+	assert_int_equal(nametab_init(&t), 0);
+	assert_null(nametab_find(&t, "guest-00000"));
+	for (int i = 0; i < 3000; i++) {
+		items[i].value = i;
+		snprintf(items[i].name, sizeof(items[i].name), "guest-%05d", i);
+		nametab_add(&t, &items[i].node, items[i].name);
+	}
+	assert_int_equal(t.count, 3000);
+	assert_true(t.nbuckets >= 3000);
+	for (int i = 0; i < 3000; i++) {
+		struct nametab_node *n = nametab_find(&t, items[i].name);
+		assert_non_null(n);
+		assert_int_equal(nametab_entry(n, struct item, node)->value, i);
+	}
+	int visited = 0;
+	nametab_sweep(&t, drop_odd, &visited);
+	assert_int_equal(visited, 3000);
+	assert_int_equal(t.count, 1500);
+	assert_null(nametab_find(&t, "guest-00001"));
+	assert_non_null(nametab_find(&t, "guest-00002"));
+	nametab_fini(&t);
+	nametab_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fnv1a_vectors),
+	    cmocka_unit_test(test_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,6 +227,42 @@ static void test_read_file_errors(void **state)
 	close(dfd);
 }
 
+/* The "key value" line splitter: every line of a text, its key and the
+ * rest, as "key|rest" with the rest's newline shown as $. */
+static void test_kv_lines(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *want;
+	} t[] = {
+	    {"", ""},
+	    {"cow_ksm 7\n", "[cow_ksm| 7$]"},
+	    {"MemTotal:    1024 kB\nMemFree: 1 kB", "[MemTotal|:    1024 kB$][MemFree|: 1 kB]"},
+	    {"ksm_mergeable: yes\nksm_rmap_items\t12\n", "[ksm_mergeable|: yes$][ksm_rmap_items|\t12$]"},
+	    {"\n\nx\n", "[|$][|$][x|$]"},
+	    {"novalue", "[novalue|]"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char got[256] = "";
+		size_t n = 0;
+		struct cursor c = cursor_make(t[i].text, strlen(t[i].text));
+		struct kv_line l;
+		while (kv_next(&c, &l)) {
+			n += (size_t)snprintf(got + n, sizeof(got) - n, "[%.*s|", (int)l.key_len, l.key);
+			for (const char *p = l.rest.p; p < l.rest.end; p++)
+				n += (size_t)snprintf(got + n, sizeof(got) - n, "%c", *p == '\n' ? '$' : *p);
+			n += (size_t)snprintf(got + n, sizeof(got) - n, "]");
+		}
+		if (strcmp(got, t[i].want) != 0)
+			fail_msg("case %zu: got %s, want %s", i, got, t[i].want);
+	}
+	struct kv_line l = {.key = "MemTotal", .key_len = 8};
+	assert_true(kv_key_is(&l, "MemTotal"));
+	assert_false(kv_key_is(&l, "MemTotalX"));
+	assert_false(kv_key_is(&l, "Mem"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +270,7 @@ int main(void)
 	    cmocka_unit_test(test_i64_values),
 	    cmocka_unit_test(test_cursor_limits),
 	    cmocka_unit_test(test_cursor_helpers),
+	    cmocka_unit_test(test_kv_lines),
 	    cmocka_unit_test_setup_teardown(test_read_file_sizes, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(test_read_file_errors, setup_tmp, teardown_tmp),
 	};

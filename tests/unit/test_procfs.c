@@ -1,0 +1,114 @@
+/*
+ * test_procfs.c - the one /proc/<pid>/stat parser (a case table of real
+ * and hostile lines) and the process list over a fixture procfs.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/procfs.h"
+
+/* Fields 4..22 of a sleeping process, then the rest of a real line. */
+#define TAIL "1 37 37 0 -1 4194304 0 0 0 0 999 777 0 0 20 0 1 0 5000 0 0 18446744073709551615\n"
+
+static void test_stat_parse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		int rc;
+		const char *comm;
+		char state;
+		int64_t ppid;
+		uint64_t utime, stime, start;
+	} t[] = {
+	    {"37 (ksmd) S " TAIL, 0, "ksmd", 'S', 1, 999, 777, 5000},
+	    /* The name may hold spaces and parentheses: fields start after the
+	     * last ')'. */
+	    {"4101 (qemu (x) y) R " TAIL, 0, "qemu (x) y", 'R', 1, 999, 777, 5000},
+	    {"4101 () T " TAIL, 0, "", 'T', 1, 999, 777, 5000},
+	    /* Exactly 22 fields, no newline. */
+	    {"1 (a) Z 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 42", 0, "a", 'Z', 0, 3, 4, 42},
+	    /* Cut before field 22. */
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", -EINVAL},
+	    /* Garbage in a number, a negative time, no parentheses, nothing. */
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3x 4 0 0 20 0 1 0 42\n", -EINVAL},
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 -3 4 0 0 20 0 1 0 42\n", -EINVAL},
+	    {"1 a S " TAIL, -EINVAL},
+	    {"", -EINVAL},
+	    {"1 (a)", -EINVAL},
+	    {"1 (a) ", -EINVAL},
+	    /* A name longer than any kernel's: not a stat line. */
+	    {"1 (0123456789012345678901234567890123456789012345678901234567890123456789) S " TAIL, -EINVAL},
+	    /* A field beyond 64 bits. */
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99999999999999999999\n", -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct proc_stat st;
+		memset(&st, 0x5a, sizeof(st));
+		int rc = proc_stat_parse(t[i].line, strlen(t[i].line), &st);
+		if (rc != t[i].rc)
+			fail_msg("case %zu: rc %d, want %d", i, rc, t[i].rc);
+		if (rc != 0) {
+			/* Untouched on failure. */
+			assert_int_equal((unsigned char)st.state, 0x5a);
+			continue;
+		}
+		assert_string_equal(st.comm, t[i].comm);
+		assert_int_equal(st.state, t[i].state);
+		assert_int_equal(st.ppid, t[i].ppid);
+		assert_int_equal(st.utime, t[i].utime);
+		assert_int_equal(st.stime, t[i].stime);
+		assert_int_equal(st.starttime, t[i].start);
+	}
+}
+
+static int count(int procfd, const char *name, pid_t pid, void *arg)
+{
+	(void)procfd;
+	char num[16];
+	snprintf(num, sizeof(num), "%d", (int)pid);
+	assert_string_equal(name, num);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int stop_at_second(int procfd, const char *name, pid_t pid, void *arg)
+{
+	(void)procfd;
+	(void)name;
+	(void)pid;
+	return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+/* k6.18's procfs holds 13 process directories beside meminfo, vmstat and
+ * the like; only the processes are listed, and fn can stop the walk. */
+static void test_each_pid(void **state)
+{
+	(void)state;
+	int n = 0;
+	assert_int_equal(proc_each_pid(FIXTURES "/hosts/k6.18/proc", count, &n), 0);
+	assert_int_equal(n, 13);
+	n = 0;
+	assert_int_equal(proc_each_pid(FIXTURES "/hosts/k6.18/proc", stop_at_second, &n), 7);
+	assert_int_equal(n, 2);
+	assert_int_equal(proc_each_pid("/nonexistent/kvmmem/proc", count, &n), -ENOENT);
+	struct proc_stat st;
+	assert_int_equal(proc_stat_read(FIXTURES "/hosts/k6.18/proc/37/stat", &st), 0);
+	assert_string_equal(st.comm, "ksmd");
+	assert_int_equal(proc_stat_read("/nonexistent/kvmmem/stat", &st), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stat_parse),
+	    cmocka_unit_test(test_each_pid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
