@@ -33,6 +33,7 @@
 
 #include "backends/domxml.h"
 #include "backends/libvirt_compat.h"
+#include "backends/libvirt_conn.h"
 #include "backends/libvirt_ops.h"
 #include "backends/libvirt_stats.h"
 #include "backends/worker.h"
@@ -43,10 +44,6 @@
 /* An idle worker runs the event loop this often, so that lifecycle events
  * do not pile up in the socket while nobody collects. */
 #define PUMP_IDLE_MS 10000
-/* Loop iterations per pump: the first reads what libvirtd sent (events, a
- * hang-up), the second hands out the lifecycle events the first queued,
- * which libvirt does from a zero timer. */
-#define PUMP_ITERATIONS 2
 
 /* Workers left behind in a libvirt call that may still return: each holds
  * a thread and a connection, so their number is bounded.  A rescue comes
@@ -55,39 +52,6 @@
  * milliseconds without anything being stuck, and a needless rescue costs
  * a new connection.  The client's free waits 2 s for a stuck worker. */
 static const struct worker_limits limits = {.max_abandoned = 2, .rescue_min_ms = 1000, .free_wait_ms = 2000};
-
-/*
- * What the client, its workers (abandoned ones too) and the lifecycle
- * callbacks registered on their connections share.  Reference counted:
- * the last of them to let go frees it.  Its fields are under lock, but
- * for ops and cache (set once; the cache locks itself).
- */
-struct vshared {
-	pthread_mutex_t lock;
-	unsigned refs;
-	const struct libvirt_ops *ops;
-	struct xml_cache *cache;
-	const struct kvm_log *log; /* borrowed; NULL once the client is freed */
-	struct complaint conn_complaint;
-	struct complaint_set *complaints;
-	bool dom_complained;   /* complaints has held a domain key at some point */
-	bool guest_stats_seen; /* the driver gave job-dependent balloon fields */
-	unsigned gen;          /* collections started, the cache's clock */
-};
-
-/* One worker's connection; only its worker thread touches it. */
-struct lvconn {
-	struct vshared *sh; /* one reference */
-	const struct libvirt_ops *ops;
-	struct worker *w; /* the worker running it, set by each request */
-	char *uri;
-	virConnectPtr conn;
-	int event_cb;     /* lifecycle callback id, -1 when none */
-	bool events;      /* the default event loop is registered: pump it */
-	int pump_idle_ms; /* run the loop when idle this long */
-	bool replacement; /* took over from an abandoned worker, whose
-	                   * connection still delivers lifecycle events */
-};
 
 struct libvirt_client {
 	const struct libvirt_ops *ops;
@@ -98,240 +62,6 @@ struct libvirt_client {
 	int pump_idle_ms; /* given to new workers; under sh->lock */
 };
 
-/* --- the shared part -------------------------------------------------- */
-
-static struct vshared *sh_new(const struct libvirt_ops *ops, const struct kvm_log *log)
-{
-	struct vshared *sh = calloc(1, sizeof(*sh));
-	if (!sh)
-		return NULL;
-	sh->complaints = complaint_set_new();
-	sh->cache = xml_cache_new();
-	if (!sh->complaints || !sh->cache || pthread_mutex_init(&sh->lock, NULL) != 0) {
-		complaint_set_free(sh->complaints);
-		xml_cache_free(sh->cache);
-		free(sh);
-		return NULL;
-	}
-	sh->refs = 1;
-	sh->ops = ops;
-	sh->log = log;
-	return sh;
-}
-
-static void sh_ref(struct vshared *sh)
-{
-	pthread_mutex_lock(&sh->lock);
-	sh->refs++;
-	pthread_mutex_unlock(&sh->lock);
-}
-
-/* Also the virFreeCallback of lifecycle registrations. */
-static void sh_unref(void *opaque)
-{
-	struct vshared *sh = opaque;
-	pthread_mutex_lock(&sh->lock);
-	bool last = --sh->refs == 0;
-	pthread_mutex_unlock(&sh->lock);
-	if (!last)
-		return;
-	xml_cache_free(sh->cache);
-	complaint_set_free(sh->complaints);
-	pthread_mutex_destroy(&sh->lock);
-	free(sh);
-}
-
-enum wlog_kind { WL_CONN_FAIL, WL_CONN_OK, WL_DOM_FAIL, WL_DOM_OK, WL_DEBUG };
-
-static void log_locked(struct vshared *sh, enum wlog_kind kind, const char *key, const char *msg)
-{
-	const struct kvm_log *lg = sh->log;
-	switch (kind) {
-	case WL_CONN_FAIL:
-		complain(lg, &sh->conn_complaint, "%s", msg);
-		break;
-	case WL_CONN_OK:
-		complain_release(lg, &sh->conn_complaint, "%s", msg);
-		break;
-	case WL_DOM_FAIL:
-		sh->dom_complained = true;
-		complain_key(lg, sh->complaints, key, "%s", msg);
-		break;
-	case WL_DOM_OK:
-		complain_key_release(lg, sh->complaints, key, "%s", msg);
-		break;
-	case WL_DEBUG:
-		log_debug(lg, "%s", msg);
-		break;
-	}
-}
-
-/*
- * Logs for a worker: through the connection complaint, a per-domain
- * complaint (key), or at debug.  Under sh->lock, so a logger that the
- * client's owner frees afterwards is never used, and an abandoned worker
- * neither logs nor disturbs the complaint state.
- */
-static void __attribute__((format(printf, 4, 5)))
-wlog(struct lvconn *c, enum wlog_kind kind, const char *key, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	struct vshared *sh = c->sh;
-
-	/* A release is called for every healthy domain in every collection:
-	 * with no domain ever complained about there is nothing to release,
-	 * so the message is not even formatted. */
-	if (kind == WL_DOM_OK) {
-		pthread_mutex_lock(&sh->lock);
-		bool none = !sh->dom_complained;
-		pthread_mutex_unlock(&sh->lock);
-		if (none)
-			return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
-	pthread_mutex_lock(&sh->lock);
-	if (!worker_abandoned(c->w))
-		log_locked(sh, kind, key, msg);
-	pthread_mutex_unlock(&sh->lock);
-}
-
-static const char *last_error(const struct lvconn *c)
-{
-	virErrorPtr e = c->ops->get_last_error();
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
-/* A domain that went away between listing and reading is no failure. */
-static bool domain_vanished(const struct lvconn *c)
-{
-	virErrorPtr e = c->ops->get_last_error();
-	return e && e->code == VIR_ERR_NO_DOMAIN;
-}
-
-/* Did the last failure come from the connection rather than the request? */
-static bool connection_failed(const struct lvconn *c)
-{
-	virErrorPtr e = c->ops->get_last_error();
-	if (e && (e->code == VIR_ERR_SYSTEM_ERROR || e->code == VIR_ERR_RPC || e->code == VIR_ERR_NO_CONNECT ||
-	          e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC))
-		return true;
-	return c->conn && c->ops->connect_is_alive(c->conn) != 1;
-}
-
-/* --- the event loop ----------------------------------------------------- */
-
-/* Runs on the worker, in events_pump, for DEFINED, UNDEFINED, STARTED,
- * STOPPED and the other lifecycle events: the next collection refetches
- * that XML.  opaque is a reference on the shared part, dropped by sh_unref
- * when libvirt lets go of the registration. */
-static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
-{
-	struct vshared *sh = opaque;
-	(void)conn;
-	(void)event;
-	(void)detail;
-	const char *name = sh->ops->domain_get_name(dom);
-	if (name)
-		xml_cache_event(sh->cache, name);
-	return 0;
-}
-
-static void wake_cb(int timer, void *opaque)
-{
-	(void)timer;
-	(void)opaque;
-}
-
-/* libvirt's default error handler prints every error to stderr
- * ("libvirt: XML-RPC error : ..."); errors are read with virGetLastError
- * and logged once through the complaint machinery instead. */
-static void quiet_errors(void *userdata, virErrorPtr err)
-{
-	(void)userdata;
-	(void)err;
-}
-
-/* A few iterations of the event loop, none of them blocking: a zero timer
- * is due in each.  Runs on the worker only, outside its locks (the
- * lifecycle callback takes the cache's lock). */
-static void events_pump(struct lvconn *c)
-{
-	if (!c->events)
-		return;
-	int timer = c->ops->event_add_timeout(0, wake_cb, NULL, NULL);
-	if (timer < 0)
-		return;
-	for (int i = 0; i < PUMP_ITERATIONS; i++)
-		if (c->ops->event_run_default_impl() < 0)
-			break;
-	(void)c->ops->event_remove_timeout(timer);
-}
-
-/* --- the connection (worker thread) ------------------------------------- */
-
-static void disconnect(struct lvconn *c)
-{
-	if (!c->conn)
-		return;
-	if (c->event_cb >= 0)
-		(void)c->ops->connect_domain_event_deregister_any(c->conn, c->event_cb);
-	c->event_cb = -1;
-	(void)c->ops->connect_close(c->conn);
-	c->conn = NULL;
-}
-
-static void register_events(struct lvconn *c)
-{
-	/* The registration holds a reference on the shared part; libvirt
-	 * drops it through sh_unref when it lets go of the callback. */
-	sh_ref(c->sh);
-	c->event_cb = c->ops->connect_domain_event_register_any(
-	    c->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), c->sh, sh_unref);
-	if (c->event_cb < 0) {
-		/* A failed registration does not call the free callback. */
-		sh_unref(c->sh);
-		wlog(c, WL_DEBUG, NULL, "libvirt %s: no lifecycle events: %s", c->uri, last_error(c));
-	}
-}
-
-static int ensure_connected(struct lvconn *c)
-{
-	if (c->conn && c->ops->connect_is_alive(c->conn) == 1)
-		return 0;
-	if (c->conn) {
-		wlog(c, WL_CONN_FAIL, NULL, "libvirt %s: connection lost, reconnecting", c->uri);
-		disconnect(c);
-	}
-	/* Opening and event registration talk to libvirtd; a worker hanging
-	 * here is not replaced (one attempt at a time). */
-	worker_set_opening(c->w, true);
-	c->conn = c->ops->connect_open_read_only(c->uri);
-	if (!c->conn) {
-		worker_set_opening(c->w, false);
-		wlog(c, WL_CONN_FAIL, NULL, "libvirt %s: cannot connect: %s", c->uri, last_error(c));
-		return -ENOTCONN;
-	}
-	/* A handler on the connection too: the process-wide one may be
-	 * replaced by another libvirt user in the same process (collectd). */
-	c->ops->conn_set_error_func(c->conn, NULL, quiet_errors);
-	if (c->events)
-		register_events(c);
-	worker_set_opening(c->w, false);
-	/* Events may have been missed while disconnected, but not while the
-	 * worker this one replaces was connected: its registration stays until
-	 * it disconnects, and this one registered before asking for anything.
-	 * Refetching every XML there would cost a large host its deadline. */
-	if (!c->replacement)
-		xml_cache_mark_stale(c->sh->cache);
-	c->replacement = false;
-	wlog(c, WL_CONN_OK, NULL, "libvirt %s: connected", c->uri);
-	return 0;
-}
-
 /* --- one domain --------------------------------------------------------- */
 
 /* For drivers whose bulk records have no balloon group (test:///). */
@@ -340,13 +70,13 @@ static void memory_stats_fallback(struct lvconn *c, virDomainPtr dom, struct dom
 	virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
 	int n = c->ops->domain_memory_stats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
 	if (n < 0) {
-		if (domain_vanished(c))
-			wlog(c, WL_DEBUG, NULL, "%s: memory stats: %s", d->name, last_error(c));
+		if (lv_domain_vanished(c))
+			lv_log(c, WL_DEBUG, NULL, "%s: memory stats: %s", d->name, lv_last_error(c));
 		else
-			wlog(c, WL_DOM_FAIL, d->name, "memory stats: %s", last_error(c));
+			lv_log(c, WL_DOM_FAIL, d->name, "memory stats: %s", lv_last_error(c));
 		return;
 	}
-	wlog(c, WL_DOM_OK, d->name, "memory stats available again");
+	lv_log(c, WL_DOM_OK, d->name, "memory stats available again");
 	libvirt_map_memstats(st, n, d);
 }
 
@@ -391,10 +121,10 @@ static bool fetch_xml(struct lvconn *c, virDomainPtr dom, const char *name, cons
 
 	char *xml = c->ops->domain_get_xml_desc(dom, 0);
 	if (!xml) {
-		if (domain_vanished(c))
-			wlog(c, WL_DEBUG, NULL, "%s: domain XML: %s", name, last_error(c));
+		if (lv_domain_vanished(c))
+			lv_log(c, WL_DEBUG, NULL, "%s: domain XML: %s", name, lv_last_error(c));
 		else
-			wlog(c, WL_DOM_FAIL, name, "domain XML: %s", last_error(c));
+			lv_log(c, WL_DOM_FAIL, name, "domain XML: %s", lv_last_error(c));
 		if (old && old->valid)
 			out->info = old->info;
 		return old && old->valid;
@@ -402,7 +132,7 @@ static bool fetch_xml(struct lvconn *c, virDomainPtr dom, const char *name, cons
 	out->valid = domxml_parse(xml, strlen(xml), &out->info) == 0;
 	free(xml);
 	if (!out->valid)
-		wlog(c, WL_DOM_FAIL, name, "domain XML not understood");
+		lv_log(c, WL_DOM_FAIL, name, "domain XML not understood");
 	/* Without its UUID the entry would serve an empty one until the next
 	 * refetch: not cached, asked again next time. */
 	if (!have_uuid)
@@ -479,7 +209,7 @@ static int add_domain(struct lvconn *c, struct snapshot *s, const virDomainStats
 			busy = p->can_skip && !libvirt_scan_bulk(rec).guest;
 		mval_set_u64(&d->f[DF_BALLOON_STATS_SKIPPED], busy ? 1 : 0);
 		if (busy)
-			wlog(c, WL_DEBUG, NULL, "%s: balloon statistics skipped, domain job busy", name);
+			lv_log(c, WL_DEBUG, NULL, "%s: balloon statistics skipped, domain job busy", name);
 	}
 	if (worker_abandoned(c->w))
 		return -ECANCELED;
@@ -536,8 +266,8 @@ static int lv_run(void *state, struct worker *w, struct snapshot *s)
 	c->w = w;
 	/* Lifecycle events and a hang-up that arrived since the last
 	 * collection, before the cache and the connection are trusted. */
-	events_pump(c);
-	int rc = ensure_connected(c);
+	lv_events_pump(c);
+	int rc = lv_ensure_connected(c);
 	if (rc < 0)
 		return rc;
 	if (worker_abandoned(w))
@@ -553,13 +283,13 @@ static int lv_run(void *state, struct worker *w, struct snapshot *s)
 		return -ECANCELED;
 	}
 	if (n < 0) {
-		bool lost = connection_failed(c);
-		wlog(c, WL_CONN_FAIL, NULL, "libvirt %s: domain stats failed: %s", c->uri, last_error(c));
+		bool lost = lv_connection_failed(c);
+		lv_log(c, WL_CONN_FAIL, NULL, "libvirt %s: domain stats failed: %s", c->uri, lv_last_error(c));
 		if (lost)
-			disconnect(c);
+			lv_disconnect(c);
 		return lost ? -ECONNRESET : -EIO;
 	}
-	wlog(c, WL_CONN_OK, NULL, "libvirt %s: domain stats answered again", c->uri);
+	lv_log(c, WL_CONN_OK, NULL, "libvirt %s: domain stats answered again", c->uri);
 
 	struct pass p;
 	plan_pass(c, recs, n, &p);
@@ -611,18 +341,18 @@ static int lv_idle_ms(void *state)
 
 static void lv_idle(void *state)
 {
-	events_pump(state);
+	lv_events_pump(state);
 }
 
 static void lv_stop(void *state)
 {
-	disconnect(state);
+	lv_disconnect(state);
 }
 
 static void lv_release(void *state)
 {
 	struct lvconn *c = state;
-	sh_unref(c->sh);
+	lv_shared_unref(c->sh);
 	free(c->uri);
 	free(c);
 }
@@ -683,19 +413,19 @@ struct libvirt_client *libvirt_client_new(const char *uri, const struct libvirt_
 		return NULL;
 	v->ops = ops ? ops : libvirt_ops_real();
 	v->uri = strdup(uri ? uri : "");
-	v->sh = sh_new(v->ops, log);
+	v->sh = lv_shared_new(v->ops, log);
 	v->pool = worker_pool_new(&lv_worker_ops, v, &limits);
 	if (!v->uri || !v->sh || !v->pool) {
 		worker_pool_free(v->pool);
 		if (v->sh)
-			sh_unref(v->sh);
+			lv_shared_unref(v->sh);
 		free(v->uri);
 		free(v);
 		return NULL;
 	}
 	/* Before any other libvirt call of any thread, so that no error (a
 	 * failed open, the event loop's) reaches stderr as raw text. */
-	v->ops->set_error_func(NULL, quiet_errors);
+	v->ops->set_error_func(NULL, lv_quiet_errors);
 	/* libxml2 wants its one-time setup on one thread before parsing on
 	 * another (domxml_parse runs on the workers). */
 	xmlInitParser();
@@ -723,7 +453,7 @@ void libvirt_client_free(struct libvirt_client *v)
 	pthread_mutex_lock(&v->sh->lock);
 	v->sh->log = NULL;
 	pthread_mutex_unlock(&v->sh->lock);
-	sh_unref(v->sh);
+	lv_shared_unref(v->sh);
 	free(v->uri);
 	free(v);
 }
