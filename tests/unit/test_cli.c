@@ -318,6 +318,9 @@ static void test_usage(void **state)
 	    "      procfs mount point. (default: \"/proc\")\n"
 	    "  --path.libvirt-run=DIR\n"
 	    "      libvirt QEMU run directory holding <domain>.pid files. (default: \"/run/libvirt/qemu\")\n"
+	    "  --path.cgroupfs=DIR\n"
+	    "      cgroup file system mount point (v1: the memory controller under memory/). (default: "
+	    "\"/sys/fs/cgroup\")\n"
 	    "  --scrape.timeout=DURATION\n"
 	    "      Deadline of one collection (h, m, s, ms units, e.g. 500ms, 8s, 1m). (default: \"8s\")\n"
 	    "  --log.level=LEVEL\n"
@@ -329,7 +332,10 @@ static void test_usage(void **state)
 	    "  --[no-]collector.libvirt\n"
 	    "      Collect domains, balloon statistics and memory configuration from libvirt (default: enabled).\n"
 	    "  --[no-]collector.domain_ksm\n"
-	    "      Collect per-domain KSM from each QEMU process's ksm_stat (default: enabled).\n";
+	    "      Collect per-domain KSM from each QEMU process's ksm_stat (default: enabled).\n"
+	    "  --[no-]collector.cgroup\n"
+	    "      Collect per-domain host cost from each QEMU process's memory cgroup and VmSwap (default: "
+	    "enabled).\n";
 	assert_string_equal(b.data, expected);
 	buf_free(&b);
 }
