@@ -67,9 +67,9 @@ UNIT_BINS := $(filter-out $(O)/tests/bin/test_plugin%,$(UNIT_BINS))
 endif
 
 ifneq ($(HAVE_COLLECTD),)
-ALL_TARGETS := $(EXPORTER_BIN) $(PLUGIN_SO)
+ALL_TARGETS := $(EXPORTER_BIN) $(PLUGIN_SO) $(O)/kvmmem-top
 else
-ALL_TARGETS := $(EXPORTER_BIN)
+ALL_TARGETS := $(EXPORTER_BIN) $(O)/kvmmem-top
 endif
 
 .PHONY: all run check check-deps check-run check-strict unit integration update-golden lint format format-check clean \
@@ -145,6 +145,47 @@ $(O)/tests/unit/collectd/%.o: tests/unit/collectd/%.c
 $(O)/tests/bin/test_plugin%: $(O)/tests/unit/test_plugin%.o $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CD_STUB_OBJS) $(PLUGIN_OBJS) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
+
+# --- kvmmem-top ------------------------------------------------------------------
+#
+# The terminal front-end (top/): its model, table and JSON are pure and
+# linked into the unit tests tests/unit/test_top_*.c; only screen.c needs
+# ncurses (ncursesw when pkg-config has it, for UTF-8 names).
+
+TOP_BIN := $(O)/kvmmem-top
+TOP_CURSES_PKG = $(shell $(PKG_CONFIG) --exists ncursesw && echo ncursesw || echo ncurses)
+TOP_CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TOP_CURSES_PKG))
+TOP_CURSES_LIBS = $(shell $(PKG_CONFIG) --libs $(TOP_CURSES_PKG))
+TOP_LIB_SRCS := $(sort $(filter-out top/main.c top/screen.c,$(wildcard top/*.c)))
+TOP_LIB_OBJS := $(TOP_LIB_SRCS:%.c=$(O)/%.o)
+TOP_OBJS := $(TOP_LIB_OBJS) $(O)/top/screen.o $(O)/top/main.o
+LIBTOP := $(O)/libkvmmem_top.a
+
+$(O)/top/%.o: top/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DKVMMEM_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(O)/top/screen.o: top/screen.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TOP_CURSES_CFLAGS) -c -o $@ $<
+
+$(LIBTOP): $(TOP_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(TOP_BIN): $(O)/top/main.o $(O)/top/screen.o $(LIBTOP) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TOP_CURSES_LIBS) $(CORE_LIBS)
+
+$(O)/tests/unit/test_top%.o: tests/unit/test_top%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itop -Itests/unit -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
+		-DTOPDIR='"$(CURDIR)"' -c -o $@ $<
+
+$(O)/tests/bin/test_top%: $(O)/tests/unit/test_top%.o $(LIBTOP) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTOP) $(LIBCOMMON) $(CMOCKA_LIBS) $(CORE_LIBS)
+
+-include $(TOP_OBJS:.o=.d)
 
 # --- fuzzing -------------------------------------------------------------------
 #
