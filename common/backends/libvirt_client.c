@@ -110,9 +110,18 @@ struct pass {
  * *out holds parsed XML: an older answer beats none, as the memory
  * configuration rarely changes.
  */
-static bool fetch_xml(struct lvconn *c, virDomainPtr dom, const char *name, const struct pass *p, bool active,
-                      const struct xml_cached *old, struct xml_cached *out)
+/* One domain whose XML a collection wants. */
+struct xml_want {
+	virDomainPtr dom;
+	const char *name;
+	bool active; /* not shut off, by the bulk state */
+};
+
+static bool fetch_xml(struct lvconn *c, const struct xml_want *q, const struct pass *p, const struct xml_cached *old,
+                      struct xml_cached *out)
 {
+	virDomainPtr dom = q->dom;
+	const char *name = q->name;
 	unsigned char raw[VIR_UUID_BUFLEN];
 	bool have_uuid = c->ops->domain_get_uuid(dom, raw) == 0;
 	memset(out, 0, sizeof(*out));
@@ -137,7 +146,7 @@ static bool fetch_xml(struct lvconn *c, virDomainPtr dom, const char *name, cons
 	 * refetch: not cached, asked again next time. */
 	if (!have_uuid)
 		return out->valid;
-	out->active = active;
+	out->active = q->active;
 	out->fetched_events = old ? old->events : 0;
 	out->fetched = p->now;
 	xml_cache_put(c->sh->cache, name, p->gen, out);
@@ -163,17 +172,17 @@ static bool fetch_xml(struct lvconn *c, virDomainPtr dom, const char *name, cons
  */
 static void domain_xml(struct lvconn *c, virDomainPtr dom, struct dom_snap *d, const struct pass *p, bool busy)
 {
-	bool active = !(d->f[DF_STATE].present && d->f[DF_STATE].v.u == DOM_STATE_SHUTOFF);
+	struct xml_want q = {dom, d->name, !(d->f[DF_STATE].present && d->f[DF_STATE].v.u == DOM_STATE_SHUTOFF)};
 	struct xml_cached old, got;
 	bool have_old = xml_cache_get(c->sh->cache, d->name, p->gen, &old);
 	const struct xml_cached *use = &got;
 	bool valid;
 
-	if (have_old && xml_cache_usable(&old, active, busy, p->now)) {
+	if (have_old && xml_cache_usable(&old, q.active, busy, p->now)) {
 		use = &old;
 		valid = old.valid;
 	} else {
-		valid = fetch_xml(c, dom, d->name, p, active, have_old ? &old : NULL, &got);
+		valid = fetch_xml(c, &q, p, have_old ? &old : NULL, &got);
 	}
 	memcpy(d->uuid, use->uuid, UUID_STRING_LEN);
 	if (!valid)

@@ -336,13 +336,17 @@ static int idle_worker(struct worker_pool *p)
 	return worker_start(p, true);
 }
 
-/*
- * Posts a request to w and waits for its answer until *until.  With
- * rescue, it gives up at *rescue already when w can be replaced, and then
- * sets *stuck.  Returns the request's result, or -ETIMEDOUT.
- */
-static int post_and_wait(struct worker_pool *p, struct worker *w, struct snapshot *s, const struct timespec *rescue,
-                         const struct timespec *until, bool *stuck)
+/* How one call waits: until the deadline, and with rescue, at the rescue
+ * time already when the worker can be replaced (then stuck is set). */
+struct wait_plan {
+	const struct timespec *rescue;
+	struct timespec until;
+	bool stuck;
+};
+
+/* Posts a request to w and waits for its answer as the plan says.
+ * Returns the request's result, or -ETIMEDOUT. */
+static int post_and_wait(struct worker_pool *p, struct worker *w, struct snapshot *s, struct wait_plan *plan)
 {
 	pthread_mutex_lock(&w->lock);
 	unsigned long gen = ++w->req_gen;
@@ -350,19 +354,19 @@ static int post_and_wait(struct worker_pool *p, struct worker *w, struct snapsho
 	w->waiting_gen = gen;
 	pthread_cond_broadcast(&w->cond);
 	int rc = 0;
-	if (rescue) {
+	if (plan->rescue) {
 		while (w->done_gen != gen && rc == 0)
-			rc = pthread_cond_timedwait(&w->cond, &w->lock, rescue);
+			rc = pthread_cond_timedwait(&w->cond, &w->lock, plan->rescue);
 		if (w->done_gen != gen && replaceable(p, w)) {
 			w->waiting_gen = 0;
 			pthread_mutex_unlock(&w->lock);
-			*stuck = true;
+			plan->stuck = true;
 			return -ETIMEDOUT;
 		}
 		rc = 0;
 	}
 	while (w->done_gen != gen && rc == 0)
-		rc = pthread_cond_timedwait(&w->cond, &w->lock, until);
+		rc = pthread_cond_timedwait(&w->cond, &w->lock, &plan->until);
 	w->waiting_gen = 0;
 	if (w->done_gen != gen) {
 		/* The next call replaces the worker if it is still stuck. */
@@ -380,7 +384,7 @@ static int post_and_wait(struct worker_pool *p, struct worker *w, struct snapsho
 int worker_pool_call(struct worker_pool *p, struct snapshot *s, int timeout_ms)
 {
 	double t0 = clock_mono_ms();
-	struct timespec until = clock_deadline_after(timeout_ms);
+	struct wait_plan plan = {.until = clock_deadline_after(timeout_ms)};
 
 	pthread_mutex_lock(&p->lock);
 	int rc = idle_worker(p);
@@ -390,14 +394,15 @@ int worker_pool_call(struct worker_pool *p, struct snapshot *s, int timeout_ms)
 	}
 	int rescue_ms = worker_rescue_ms(timeout_ms, p->last_ok_ms, p->lim.rescue_min_ms);
 	struct timespec rescue = clock_deadline_after(rescue_ms);
-	bool stuck = false;
-	rc = post_and_wait(p, p->w, s, rescue_ms >= 0 ? &rescue : NULL, &until, &stuck);
-	if (stuck) {
+	plan.rescue = rescue_ms >= 0 ? &rescue : NULL;
+	rc = post_and_wait(p, p->w, s, &plan);
+	if (plan.stuck) {
 		rc = idle_worker(p);
+		plan.rescue = NULL;
 		if (rc == 0)
-			rc = post_and_wait(p, p->w, s, NULL, &until, &stuck);
+			rc = post_and_wait(p, p->w, s, &plan);
 	}
-	if (rc == 0 && !stuck)
+	if (rc == 0 && !plan.stuck)
 		p->last_ok_ms = clock_mono_ms() - t0;
 	pthread_mutex_unlock(&p->lock);
 	return rc;

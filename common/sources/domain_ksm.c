@@ -164,34 +164,80 @@ static void complain_eacces(struct domain_ksm *p, const char *path)
 	         path);
 }
 
-/* Reads path, a file of the pid directory dir; logs what deserves it. */
-static int read_one(struct domain_ksm *p, const char *dir, const char *path, char *buf, size_t bufsz, size_t *len)
+/* One file of a process's /proc directory, as read_one leaves it. */
+struct proc_file {
+	const char *dir; /* <procfs>/<pid> */
+	char path[PATH_MAX + 64];
+	char buf[KSM_STAT_MAX];
+	size_t len;
+	bool any; /* some file was read, whether it parsed or not */
+};
+
+/* Reads the file name ("/ksm_stat") of f->dir; logs what deserves it. */
+static int read_one(struct domain_ksm *p, struct proc_file *f, const char *name)
 {
-	int r = read_file(path, buf, bufsz, len);
-	if (r == -ESRCH || (r == -ENOENT && process_gone(dir)))
+	(void)path_join3(f->path, sizeof(f->path), f->dir, name, ""); /* fits: path has 64 bytes more than dir */
+	int r = read_file(f->path, f->buf, sizeof(f->buf), &f->len);
+	if (r == -ESRCH || (r == -ENOENT && process_gone(f->dir)))
 		return -ESRCH;
 	/* fs/proc/base.c prints both files only while the task has an mm: a
 	 * process that exited and is not yet reaped (a zombie) reads as
 	 * empty.  That is a vanished process, not a damaged file. */
-	if (r == 0 && *len == 0)
+	if (r == 0 && f->len == 0)
 		return -ESRCH;
-	if (r == 0 || r == -ENOENT)
+	if (r == 0) {
+		f->any = true;
+		complain_release(p->env->log, &p->eacces, "%s: readable again", f->path);
+		return 0;
+	}
+	if (r == -ENOENT)
 		return r;
 	if (r == -EACCES || r == -EPERM)
-		complain_eacces(p, path);
+		complain_eacces(p, f->path);
 	else
-		complain_key(p->env->log, p->complaints, path, "%s", r == -EFBIG ? "file too large" : log_strerror(r));
+		complain_key(p->env->log, p->complaints, f->path, "%s",
+		             r == -EFBIG ? "file too large" : log_strerror(r));
+	return r;
+}
+
+/* ksm_stat into t.  0 when read and parsed, -ENOENT when the kernel has
+ * none, -ESRCH when the process is gone, another errno when damaged. */
+static int read_ksm_stat(struct domain_ksm *p, struct proc_file *f, struct dom_snap *t)
+{
+	int r = read_one(p, f, "/ksm_stat");
+	if (r != 0)
+		return r;
+	r = ksm_stat_parse(f->buf, f->len, t);
+	if (r != 0)
+		complain_key(p->env->log, p->complaints, f->path, "malformed line; those fields skipped");
+	else
+		complain_key_release(p->env->log, p->complaints, f->path, "readable again");
+	return r;
+}
+
+/* ksm_merging_pages into t, for kernels before 6.9 that do not repeat it
+ * inside ksm_stat.  Returns as read_ksm_stat. */
+static int read_merging_pages(struct domain_ksm *p, struct proc_file *f, struct dom_snap *t)
+{
+	uint64_t v;
+	int r = read_one(p, f, "/ksm_merging_pages");
+	if (r != 0)
+		return r;
+	r = parse_u64_value(f->buf, f->len, &v);
+	if (r == 0) {
+		mval_set_u64(&t->f[DF_KSM_MERGING_PAGES], v);
+		complain_key_release(p->env->log, p->complaints, f->path, "readable again");
+	} else {
+		complain_key(p->env->log, p->complaints, f->path, "not a valid value; field skipped");
+	}
 	return r;
 }
 
 int domain_ksm_collect(struct domain_ksm *p, pid_t pid, struct dom_snap *d)
 {
 	char dir[PATH_MAX];
-	char path[PATH_MAX + 64];
-	char buf[KSM_STAT_MAX];
-	size_t len;
+	struct proc_file f = {.dir = dir};
 	int err = 0;
-	bool any = false;
 	/* Work on a copy so a process that exits half-way leaves d untouched;
 	 * its KSM fields start absent so a reused d gets this reading only. */
 	struct dom_snap t = *d;
@@ -201,51 +247,20 @@ int domain_ksm_collect(struct domain_ksm *p, pid_t pid, struct dom_snap *d)
 	int r = pid_dir(p, pid, dir, sizeof(dir));
 	if (r < 0)
 		return r;
-
-	(void)path_join3(path, sizeof(path), dir, "/ksm_stat", ""); /* fits: path has 64 bytes more than dir */
-	r = read_one(p, dir, path, buf, sizeof(buf), &len);
+	r = read_ksm_stat(p, &f, &t);
 	if (r == -ESRCH)
 		goto gone;
-	if (r == 0) {
-		any = true;
-		complain_release(p->env->log, &p->eacces, "%s: readable again", path);
-		r = ksm_stat_parse(buf, len, &t);
-		if (r != 0) {
-			complain_key(p->env->log, p->complaints, path, "malformed line; those fields skipped");
-			err = r;
-		} else {
-			complain_key_release(p->env->log, p->complaints, path, "readable again");
-		}
-	} else if (r != -ENOENT) {
+	if (r != 0 && r != -ENOENT)
 		err = r;
-	}
-
-	/* Kernels since 6.9 repeat ksm_merging_pages inside ksm_stat; the
-	 * separate file is only needed before that. */
 	if (!t.f[DF_KSM_MERGING_PAGES].present) {
-		(void)path_join3(path, sizeof(path), dir, "/ksm_merging_pages", "");
-		r = read_one(p, dir, path, buf, sizeof(buf), &len);
+		r = read_merging_pages(p, &f, &t);
 		if (r == -ESRCH)
 			goto gone;
-		if (r == 0) {
-			uint64_t v;
-			any = true;
-			complain_release(p->env->log, &p->eacces, "%s: readable again", path);
-			r = parse_u64_value(buf, len, &v);
-			if (r == 0) {
-				mval_set_u64(&t.f[DF_KSM_MERGING_PAGES], v);
-				complain_key_release(p->env->log, p->complaints, path, "readable again");
-			} else {
-				complain_key(p->env->log, p->complaints, path, "not a valid value; field skipped");
-				if (err == 0)
-					err = r;
-			}
-		} else if (r != -ENOENT && err == 0) {
+		if (r != 0 && r != -ENOENT && err == 0)
 			err = r;
-		}
 	}
 	memcpy(d->f, t.f, sizeof(d->f));
-	if (err == 0 && !any) {
+	if (err == 0 && !f.any) {
 		log_debug(p->env->log, "%s: no ksm_stat nor ksm_merging_pages on this kernel", dir);
 		return -ENOENT;
 	}
