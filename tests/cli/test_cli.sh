@@ -62,7 +62,7 @@ check_error "invalid value 'loud' for flag '--log.level': expected error, warn, 
 
 # --dump against the fixture host: exit 0, a valid exposition with every collector's success 1.
 run --dump --libvirt.uri="test://$HOST/libvirt.xml" --path.sysfs="$HOST/sys" --path.procfs="$HOST/proc" \
-	--path.libvirt-run="$HOST/run" --log.level=error
+	--path.libvirt-run="$HOST/run" --path.cgroupfs="$HOST/sys/fs/cgroup" --log.level=error
 expect "--dump status" 0 "$RC"
 promtool check metrics <"$T/out" >"$T/promtool" 2>&1 && echo "ok   --dump passes promtool" ||
 	{ fail "--dump promtool"; cat "$T/promtool"; }

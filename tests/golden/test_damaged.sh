@@ -52,6 +52,13 @@ warn: <host>/sys/kernel/mm/ksm/advisor_mode: not a valid value; field skipped
 warn: <host>/proc/meminfo: MemTotal or MemAvailable missing
 warn: <host>/proc/4102/ksm_merging_pages: not a valid value; field skipped
 warn: <host>/proc/4101/ksm_stat: malformed line; those fields skipped
+warn: <host>/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope/memory.current: not a valid value; field skipped
+warn: <host>/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope/memory.stat: malformed line; those fields skipped
+warn: <host>/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope/memory.swap.current: not a valid value; field skipped
+warn: <host>/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope/memory.events: malformed line; those fields skipped
+warn: <host>/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope/memory.pressure: malformed line; those fields skipped
+warn: <host>/proc/4101/status: malformed line; those fields skipped
+warn: <host>/proc/4102/cgroup: path not absolute or escaping the mount point; cgroup fields skipped
 WANT
 # The two domains are read in parallel or in either order: compare sorted.
 sort "$T/want" >"$T/want.s"

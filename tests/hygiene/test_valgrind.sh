@@ -21,7 +21,8 @@ set -- --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --
 for host in k6.18 broken; do
 	h=$TOP/tests/fixtures/hosts/$host
 	valgrind "$@" --log-file="$T/$host.vg" "$BIN" --dump --log.level=debug --libvirt.uri="test://$h/libvirt.xml" \
-		--path.sysfs="$h/sys" --path.procfs="$h/proc" --path.libvirt-run="$h/run" >"$T/$host.out" 2>"$T/$host.log"
+		--path.sysfs="$h/sys" --path.procfs="$h/proc" --path.libvirt-run="$h/run" --path.cgroupfs="$h/sys/fs/cgroup" \
+		>"$T/$host.out" 2>"$T/$host.log"
 	code=$?
 	errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$T/$host.vg" | tail -n 1)
 	if [ "$code" != 0 ] || [ "$errors" != 0 ]; then

@@ -236,7 +236,7 @@ exporter_ready() {
 }
 
 # start_exporter HOST_DIR [FLAGS...]: starts $BIN on a free 127.0.0.1 port against the fixture host
-# HOST_DIR (its sysfs, procfs, libvirt run directory and libvirt.xml through libvirt's test driver) with
+# HOST_DIR (its sysfs, procfs, cgroupfs, libvirt run directory and libvirt.xml through libvirt's test driver) with
 # --scrape.timeout=5s, then FLAGS (a later flag overrides an earlier one, so FLAGS may replace any of
 # these).  Its stderr goes to EXPORTER_LOG (default $T/log, emptied first).  Returns once exporter_ready
 # says so, with PORT and PID set and PID tracked.  A port taken meanwhile is retried on another (8
@@ -253,7 +253,7 @@ start_exporter() {
 		: >"$_se_log"
 		"$BIN" --web.listen-address="127.0.0.1:$PORT" --libvirt.uri="test://$_se_host/libvirt.xml" \
 			--path.sysfs="$_se_host/sys" --path.procfs="$_se_host/proc" --path.libvirt-run="$_se_host/run" \
-			--scrape.timeout=5s "$@" 2>>"$_se_log" &
+			--path.cgroupfs="$_se_host/sys/fs/cgroup" --scrape.timeout=5s "$@" 2>>"$_se_log" &
 		PID=$!
 		track_pid "$PID"
 		wait_until -p "$PID" 5 exporter_ready
@@ -280,10 +280,10 @@ start_exporter() {
 # --- collectd and InfluxDB -----------------------------------------------------------------------------
 
 # kvmmem_fixture_block HOST_DIR: the lines of a <Plugin kvmmem> block that point the plugin at a fixture
-# host (libvirt's test driver on its libvirt.xml, its sysfs, procfs and libvirt run directory).
+# host (libvirt's test driver on its libvirt.xml, its sysfs, procfs, cgroupfs and libvirt run directory).
 kvmmem_fixture_block() {
 	printf '  Connection "test://%s/libvirt.xml"\n  SysfsPath "%s/sys"\n  ProcfsPath "%s/proc"\n' "$1" "$1" "$1"
-	printf '  LibvirtRunPath "%s/run"\n' "$1"
+	printf '  LibvirtRunPath "%s/run"\n  CgroupfsPath "%s/sys/fs/cgroup"\n' "$1" "$1"
 }
 
 # collectd_conf FILE HOSTNAME INTERVAL KVMMEM_BLOCK [MORE]: writes a private collectd.conf: BaseDir and

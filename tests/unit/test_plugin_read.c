@@ -178,8 +178,8 @@ static void test_timeout_below_interval(void **state)
 }
 
 /* What one read of k6.18 dispatches: host KSM and memory, every domain's
- * libvirt values (all states), and domain KSM where the QEMU process is
- * known.  Read against tests/golden/k6.18.prom: same numbers, counters
+ * libvirt values (all states), and domain KSM and cgroup values where the
+ * QEMU process is known.  Read against tests/golden/k6.18.prom: same numbers, counters
  * as integers, ksmd CPU in milliseconds. */
 #include "test_plugin_k618.h"
 
@@ -187,10 +187,11 @@ static void test_fixture_host(void **state)
 {
 	struct block b;
 	(void)state;
-	assert_int_equal(stub.config(block_parse(&b, "Connection \"test://" HOST "/libvirt.xml\"\n"
-	                                             "SysfsPath \"" HOST "/sys\"\nProcfsPath \"" HOST "/proc\"\n"
-	                                             "LibvirtRunPath \"" HOST "/run\"")),
-	                 0);
+	assert_int_equal(
+	    stub.config(block_parse(&b, "Connection \"test://" HOST "/libvirt.xml\"\n"
+	                                "SysfsPath \"" HOST "/sys\"\nProcfsPath \"" HOST "/proc\"\n"
+	                                "LibvirtRunPath \"" HOST "/run\"\nCgroupfsPath \"" HOST "/sys/fs/cgroup\"")),
+	    0);
 	assert_int_equal(stub.init(), 0);
 	assert_int_equal(stub.read(), 0);
 	assert_false(buf_failed(&stub.dispatched));
