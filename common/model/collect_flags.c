@@ -24,6 +24,8 @@ static const struct path_flag path_flags[] = {
     {"path.procfs", FIELD(procfs), "DIR", "procfs mount point.", KVM_DEFAULT_PROCFS},
     {"path.libvirt-run", FIELD(libvirt_run), "DIR", "libvirt QEMU run directory holding <domain>.pid files.",
      KVM_DEFAULT_LIBVIRT_RUN},
+    {"path.qemu-server-run", FIELD(qemu_server_run), "DIR",
+     "Proxmox VE qemu-server run directory holding <vmid>.pid files.", KVM_DEFAULT_QEMU_SERVER_RUN},
     {"path.cgroupfs", FIELD(cgroupfs), "DIR",
      "cgroup file system mount point (v1: the memory controller under memory/).", KVM_DEFAULT_CGROUPFS},
 };
@@ -55,7 +57,7 @@ void collect_flags_defaults(struct collect_flags *f)
 	for (size_t i = 0; i < NPATH_FLAGS; i++)
 		*path_slot(f, &path_flags[i]) = path_flags[i].def;
 	for (int i = 0; i < COLL_COUNT; i++)
-		f->collectors[i] = true;
+		f->collectors[i] = collector_def((enum collector_id)i)->default_on;
 }
 
 /* --collector.X and --no-collector.X; -ENOENT when name is not one. */
@@ -114,6 +116,7 @@ void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o)
 	o->env.sysfs = f->sysfs;
 	o->env.procfs = f->procfs;
 	o->env.libvirt_run = f->libvirt_run;
+	o->env.qemu_server_run = f->qemu_server_run;
 	o->env.cgroupfs = f->cgroupfs;
 	o->libvirt.uri = f->libvirt_uri;
 	for (int i = 0; i < COLL_COUNT; i++)

@@ -22,11 +22,12 @@ struct collect_flags {
 	const char *sysfs;
 	const char *procfs;
 	const char *libvirt_run;
+	const char *qemu_server_run;
 	const char *cgroupfs;
 	bool collectors[COLL_COUNT];
 };
 
-/* Fills f with the defaults: real paths, every collector on. */
+/* Fills f with the defaults: real paths, each collector as its row says. */
 void collect_flags_defaults(struct collect_flags *f);
 
 /*
