@@ -324,9 +324,10 @@ static void host_sums(const struct snapshot *s, struct top_view *v)
 		if (!get_u(&f[DF_MEMORY_MAXIMUM_BYTES], &a))
 			continue;
 		any = true;
-		sum_max += a;
+		/* Saturating: a garbage maximum must not wrap the sum. */
+		sum_max = sum_max + a < sum_max ? UINT64_MAX : sum_max + a;
 		if (get_u(&f[DF_BALLOON_CURRENT_BYTES], &b) && a >= b)
-			out += a - b;
+			out = out + (a - b) < out ? UINT64_MAX : out + (a - b);
 	}
 	if (!any && s->ndoms == 0 && !collector_ran(s, COLL_LIBVIRT))
 		return;

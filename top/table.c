@@ -265,20 +265,6 @@ static void put_piece(struct seg_writer *w, const char *text, int len, int sep)
 	w->col += len;
 }
 
-static void seg(struct seg_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* A segment: kept whole, two blanks from the previous one. */
-static void seg(struct seg_writer *w, const char *fmt, ...)
-{
-	char text[TOP_LINE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	put_piece(w, text, (int)strlen(text), 2);
-}
-
 /* A sentence: wrapped between words. */
 static void words(struct seg_writer *w, const char *text)
 {
@@ -292,6 +278,24 @@ static void words(struct seg_writer *w, const char *text)
 			put_piece(w, p, (int)len, 1);
 		p += len;
 	}
+}
+
+static void seg(struct seg_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A segment: kept whole, two blanks from the previous one; one wider
+ * than the whole line is wrapped between its words. */
+static void seg(struct seg_writer *w, const char *fmt, ...)
+{
+	char text[TOP_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if ((int)strlen(text) > w->width)
+		words(w, text);
+	else
+		put_piece(w, text, (int)strlen(text), 2);
 }
 
 static void seg_end(struct seg_writer *w)
@@ -339,15 +343,20 @@ static const char *ksm_state(const struct mval *m)
 
 static void header_sources(const struct top_view *v, struct seg_writer *w)
 {
+	bool first = true;
+
+	/* Only what was asked for: a collector switched off answers nothing. */
 	for (int c = 0; c < COLL_COUNT; c++) {
 		const struct top_source *s = &v->src[c];
+		if (!s->enabled)
+			continue;
 		const char *name = collector_name((enum collector_id)c);
 		bool backend = collector_def((enum collector_id)c)->kind == COLLECTOR_BACKEND;
-		const char *what = !s->enabled  ? "off"
-		                   : !s->ran    ? "idle"
+		const char *what = !s->ran      ? "idle"
 		                   : s->success ? (backend ? "up" : "ok")
 		                                : (backend ? "down" : "failed");
-		seg(w, "%s%s %s", c == 0 ? "sources: " : "", name, what);
+		seg(w, "%s%s %s", first ? "sources: " : "", name, what);
+		first = false;
 	}
 	seg_end(w);
 }
