@@ -5,3 +5,4 @@ O=${1:?build dir}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 "$TOP/tests/golden/golden.sh" "$O" update
 "$TOP/tests/hygiene/readme-catalogue.sh" "$O" update
+"$TOP/tests/top/golden.sh" "$O" update
