@@ -64,6 +64,15 @@ static char *attr(const xmlNode *n, const char *name)
 	return (char *)xmlGetProp(n, (const xmlChar *)name);
 }
 
+/* Is the attribute 'on' (libvirt's virTristateSwitch)? */
+static bool attr_on(const xmlNode *n, const char *name)
+{
+	char *v = attr(n, name);
+	bool on = v && strcmp(v, "on") == 0;
+	xmlFree(v);
+	return on;
+}
+
 static int parse_u64_text(const xmlNode *n, uint64_t *out)
 {
 	char *text = (char *)xmlNodeGetContent(n);
@@ -145,6 +154,8 @@ static void parse_balloon(const xmlNode *dom, struct domxml_info *info)
 	info->config.balloon = balloon_model(mb);
 	if (strcmp(info->config.balloon, "none") == 0)
 		return;
+	info->config.free_page_reporting = attr_on(mb, "freePageReporting");
+	info->config.deflate_on_oom = attr_on(mb, "autodeflate");
 
 	/* A balloon without <stats> (or without period=) has guest stats off. */
 	const xmlNode *stats = child(mb, "stats");

@@ -3,7 +3,8 @@
  *
  * See https://libvirt.org/formatdomain.html: <memory>, <memoryBacking>
  * (<hugepages>, <nosharepages/>, <locked/>) and <devices><memballoon
- * model=...><stats period=.../></memballoon>.
+ * model=... autodeflate=... freePageReporting=...><stats
+ * period=.../></memballoon>.
  */
 #ifndef KVMMEM_DOMXML_H
 #define KVMMEM_DOMXML_H

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/qemu_cmdline.h"
 #include "util/buf.h"
 #include "util/complain.h"
 #include "util/parse.h"
@@ -70,63 +71,6 @@ struct libvirt_pid {
 	size_t nscan, ascan;
 };
 
-/* Splits a NUL-joined argv: returns the element starting at *pos and its
- * length, and moves *pos past it.  NULL at the end. */
-static const char *next_arg(const char *cmd, size_t len, size_t *pos, size_t *alen)
-{
-	if (*pos >= len)
-		return NULL;
-	const char *a = cmd + *pos;
-	const char *nul = memchr(a, '\0', len - *pos);
-	size_t n = nul ? (size_t)(nul - a) : len - *pos;
-	*pos += n + 1;
-	*alen = n;
-	return a;
-}
-
-/*
- * The domain name QEMU was started with, from the argument after -name:
- * "guest=<name>[,key=value...]" with commas in the name doubled (libvirt
- * since 1.2.x), or the old plain "<name>".  Appends the decoded name to
- * out.  Returns 0, -ENOENT when there is no -name, or the buffer's error.
- */
-static int cmdline_name(const char *cmd, size_t len, struct buf *out, bool *has_uuid)
-{
-	size_t pos = 0, alen;
-	const char *a;
-	int found = -ENOENT;
-
-	*has_uuid = false;
-	while ((a = next_arg(cmd, len, &pos, &alen)) != NULL) {
-		if (alen == 5 && memcmp(a, "-uuid", 5) == 0) {
-			*has_uuid = true;
-			continue;
-		}
-		if (found == 0 || alen != 5 || memcmp(a, "-name", 5) != 0)
-			continue;
-		const char *v = next_arg(cmd, len, &pos, &alen);
-		if (!v)
-			break;
-		if (alen >= 6 && memcmp(v, "guest=", 6) == 0) {
-			for (size_t i = 6; i < alen; i++) {
-				if (v[i] == ',') {
-					if (i + 1 < alen && v[i + 1] == ',')
-						i++;
-					else
-						break;
-				}
-				buf_putc(out, v[i]);
-			}
-		} else {
-			buf_append(out, v, alen);
-		}
-		if (buf_failed(out))
-			return out->err;
-		found = 0;
-	}
-	return found;
-}
-
 bool libvirt_pid_cmdline_matches(const char *cmdline, size_t len, const char *name)
 {
 	struct buf b;
@@ -136,7 +80,7 @@ bool libvirt_pid_cmdline_matches(const char *cmdline, size_t len, const char *na
 	if (!cmdline || !name || !*name)
 		return false;
 	buf_init(&b, PARSE_MAX_FILE);
-	if (cmdline_name(cmdline, len, &b, &has_uuid) == 0)
+	if (qemu_cmdline_name(cmdline, len, &b, &has_uuid) == 0)
 		res = b.len == strlen(name) && memcmp(b.data ? b.data : "", name, b.len) == 0;
 	buf_free(&b);
 	return res;
@@ -339,7 +283,7 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	if (r < 0 || len == 0)
 		return 0;
 	buf_reset(&sp->name);
-	if (cmdline_name(sp->v->cmdline, len, &sp->name, &has_uuid) < 0 || !has_uuid || sp->name.len == 0)
+	if (qemu_cmdline_name(sp->v->cmdline, len, &sp->name, &has_uuid) < 0 || !has_uuid || sp->name.len == 0)
 		return 0;
 	return scan_add(sp->v, sp->name.data, sp->name.len, pid);
 }

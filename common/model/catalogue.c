@@ -109,7 +109,9 @@ const struct family catalogue[FAM_COUNT] = {
     S(FAM_LIBVIRT_UP, "kvmmem_libvirt_up", MT_GAUGE, "", COLL_LIBVIRT, false,
       "1 if libvirt answered this collection in time, 0 otherwise", NULL),
     S(FAM_DOMAIN_INFO, "kvmmem_domain_info", MT_GAUGE, "", COLL_LIBVIRT, false,
-      "Every libvirt domain, active or not, with its UUID; always 1", "domain", "uuid"),
+      "Every domain, active or not, with its UUID, the backend that found it (libvirt, proxmox, qemu) and its "
+      "Proxmox VMID; always 1",
+      "domain", "uuid", "source", "vmid"),
     D(FAM_DOMAIN_STATE, "kvmmem_domain_state_code", MT_GAUGE, "", DF_STATE, COLL_LIBVIRT,
       "libvirt virDomainState: 1 running, 2 blocked, 3 paused, 4 shutting down, 5 shut off, 6 crashed, 7 "
       "suspended by power management"),
@@ -121,8 +123,9 @@ const struct family catalogue[FAM_COUNT] = {
       DF_STATS_PERIOD_SECONDS, COLL_LIBVIRT,
       "Interval of guest memory reports from the domain XML; 0 means the guest never reports"),
     S(FAM_DOMAIN_MEMORY_CONFIG_INFO, "kvmmem_domain_memory_config_info", MT_GAUGE, "", COLL_LIBVIRT, false,
-      "Memory configuration from the domain XML: balloon model, hugepages, KSM allowed, locked; always 1", "domain",
-      "balloon", "hugepages", "ksm", "locked"),
+      "Memory configuration from the domain XML or the QEMU command line: balloon model, hugepages, KSM allowed, "
+      "locked, free page reporting, deflate on OOM; always 1",
+      "domain", "balloon", "hugepages", "ksm", "locked", "free_page_reporting", "deflate_on_oom"),
     D(FAM_DOMAIN_GUEST_UNUSED, "kvmmem_domain_guest_unused_bytes", MT_GAUGE, "bytes", DF_GUEST_UNUSED_BYTES,
       COLL_LIBVIRT, "Memory the guest leaves completely unused, as the guest reports it"),
     D(FAM_DOMAIN_GUEST_AVAILABLE, "kvmmem_domain_guest_available_bytes", MT_GAUGE, "bytes", DF_GUEST_AVAILABLE_BYTES,

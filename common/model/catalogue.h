@@ -99,7 +99,7 @@ enum family_id {
 };
 
 /* The most labels a family has. */
-#define FAM_MAX_LABELS 6
+#define FAM_MAX_LABELS 8
 
 struct family {
 	enum family_id id;

@@ -26,6 +26,7 @@ void collect_opts_default(struct collect_opts *o)
 	o->env.sysfs = KVM_DEFAULT_SYSFS;
 	o->env.procfs = KVM_DEFAULT_PROCFS;
 	o->env.libvirt_run = KVM_DEFAULT_LIBVIRT_RUN;
+	o->env.qemu_server_run = KVM_DEFAULT_QEMU_SERVER_RUN;
 	o->env.cgroupfs = KVM_DEFAULT_CGROUPFS;
 	o->libvirt.uri = KVM_DEFAULT_LIBVIRT_URI;
 	for (int i = 0; i < COLL_COUNT; i++)

@@ -22,6 +22,7 @@
 	X(KSM, ksm)                                                                                                    \
 	X(MEMINFO, meminfo)                                                                                            \
 	X(LIBVIRT, libvirt)                                                                                            \
+	X(QEMU, qemu)                                                                                                  \
 	X(DOMAIN_KSM, domain_ksm)                                                                                      \
 	X(CGROUP, cgroup)
 

@@ -60,8 +60,8 @@ static int emit_domains(struct walk *w, const struct snapshot *s)
 			const char *v[] = {d->name};
 			r = walk_labeled(w, d, v, 1, &d->f[f->field]);
 		} else if (f->id == FAM_DOMAIN_INFO) {
-			const char *v[] = {d->name, d->uuid};
-			r = walk_labeled(w, d, v, 2, &one);
+			const char *v[] = {d->name, d->uuid, dom_source_name(d->source), d->vmid};
+			r = walk_labeled(w, d, v, 4, &one);
 		} else if (f->id == FAM_DOMAIN_MEMORY_CONFIG_INFO && d->config.present) {
 			const char *v[] = {
 			    d->name,
@@ -69,8 +69,10 @@ static int emit_domains(struct walk *w, const struct snapshot *s)
 			    bool_label(d->config.hugepages),
 			    bool_label(!d->config.nosharepages),
 			    bool_label(d->config.locked),
+			    bool_label(d->config.free_page_reporting),
+			    bool_label(d->config.deflate_on_oom),
 			};
-			r = walk_labeled(w, d, v, 5, &one);
+			r = walk_labeled(w, d, v, 7, &one);
 		}
 	}
 	return r;
@@ -133,6 +135,21 @@ static int emit_special(struct walk *w, const struct snapshot *s, const struct b
 	}
 }
 
+/* A family of a backend's domains is on while any backend is: every
+ * backend fills the same per-domain fields (libvirt's row stands for
+ * them all).  Other families follow their own collector's switch. */
+static bool family_enabled(const struct snapshot *s, const struct family *f)
+{
+	if (s->coll[f->collector].enabled)
+		return true;
+	if (f->source == SRC_HOST || collector_def(f->collector)->kind != COLLECTOR_BACKEND || f->id == FAM_LIBVIRT_UP)
+		return false;
+	for (int c = 0; c < COLL_COUNT; c++)
+		if (s->coll[c].enabled && collector_def((enum collector_id)c)->kind == COLLECTOR_BACKEND)
+			return true;
+	return false;
+}
+
 int emit_snapshot(const struct snapshot *s, const struct build_labels *build, const struct sink *sink)
 {
 	for (size_t i = 0; i < FAM_COUNT; i++) {
@@ -142,7 +159,7 @@ int emit_snapshot(const struct snapshot *s, const struct build_labels *build, co
 
 		/* A collector that is switched off contributes nothing, even
 		 * if a source happened to fill the field. */
-		if (!f->self && f->collector < COLL_COUNT && !s->coll[f->collector].enabled)
+		if (!f->self && f->collector < COLL_COUNT && !family_enabled(s, f))
 			continue;
 		switch (f->source) {
 		case SRC_HOST:

@@ -16,11 +16,15 @@ struct kvm_env {
 	const char *libvirt_run; /* default "/run/libvirt/qemu": <name>.pid files */
 	const char *cgroupfs;    /* default "/sys/fs/cgroup"; v1's memory controller under memory/ */
 	const struct kvm_log *log;
+	/* After log, so positional initialisers of the fields above stay
+	 * right: default "/var/run/qemu-server", Proxmox's <vmid>.pid files. */
+	const char *qemu_server_run;
 };
 
 #define KVM_DEFAULT_SYSFS "/sys"
 #define KVM_DEFAULT_PROCFS "/proc"
 #define KVM_DEFAULT_LIBVIRT_RUN "/run/libvirt/qemu"
+#define KVM_DEFAULT_QEMU_SERVER_RUN "/var/run/qemu-server"
 #define KVM_DEFAULT_CGROUPFS "/sys/fs/cgroup"
 #define KVM_DEFAULT_LIBVIRT_URI "qemu:///system"
 

@@ -20,6 +20,18 @@ bool dom_state_has_process(enum dom_state st)
 	}
 }
 
+const char *dom_source_name(enum dom_source s)
+{
+	switch (s) {
+	case DOM_SOURCE_PROXMOX:
+		return "proxmox";
+	case DOM_SOURCE_QEMU:
+		return "qemu";
+	default:
+		return "libvirt";
+	}
+}
+
 double mval_as_double(const struct mval *m)
 {
 	switch (m->kind) {

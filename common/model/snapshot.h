@@ -170,7 +170,27 @@ struct domain_config {
 	bool nosharepages;   /* <memoryBacking><nosharepages/> */
 	bool hugepages;      /* <memoryBacking><hugepages> */
 	bool locked;         /* <memoryBacking><locked/> */
+	/* <memballoon freePageReporting='on'> / virtio-balloon
+	 * free-page-reporting=on: the guest hands freed pages back, so host
+	 * RSS falls without any balloon change */
+	bool free_page_reporting;
+	/* <memballoon autodeflate='on'> / deflate-on-oom=on: the guest
+	 * deflates the balloon itself before it runs out of memory */
+	bool deflate_on_oom;
 };
+
+/* Which backend found a domain: the "source" label of kvmmem_domain_info.
+ * The zero value is libvirt's, the backend that came first. */
+enum dom_source {
+	DOM_SOURCE_LIBVIRT = 0, /* libvirt's domain, or a QEMU process libvirt started */
+	DOM_SOURCE_PROXMOX,     /* a Proxmox VE guest (qemu-server) */
+	DOM_SOURCE_QEMU,        /* any other QEMU process */
+};
+
+/* "libvirt", "proxmox", "qemu". */
+const char *dom_source_name(enum dom_source s);
+
+#define DOM_VMID_MAX 12 /* Proxmox VMIDs have at most 9 digits */
 
 #define UUID_STRING_LEN 37 /* 36 characters and the NUL, as VIR_UUID_STRING_BUFLEN */
 
@@ -179,6 +199,8 @@ struct dom_snap {
 	char uuid[UUID_STRING_LEN];
 	pid_t pid; /* QEMU pid, 0 when unknown or not running */
 	struct domain_config config;
+	enum dom_source source;
+	char vmid[DOM_VMID_MAX]; /* Proxmox VMID, "" elsewhere */
 	struct mval f[DF_COUNT];
 };
 

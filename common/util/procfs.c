@@ -53,6 +53,17 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 		else
 			st.starttime = (uint64_t)v;
 	}
+	/* vsize (23) and rss (24): optional, so a short line still parses. */
+	st.has_rss = false;
+	uint64_t vsize, rss;
+	cursor_skip_blanks(&c);
+	if (cursor_u64(&c, UINT64_MAX, &vsize) == 0 && !cursor_eof(&c) && *c.p == ' ') {
+		cursor_skip_blanks(&c);
+		if (cursor_u64(&c, UINT64_MAX, &rss) == 0 && (cursor_eof(&c) || *c.p == ' ' || *c.p == '\n')) {
+			st.has_rss = true;
+			st.rss_pages = rss;
+		}
+	}
 	*out = st;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef KVMMEM_PROCFS_H
 #define KVMMEM_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,10 +24,12 @@ struct proc_stat {
 	int64_t ppid;             /* field 4 */
 	uint64_t utime, stime;    /* fields 14 and 15, clock ticks */
 	uint64_t starttime;       /* field 22, clock ticks after boot */
+	bool has_rss;             /* fields 23 and 24 were there and numbers */
+	uint64_t rss_pages;       /* field 24, resident set size in pages */
 };
 
-/* Parses a stat line: fields 4 to 22 must be decimal numbers.  0, or
- * -EINVAL (out untouched). */
+/* Parses a stat line: fields 4 to 22 must be decimal numbers; field 24
+ * (rss) is read when it is one.  0, or -EINVAL (out untouched). */
 int proc_stat_parse(const char *text, size_t len, struct proc_stat *out);
 /* Reads and parses the stat file at path.  0 or a negative errno. */
 int proc_stat_read(const char *path, struct proc_stat *out);

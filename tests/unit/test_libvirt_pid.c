@@ -108,8 +108,10 @@ static void test_fixture_host(void **state)
 	};
 	struct logrec rec;
 	struct kvm_log lg = logrec_log(&rec, LOG_LVL_DEBUG);
-	struct kvm_env env = {FIXTURES "/hosts/k6.18/sys", FIXTURES "/hosts/k6.18/proc", FIXTURES "/hosts/k6.18/run",
-	                      &lg};
+	struct kvm_env env = {.sysfs = FIXTURES "/hosts/k6.18/sys",
+	                      .procfs = FIXTURES "/hosts/k6.18/proc",
+	                      .libvirt_run = FIXTURES "/hosts/k6.18/run",
+	                      .log = &lg};
 	struct libvirt_pid *v = libvirt_pid_new(&env);
 	assert_non_null(v);
 	/* Twice: the second round is answered from the cache and must agree,
@@ -209,7 +211,7 @@ static void test_recycled_and_cache(void **state)
 	put(t.run, "vm1.pid", "500", 3);
 	put_proc(&t, 500, vm1, sizeof(vm1) - 1, 1000);
 
-	struct kvm_env env = {NULL, t.proc, t.run, NULL};
+	struct kvm_env env = {.procfs = t.proc, .libvirt_run = t.run};
 	struct libvirt_pid *v = libvirt_pid_new(&env);
 	assert_non_null(v);
 	libvirt_pid_begin(v);
@@ -281,7 +283,7 @@ static void test_unseen_entries_dropped(void **state)
 	put(t.run, "vm2.pid", "600", 3);
 	put_proc(&t, 600, vm2, sizeof(vm2) - 1, 10);
 
-	struct kvm_env env = {NULL, t.proc, t.run, NULL};
+	struct kvm_env env = {.procfs = t.proc, .libvirt_run = t.run};
 	struct libvirt_pid *v = libvirt_pid_new(&env);
 	libvirt_pid_begin(v);
 	assert_int_equal(look(v, "vm2"), 600);
@@ -314,7 +316,7 @@ static void test_scan_once_per_collection(void **state)
 	assert_int_equal(mkdir(self, 0755), 0);
 	put(t.proc, "702", "not a dir", 9);
 
-	struct kvm_env env = {NULL, t.proc, t.run, NULL};
+	struct kvm_env env = {.procfs = t.proc, .libvirt_run = t.run};
 	struct libvirt_pid *v = libvirt_pid_new(&env);
 	libvirt_pid_begin(v);
 	assert_int_equal(look(v, "a,b"), 700);
@@ -348,7 +350,7 @@ static void test_stale_pidfile_log_levels(void **state)
 
 	struct logrec rec;
 	struct kvm_log lg = logrec_log(&rec, LOG_LVL_DEBUG);
-	struct kvm_env env = {NULL, t.proc, t.run, &lg};
+	struct kvm_env env = {.procfs = t.proc, .libvirt_run = t.run, .log = &lg};
 	struct libvirt_pid *v = libvirt_pid_new(&env);
 	assert_non_null(v);
 	libvirt_pid_begin(v);

@@ -1,0 +1,459 @@
+/*
+ * qemu.c - the qemu collector: every QEMU process under <procfs> as a
+ * domain, for hosts without libvirt (Proxmox VE, KubeVirt nodes, QEMU
+ * started by hand).
+ *
+ * One QEMU process is one domain: a process libvirt started ("-name
+ * guest=...,...", "-uuid") is left to the libvirt backend, which ran
+ * before this one, whenever libvirt listed its name; when libvirt is down
+ * or does not know it (KubeVirt's per-pod libvirt), it is listed here
+ * under the same name, with source "libvirt".  A process with a Proxmox
+ * VMID (-id, or a -pidfile <qemu-server run>/<vmid>.pid) is Proxmox's
+ * only when that pidfile names it; anything else is plain QEMU.
+ *
+ * Names are unique in a snapshot: a name already taken gets "#<vmid>" or
+ * "#pid<pid>"; the process started first keeps the plain name, so labels
+ * stay put while the processes live.  A QEMU without a name is
+ * "qemu-pid-<pid>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/libvirt_pid.h"
+#include "backends/qemu_cmdline.h"
+#include "model/collect.h"
+#include "util/complain.h"
+#include "util/nametab.h"
+#include "util/parse.h"
+#include "util/paths.h"
+#include "util/procfs.h"
+
+struct qemu_proc {
+	pid_t pid;
+	uint64_t start;
+	char state;
+	enum dom_source source;
+	char vmid[DOM_VMID_MAX];
+	char uuid[UUID_STRING_LEN];
+	char *name; /* owned; NULL: named by pid */
+	struct domain_config config;
+	struct mval memory, rss;
+};
+
+struct name_node {
+	struct nametab_node node;
+};
+
+struct qemu_backend {
+	const struct collect_opts *o;
+	char *text; /* PARSE_MAX_FILE bytes: cmdline, then mounts */
+	struct qemu_cmdline *info;
+	struct complaint_set *complaints;
+	struct complaint scan_fail;
+	uint64_t page_size;
+
+	struct qemu_proc *procs;
+	size_t nprocs, aprocs;
+
+	struct nametab names; /* names taken in this collection */
+	struct name_node *nodes;
+	size_t nnodes, anodes;
+};
+
+static const char *procfs(const struct qemu_backend *b)
+{
+	return b->o->env.procfs ? b->o->env.procfs : KVM_DEFAULT_PROCFS;
+}
+
+static const char *qsrun(const struct qemu_backend *b)
+{
+	return b->o->env.qemu_server_run ? b->o->env.qemu_server_run : KVM_DEFAULT_QEMU_SERVER_RUN;
+}
+
+static bool drop_all(struct nametab_node *n, void *arg)
+{
+	(void)n;
+	(void)arg;
+	return true;
+}
+
+static void procs_clear(struct qemu_backend *b)
+{
+	for (size_t i = 0; i < b->nprocs; i++)
+		free(b->procs[i].name);
+	b->nprocs = 0;
+}
+
+static void destroy(void *self)
+{
+	struct qemu_backend *b = self;
+	if (!b)
+		return;
+	procs_clear(b);
+	free(b->procs);
+	nametab_sweep(&b->names, drop_all, NULL);
+	nametab_fini(&b->names);
+	free(b->nodes);
+	free(b->text);
+	free(b->info);
+	complaint_set_free(b->complaints);
+	free(b);
+}
+
+static void *create(const struct collect_opts *o)
+{
+	struct qemu_backend *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->o = o;
+	b->text = malloc(PARSE_MAX_FILE);
+	b->info = malloc(sizeof(*b->info));
+	b->complaints = complaint_set_new();
+	long ps = sysconf(_SC_PAGESIZE);
+	b->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	if (!b->text || !b->info || !b->complaints || nametab_init(&b->names) != 0) {
+		destroy(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Is path on a hugetlbfs, as the process's own mount table says (KubeVirt
+ * and containers have their own)?  The longest mount point that holds
+ * path decides.  Mount points with escaped blanks (\040) never match. */
+static bool on_hugetlbfs(struct qemu_backend *b, int dirfd, const char *path)
+{
+	size_t len, best = 0;
+	bool huge = false;
+	if (read_file_at(dirfd, "mounts", b->text, PARSE_MAX_FILE, &len) < 0)
+		return false;
+	struct cursor c = cursor_make(b->text, len);
+	struct kv_line l;
+	while (kv_next(&c, &l)) {
+		/* "<device> <mount point> <type> ...": kv_next split the device off. */
+		struct cursor r = l.rest;
+		cursor_skip_blanks(&r);
+		const char *mp = r.p;
+		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
+			r.p++;
+		size_t mpl = (size_t)(r.p - mp);
+		cursor_skip_blanks(&r);
+		const char *ty = r.p;
+		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
+			r.p++;
+		size_t tyl = (size_t)(r.p - ty);
+		if (mpl == 0 || mpl < best || strncmp(path, mp, mpl) != 0)
+			continue;
+		if (!(mpl == 1 || path[mpl] == '/' || path[mpl] == '\0'))
+			continue;
+		best = mpl;
+		huge = tyl == 9 && memcmp(ty, "hugetlbfs", 9) == 0;
+	}
+	return huge;
+}
+
+/* The VMID of a -pidfile <qemu-server run>/<digits>.pid, else "". */
+static void vmid_from_pidfile(const struct qemu_backend *b, const char *pidfile, char vmid[DOM_VMID_MAX])
+{
+	const char *run = qsrun(b);
+	size_t rl = strlen(run);
+	while (rl > 1 && run[rl - 1] == '/')
+		rl--;
+	vmid[0] = '\0';
+	if (strncmp(pidfile, run, rl) != 0 || pidfile[rl] != '/')
+		return;
+	const char *base = pidfile + rl + 1;
+	size_t d = strspn(base, "0123456789");
+	if (d == 0 || d >= DOM_VMID_MAX - 2 || base[0] == '0' || strcmp(base + d, ".pid") != 0)
+		return;
+	memcpy(vmid, base, d);
+	vmid[d] = '\0';
+}
+
+/* Does <qemu-server run>/<vmid>.pid name pid?  Logs once per pidfile why
+ * not, since a Proxmox guest then loses its VMID. */
+static bool pidfile_names(struct qemu_backend *b, const char *vmid, pid_t pid)
+{
+	char path[PATH_MAX], text[64];
+	size_t len;
+	pid_t named;
+	int n = path_join3(path, sizeof(path) - 4, qsrun(b), "/", vmid);
+	if (n < 0)
+		return false;
+	memcpy(path + n, ".pid", 5);
+	int rc = read_file(path, text, sizeof(text), &len);
+	if (rc == 0 && libvirt_pid_parse_pidfile(text, len, &named) == 0 && named == pid) {
+		complain_key_release(b->o->env.log, b->complaints, path, "pid %d is VMID %s again", (int)pid, vmid);
+		return true;
+	}
+	if (rc < 0)
+		complain_key(b->o->env.log, b->complaints, path,
+		             "QEMU pid %d has VMID %s but its pidfile cannot be read (%s); reported without VMID",
+		             (int)pid, vmid, strerrordesc_np(-rc));
+	else
+		complain_key(b->o->env.log, b->complaints, path,
+		             "QEMU pid %d has VMID %s but the pidfile names another process; reported without VMID",
+		             (int)pid, vmid);
+	return false;
+}
+
+struct scan_pass {
+	struct qemu_backend *b;
+	const struct nametab *libvirt_names; /* listed by libvirt: not ours */
+};
+
+static struct qemu_proc *proc_add(struct qemu_backend *b)
+{
+	if (b->nprocs == b->aprocs) {
+		size_t n = b->aprocs ? b->aprocs * 2 : 16;
+		struct qemu_proc *p = realloc(b->procs, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		b->procs = p;
+		b->aprocs = n;
+	}
+	struct qemu_proc *p = &b->procs[b->nprocs++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Identity and configuration of one QEMU process into a new entry. */
+static int take_process(struct scan_pass *sp, int dirfd, pid_t pid, const struct proc_stat *st)
+{
+	struct qemu_backend *b = sp->b;
+	const struct qemu_cmdline *in = b->info;
+	enum dom_source src = DOM_SOURCE_QEMU;
+	char vmid[DOM_VMID_MAX] = "";
+
+	if (in->guest_key && in->has_uuid_opt) {
+		src = DOM_SOURCE_LIBVIRT;
+		if (in->has_name && nametab_find(sp->libvirt_names, in->name))
+			return 0; /* libvirt's own domain, listed already */
+	} else {
+		if (in->vmid[0])
+			memcpy(vmid, in->vmid, sizeof(vmid));
+		else if (in->pidfile[0])
+			vmid_from_pidfile(b, in->pidfile, vmid);
+		if (vmid[0] && pidfile_names(b, vmid, pid))
+			src = DOM_SOURCE_PROXMOX;
+		else
+			vmid[0] = '\0';
+	}
+
+	struct qemu_proc *p = proc_add(b);
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->start = st->starttime;
+	p->state = st->state;
+	p->source = src;
+	memcpy(p->vmid, vmid, sizeof(vmid));
+	memcpy(p->uuid, in->uuid, sizeof(p->uuid));
+	p->config = in->config;
+	p->config.hugepages = in->hugetlb_memfd || (in->mem_path[0] && on_hugetlbfs(b, dirfd, in->mem_path));
+	p->memory = in->memory_bytes;
+	if (st->has_rss && st->rss_pages <= UINT64_MAX / b->page_size)
+		mval_set_u64(&p->rss, st->rss_pages * b->page_size);
+	if (in->has_name && !(p->name = strdup(in->name))) {
+		b->nprocs--;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One process of the scan.  Anything that fails to read is a process
+ * that exited meanwhile, or not one at all: skipped quietly. */
+static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
+{
+	struct scan_pass *sp = arg;
+	struct qemu_backend *b = sp->b;
+	char rel[32], stat_text[2048];
+	size_t len, slen;
+	struct proc_stat st;
+
+	/* One open for every process: the cmdline by its relative path; the
+	 * directory is opened only for QEMU. */
+	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
+		return 0;
+	if (read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
+	    !qemu_cmdline_is_qemu(b->text, len))
+		return 0;
+	int rc = qemu_cmdline_parse(b->text, len, b->info);
+	if (rc < 0)
+		return rc == -ENOMEM ? rc : 0;
+	int fd = openat(procfd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	rc = 0;
+	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
+	if (read_file_at(fd, "stat", stat_text, sizeof(stat_text), &slen) == 0 &&
+	    proc_stat_parse(stat_text, slen, &st) == 0 && st.state != 'Z' && st.state != 'X')
+		rc = take_process(sp, fd, pid, &st);
+	close(fd);
+	return rc;
+}
+
+static int cmp_proc(const void *x, const void *y)
+{
+	const struct qemu_proc *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+static void name_add(struct qemu_backend *b, const char *name)
+{
+	/* nodes[] was sized for every name of this collection. */
+	if (b->nnodes < b->anodes)
+		nametab_add(&b->names, &b->nodes[b->nnodes++].node, name);
+}
+
+/* Appends name with every byte that is not part of valid UTF-8 replaced
+ * by U+FFFD: a command line is any bytes, a label value is UTF-8. */
+static void put_utf8(struct buf *out, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	while (*p) {
+		unsigned c = *p;
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		unsigned cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+		size_t i = 1;
+		for (; i < n && (p[i] & 0xc0) == 0x80; i++)
+			cp = cp << 6 | (p[i] & 0x3f);
+		static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+		if (n == 0 || i < n || cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			buf_puts(out, "\xef\xbf\xbd");
+			p++;
+			continue;
+		}
+		buf_append(out, p, n);
+		p += n;
+	}
+}
+
+/* The label of p: its own name, or one made unique.  Into out. */
+static int unique_name(const struct qemu_backend *b, const struct qemu_proc *p, struct buf *out)
+{
+	buf_reset(out);
+	if (!p->name) {
+		buf_puts(out, "qemu-pid-");
+		buf_put_u64(out, (uint64_t)p->pid);
+	} else {
+		put_utf8(out, p->name);
+		if (nametab_find(&b->names, out->data ? out->data : "")) {
+			buf_puts(out, "#");
+			if (p->vmid[0]) {
+				buf_puts(out, p->vmid);
+			} else {
+				buf_puts(out, "pid");
+				buf_put_u64(out, (uint64_t)p->pid);
+			}
+		}
+	}
+	if (buf_failed(out))
+		return out->err;
+	return nametab_find(&b->names, out->data) ? -EEXIST : 0;
+}
+
+static int publish(struct qemu_backend *b, struct snapshot *s)
+{
+	struct buf name;
+	int rc = 0;
+	buf_init(&name, QEMU_NAME_MAX + 32);
+	if (b->nprocs > 1)
+		qsort(b->procs, b->nprocs, sizeof(*b->procs), cmp_proc);
+	for (size_t i = 0; i < b->nprocs; i++) {
+		const struct qemu_proc *p = &b->procs[i];
+		int r = unique_name(b, p, &name);
+		if (r == -EEXIST) {
+			complain_key(b->o->env.log, b->complaints, name.data,
+			             "QEMU pid %d: its name is taken twice over; not reported", (int)p->pid);
+			continue;
+		}
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+		struct dom_snap *d = snapshot_add_domain(s, name.data, p->uuid[0] ? p->uuid : NULL);
+		if (!d) {
+			rc = -ENOMEM;
+			break;
+		}
+		name_add(b, d->name);
+		d->source = p->source;
+		memcpy(d->vmid, p->vmid, sizeof(d->vmid));
+		d->pid = p->pid;
+		d->config = p->config;
+		/* A stopped process (SIGSTOP, a debugger) runs no guest. */
+		mval_set_u64(&d->f[DF_STATE],
+		             p->state == 'T' || p->state == 't' ? DOM_STATE_PAUSED : DOM_STATE_RUNNING);
+		d->f[DF_MEMORY_MAXIMUM_BYTES] = p->memory;
+		d->f[DF_RSS_BYTES] = p->rss;
+	}
+	buf_free(&name);
+	return rc;
+}
+
+/* Empties the name table, makes room for want names and links the names
+ * of s->doms (other backends' domains) again.  The table links nodes by
+ * address, so they are unlinked before their array moves. */
+static int names_reset(struct qemu_backend *b, const struct snapshot *s, size_t want)
+{
+	nametab_sweep(&b->names, drop_all, NULL);
+	b->nnodes = 0;
+	if (want > b->anodes) {
+		struct name_node *n = realloc(b->nodes, want * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		b->nodes = n;
+		b->anodes = want;
+	}
+	for (size_t i = 0; i < s->ndoms; i++)
+		name_add(b, s->doms[i].name);
+	return 0;
+}
+
+static int collect(void *self, struct snapshot *s)
+{
+	struct qemu_backend *b = self;
+	struct scan_pass sp = {.b = b, .libvirt_names = &b->names};
+
+	complaint_set_begin(b->complaints);
+	procs_clear(b);
+	/* The names other backends listed, so libvirt's processes stay
+	 * libvirt's and no name is taken twice. */
+	int rc = names_reset(b, s, s->ndoms);
+	if (rc == 0)
+		rc = proc_each_pid(procfs(b), scan_one, &sp);
+	if (rc < 0 && rc != -ENOMEM)
+		complain(b->o->env.log, &b->scan_fail, "%s: cannot scan for QEMU processes: %s", procfs(b),
+		         strerrordesc_np(-rc));
+	else if (rc == 0)
+		complain_release(b->o->env.log, &b->scan_fail, "%s: scanning for QEMU processes again", procfs(b));
+	if (rc == 0)
+		rc = names_reset(b, s, s->ndoms + b->nprocs);
+	if (rc == 0 && snapshot_reserve_domains(s, b->nprocs) != 0)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = publish(b, s);
+	procs_clear(b);
+	/* The names belong to this snapshot: none may outlive it here. */
+	nametab_sweep(&b->names, drop_all, NULL);
+	b->nnodes = 0;
+	complaint_set_sweep(b->complaints);
+	return rc;
+}
+
+const struct collector_def collector_qemu = {
+    .name = "qemu",
+    .help = "QEMU processes found in /proc (Proxmox VE, KubeVirt, QEMU without libvirt)",
+    .kind = COLLECTOR_BACKEND,
+    .default_on = true,
+    .create = create,
+    .destroy = destroy,
+    .collect = collect,
+};
