@@ -25,9 +25,12 @@ normalise() {
 dump_host() {
 	h="$TOP/tests/fixtures/hosts/$1"
 	set -- --dump --log.level=error --path.sysfs="$h/sys" --path.procfs="$h/proc" --path.libvirt-run="$h/run" \
-		--path.cgroupfs="$h/sys/fs/cgroup"
+		--path.cgroupfs="$h/sys/fs/cgroup" --path.qemu-server-run="$h/qemu-server"
 	if [ -f "$h/libvirt.xml" ]; then
 		set -- "$@" --libvirt.uri="test://$h/libvirt.xml"
+	elif [ -f "$h/libvirt-down" ]; then
+		# A libvirt host whose libvirtd is down: its socket is not there.
+		set -- "$@" --libvirt.uri="qemu+unix:///system?socket=$h/run/libvirt-sock-ro"
 	else
 		set -- "$@" --no-collector.libvirt
 	fi
