@@ -375,19 +375,20 @@ int top_screen_run(const struct top_screen *sc, char *err, size_t errsz)
 		return -ENOTTY;
 	st.color = sc->color && has_colors();
 	bool refresh_now = true;
-	double next = 0;
+	double last = 0;
 	while (!*sc->stop) {
-		if (refresh_now || mono_ms() >= next) {
+		/* From the last collection, so a new interval counts at once. */
+		if (refresh_now || mono_ms() >= last + st.delay_ms) {
 			if (refresh_view(&st) != 0) {
 				snprintf(err, errsz, "out of memory");
 				rc = -ENOMEM;
 				break;
 			}
-			next = mono_ms() + st.delay_ms;
+			last = mono_ms();
 			refresh_now = false;
 		}
 		draw(&st);
-		double wait = next - mono_ms();
+		double wait = last + st.delay_ms - mono_ms();
 		timeout(wait < 1 ? 1 : wait > 1000 ? 1000 : (int)wait);
 		int ch = getch();
 		if (ch == ERR)
