@@ -303,6 +303,17 @@ else
 	grep 'level=warn' "$T/journal" | sed 's/^/       /'
 fi
 
+# What docs/deploying.md tells a host without libvirt (Proxmox VE, plain QEMU) to set: the warning goes,
+# host KSM stays.
+set_args "--no-collector.libvirt"
+PID0=$(prop MainPID)
+journal_mark
+c 'systemctl restart kvmmem_exporter.service' || fail "1. systemctl restart"
+wait_until 10 active_with_new_pid "$PID0" && wait_until 10 answers "$T/m0" || fail "1. --no-collector.libvirt: no /metrics"
+expect "1. --no-collector.libvirt: host KSM collected, libvirt not asked" "1 absent" \
+	"$(value "$T/m0" 'kvmmem_scrape_collector_success{collector="ksm"}') $(grep -q '^kvmmem_libvirt_up ' "$T/m0" && echo present || echo absent)"
+journal_clean "1. --no-collector.libvirt on a host without libvirt"
+
 phase "1. new flags in /etc/default/kvmmem_exporter, a QEMU-like process of another user"
 c 'adduser --quiet --system --no-create-home qemuvm && install -d -o qemuvm -m 0755 /run/kvmmem-test &&
 	install -m 0755 /srv/kvmmem-test/qemu-like /usr/local/bin/qemu-system-x86_64' || fail "1. the QEMU-like user"
