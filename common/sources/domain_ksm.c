@@ -236,7 +236,11 @@ static int read_merging_pages(struct domain_ksm *p, struct proc_file *f, struct 
 int domain_ksm_collect(struct domain_ksm *p, pid_t pid, struct dom_snap *d)
 {
 	char dir[PATH_MAX];
-	struct proc_file f = {.dir = dir};
+	/* Not zero-initialised: its buffers are 8 KiB, cleared for nothing on
+	 * every domain of every collection. */
+	struct proc_file f;
+	f.dir = dir;
+	f.any = false;
 	int err = 0;
 	/* Work on a copy so a process that exits half-way leaves d untouched;
 	 * its KSM fields start absent so a reused d gets this reading only. */

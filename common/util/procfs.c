@@ -26,7 +26,9 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 	memcpy(st.comm, open + 1, cl);
 	st.comm[cl] = '\0';
 	struct cursor c = cursor_make(close + 1, (size_t)(text + len - close - 1));
-	/* Field 3 is the state letter; fields 4..22 follow as numbers. */
+	/* Field 3 is the state letter; fields 4..22 follow as numbers.  The
+	 * ones the core uses are parsed and checked, the others only skipped:
+	 * every domain's stat is read in every collection. */
 	cursor_skip_blanks(&c);
 	if (cursor_eof(&c) || *c.p == ' ' || *c.p == '\n')
 		return -EINVAL;
@@ -34,19 +36,20 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 	for (int field = 4; field <= 22; field++) {
 		int64_t v;
 		cursor_skip_blanks(&c);
-		if (cursor_i64(&c, INT64_MIN, INT64_MAX, &v) != 0)
+		if (cursor_eof(&c) || *c.p == '\n')
+			return -EINVAL;
+		if (field != 4 && field != 14 && field != 15 && field != 22) {
+			while (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
+				c.p++;
+			continue;
+		}
+		if (cursor_i64(&c, field == 4 ? INT64_MIN : 0, INT64_MAX, &v) != 0)
 			return -EINVAL;
 		if (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
 			return -EINVAL;
-		if (field == 4) {
+		if (field == 4)
 			st.ppid = v;
-			continue;
-		}
-		if (field != 14 && field != 15 && field != 22)
-			continue;
-		if (v < 0)
-			return -EINVAL;
-		if (field == 14)
+		else if (field == 14)
 			st.utime = (uint64_t)v;
 		else if (field == 15)
 			st.stime = (uint64_t)v;

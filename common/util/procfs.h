@@ -28,8 +28,10 @@ struct proc_stat {
 	uint64_t rss_pages;       /* field 24, resident set size in pages */
 };
 
-/* Parses a stat line: fields 4 to 22 must be decimal numbers; field 24
- * (rss) is read when it is one.  0, or -EINVAL (out untouched). */
+/* Parses a stat line: it must reach field 22, and fields 4, 14, 15 and 22
+ * must be decimal numbers (the times not negative); the fields between
+ * are skipped unchecked.  Field 24 (rss) is read when it is one.  0, or
+ * -EINVAL (out untouched). */
 int proc_stat_parse(const char *text, size_t len, struct proc_stat *out);
 /* Reads and parses the stat file at path.  0 or a negative errno. */
 int proc_stat_read(const char *path, struct proc_stat *out);
