@@ -24,6 +24,7 @@ void cd_conf_init(struct cd_conf *c)
 	c->report_domains = true;
 	c->report_domain_ksm = true;
 	c->report_domain_cgroup = true;
+	c->qemu_discovery = true;
 }
 
 void cd_conf_free(struct cd_conf *c)
@@ -33,6 +34,7 @@ void cd_conf_free(struct cd_conf *c)
 	free(c->procfs);
 	free(c->libvirt_run);
 	free(c->cgroupfs);
+	free(c->qemu_server_run);
 	for (size_t i = 0; i < c->ndomains; i++) {
 		if (c->domains[i].is_regex)
 			regfree(&c->domains[i].re);
@@ -195,6 +197,10 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 			r = get_string(ci, &c->libvirt_run, err, errsz);
 		else if (strcasecmp(k, "CgroupfsPath") == 0)
 			r = get_string(ci, &c->cgroupfs, err, errsz);
+		else if (strcasecmp(k, "QemuServerRunPath") == 0)
+			r = get_string(ci, &c->qemu_server_run, err, errsz);
+		else if (strcasecmp(k, "QemuDiscovery") == 0)
+			r = get_bool(ci, &c->qemu_discovery, err, errsz);
 		else if (strcasecmp(k, "PluginInstanceFormat") == 0)
 			r = get_instance_format(ci, c, err, errsz);
 		else if (strcasecmp(k, "Domain") == 0)

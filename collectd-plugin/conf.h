@@ -2,11 +2,12 @@
  * conf.h - the <Plugin kvmmem> block, parsed strictly.
  *
  * Options (keys case-insensitive, as everywhere in collectd.conf):
- * Connection, SysfsPath, ProcfsPath, LibvirtRunPath, CgroupfsPath (one
- * string each),
+ * Connection, SysfsPath, ProcfsPath, LibvirtRunPath, CgroupfsPath,
+ * QemuServerRunPath (one string each),
  * PluginInstanceFormat name|uuid (one or both, as separate values),
  * Domain "<name>" or "/<regex>/" (repeatable), IgnoreSelected, ReportHost,
- * ReportDomains, ReportDomainKSM, ReportDomainCgroup (booleans), Timeout
+ * ReportDomains, ReportDomainKSM, ReportDomainCgroup, QemuDiscovery
+ * (booleans), Timeout
  * (seconds).  Anything
  * else, and any bad value, is an error naming the option.
  */
@@ -30,11 +31,12 @@ struct cd_domain_match {
 };
 
 struct cd_conf {
-	char *uri;         /* owned; NULL means KVM_DEFAULT_LIBVIRT_URI */
-	char *sysfs;       /* owned; NULL means the default root */
-	char *procfs;      /* owned; NULL means the default root */
-	char *libvirt_run; /* owned; NULL means the default directory */
-	char *cgroupfs;    /* owned; NULL means the default root */
+	char *uri;             /* owned; NULL means KVM_DEFAULT_LIBVIRT_URI */
+	char *sysfs;           /* owned; NULL means the default root */
+	char *procfs;          /* owned; NULL means the default root */
+	char *libvirt_run;     /* owned; NULL means the default directory */
+	char *cgroupfs;        /* owned; NULL means the default root */
+	char *qemu_server_run; /* owned; NULL means the default directory */
 	enum cd_inst_field inst[2];
 	size_t ninst; /* 1 or 2 */
 	struct cd_domain_match *domains;
@@ -44,6 +46,7 @@ struct cd_conf {
 	bool report_domains;
 	bool report_domain_ksm;
 	bool report_domain_cgroup;
+	bool qemu_discovery;    /* the qemu backend: QEMU processes found in /proc */
 	double timeout_seconds; /* 0: derived from the read interval */
 };
 

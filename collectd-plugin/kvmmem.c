@@ -107,6 +107,8 @@ static int kvmmem_init(void)
 		o.env.libvirt_run = g.conf.libvirt_run;
 	if (g.conf.cgroupfs != NULL)
 		o.env.cgroupfs = g.conf.cgroupfs;
+	if (g.conf.qemu_server_run != NULL)
+		o.env.qemu_server_run = g.conf.qemu_server_run;
 	if (g.conf.uri != NULL)
 		o.libvirt.uri = g.conf.uri;
 	/* The switches name what is reported, the collectors what is read:
@@ -119,6 +121,8 @@ static int kvmmem_init(void)
 			break;
 		case COLLECTOR_BACKEND:
 			o.enabled[i] = g.conf.report_domains || g.conf.report_domain_ksm || g.conf.report_domain_cgroup;
+			if (i == COLL_QEMU && !g.conf.qemu_discovery)
+				o.enabled[i] = false;
 			break;
 		case COLLECTOR_PER_DOMAIN:
 			o.enabled[i] = i == COLL_CGROUP ? g.conf.report_domain_cgroup : g.conf.report_domain_ksm;

@@ -69,15 +69,16 @@ promtool check metrics <"$T/out" >"$T/promtool" 2>&1 && echo "ok   --dump passes
 expect "--dump collector success" 'kvmmem_scrape_collector_success{collector="ksm"} 1
 kvmmem_scrape_collector_success{collector="meminfo"} 1
 kvmmem_scrape_collector_success{collector="libvirt"} 1
+kvmmem_scrape_collector_success{collector="qemu"} 1
 kvmmem_scrape_collector_success{collector="domain_ksm"} 1
 kvmmem_scrape_collector_success{collector="cgroup"} 1' "$(grep '^kvmmem_scrape_collector_success' "$T/out")"
 expect "--dump libvirt_up" "kvmmem_libvirt_up 1" "$(grep '^kvmmem_libvirt_up' "$T/out")"
 expect "--dump with --log.level=error logs nothing" "" "$(grep -v '^libvirt: ' "$T/err")"
 
-# --dump with every path pointing nowhere and libvirt off: nothing collected, non-zero exit,
+# --dump with every path pointing nowhere and both backends off: nothing collected, non-zero exit,
 # and still no partial garbage: what was printed is a valid exposition.
 NOWHERE=$T/nowhere
-run --dump --no-collector.libvirt --path.sysfs="$NOWHERE/sys" --path.procfs="$NOWHERE/proc" \
+run --dump --no-collector.libvirt --no-collector.qemu --path.sysfs="$NOWHERE/sys" --path.procfs="$NOWHERE/proc" \
 	--path.libvirt-run="$NOWHERE/run"
 [ "$RC" -ne 0 ] && echo "ok   --dump with nothing to collect fails ($RC)" || fail "--dump with nothing to collect exited 0"
 grep -q 'level=error msg="nothing could be collected"' "$T/err" || { fail "no 'nothing could be collected' log"; cat "$T/err"; }

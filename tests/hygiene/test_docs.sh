@@ -88,6 +88,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	rm -f "$H/proc/4101/ksm_stat" "$H/proc/4101/ksm_merging_pages"
 	run --libvirt.uri="test://$H/libvirt.xml" --path.procfs="$H/proc" --path.sysfs="$H/sys" \
 		--path.libvirt-run="$H/run" >>"$T/log"
+	# Proxmox VE: a pidfile naming another process; the run directory where Proxmox has it.
+	mkdir -p "$T/pve" "$T/var/run"
+	cp -r tests/fixtures/hosts/proxmox/proc tests/fixtures/hosts/proxmox/sys "$T/pve/"
+	cp -r tests/fixtures/hosts/proxmox/qemu-server "$T/var/run/qemu-server"
+	chmod -R a+rX "$T"
+	run --no-collector.libvirt --path.procfs="$T/pve/proc" --path.sysfs="$T/pve/sys" \
+		--path.qemu-server-run="$T/var/run/qemu-server" >>"$T/log"
 	# libvirt's read-only socket refused: a socket nobody may not connect to.
 	mkdir -p "$T/var/run/libvirt"
 	python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)' \

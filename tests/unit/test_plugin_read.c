@@ -211,6 +211,48 @@ static void test_fixture_host(void **state)
 	assert_string_equal(stub.dispatched.data, k618_expected);
 }
 
+/* The Proxmox VE fixture node without libvirt: the qemu backend's
+ * domains reach collectd like libvirt's (state, maximum, RSS, KSM, the
+ * cgroup of VMID 100), named as in tests/golden/proxmox.prom; with
+ * QemuDiscovery false there are none.  Only domain values are compared
+ * (ReportHost false). */
+#include "test_plugin_proxmox.h"
+
+#define PVE FIXTURES "/hosts/proxmox"
+
+static void test_proxmox_host(void **state)
+{
+	struct block b;
+	(void)state;
+	assert_int_equal(stub.config(block_parse(&b, "Connection \"qemu+unix:///system?socket=" PVE "/none\"\n"
+	                                             "SysfsPath \"" PVE "/sys\"\nProcfsPath \"" PVE "/proc\"\n"
+	                                             "CgroupfsPath \"" PVE "/sys/fs/cgroup\"\n"
+	                                             "QemuServerRunPath \"" PVE "/qemu-server\"\nReportHost false")),
+	                 0);
+	assert_int_equal(stub.init(), 0);
+	assert_int_equal(stub.read(), 0);
+	assert_false(buf_failed(&stub.dispatched));
+	if (getenv("PLUGIN_PROXMOX_PRINT") != NULL)
+		fputs(stub.dispatched.data, stdout);
+	if (strcmp(stub.dispatched.data, proxmox_expected) != 0) {
+		fail_msg("proxmox dispatches differ from test_plugin_proxmox.h");
+	}
+}
+
+static void test_qemu_discovery_off(void **state)
+{
+	struct block b;
+	(void)state;
+	assert_int_equal(stub.config(block_parse(&b, "Connection \"qemu+unix:///system?socket=" PVE "/none\"\n"
+	                                             "ProcfsPath \"" PVE "/proc\"\nQemuServerRunPath \"" PVE
+	                                             "/qemu-server\"\nReportHost false\nQemuDiscovery false")),
+	                 0);
+	assert_int_equal(stub.init(), 0);
+	assert_int_equal(stub.read(), 0);
+	/* libvirt_up is the one value without a domain that is not the host's. */
+	assert_string_equal(stub.dispatched.data, "kvmmem||gauge|libvirt_up|0\n");
+}
+
 /* A small snapshot: host values, two domains with odd names. */
 static void fill(struct snapshot *s)
 {
@@ -338,6 +380,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_cases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_below_interval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fixture_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_proxmox_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_qemu_discovery_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sink_options, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sink_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_instance, setup, teardown),
