@@ -116,8 +116,10 @@ static void fmt_age(uint64_t s, char *out, size_t outsz)
 		snprintf(out, outsz, "%llum", (unsigned long long)(s / 60));
 	else if (s < 48 * 3600)
 		snprintf(out, outsz, "%lluh", (unsigned long long)(s / 3600));
-	else
+	else if (s < 1000ULL * 86400)
 		snprintf(out, outsz, "%llud", (unsigned long long)(s / 86400));
+	else
+		snprintf(out, outsz, ">999d"); /* the column's width; --json has the number */
 }
 
 static int longest_name(const struct top_view *v)
