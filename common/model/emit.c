@@ -8,7 +8,8 @@
 struct walk {
 	const struct sink *sink;
 	const struct family *fam;
-	size_t nlabels; /* family_nlabels(fam) */
+	size_t nlabels;                      /* family_nlabels(fam) */
+	struct label labels[FAM_MAX_LABELS]; /* the row's names, set once per family */
 	bool begun;
 };
 
@@ -32,14 +33,11 @@ static int walk_sample(struct walk *w, const struct dom_snap *dom, const struct 
 static int walk_labeled(struct walk *w, const struct dom_snap *dom, const char *const *values, size_t n,
                         const struct mval *v)
 {
-	struct label l[FAM_MAX_LABELS];
 	if (n != w->nlabels)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		l[i].name = w->fam->labels[i];
-		l[i].value = values[i];
-	}
-	return walk_sample(w, dom, l, n, v);
+	for (size_t i = 0; i < n; i++)
+		w->labels[i].value = values[i];
+	return walk_sample(w, dom, w->labels, n, v);
 }
 
 static const char *bool_label(bool b)
@@ -155,6 +153,8 @@ int emit_snapshot(const struct snapshot *s, const struct build_labels *build, co
 	for (size_t i = 0; i < FAM_COUNT; i++) {
 		const struct family *f = &catalogue[i];
 		struct walk w = {.sink = sink, .fam = f, .nlabels = family_nlabels(f), .begun = false};
+		for (size_t k = 0; k < w.nlabels; k++)
+			w.labels[k].name = f->labels[k];
 		int r;
 
 		/* A collector that is switched off contributes nothing, even
