@@ -220,7 +220,8 @@ static bool has_memory(const char *p, const char *end)
 /* Cuts path [p, end) after its first "*.scope" component into out. */
 static int scope_of(const char *p, const char *end, enum cgroup_version v, struct cgroup_ref *out)
 {
-	if (p >= end || *p != '/')
+	/* A NUL would cut the path short when it is joined to the root. */
+	if (p >= end || *p != '/' || memchr(p, '\0', (size_t)(end - p)) != NULL)
 		return -EINVAL;
 	const char *s = p;
 	while (s < end) {

@@ -156,6 +156,10 @@ static void test_find_scope_big(void **state)
 	memcpy(text + n, ".scope\n", 7);
 	n += 7;
 	assert_int_equal(cgroup_find_scope(text, n, &ref), -ENAMETOOLONG);
+
+	/* A NUL inside the path (found by fuzz_cgroup) would cut it short. */
+	static const char nul[] = "0::/a\0/b.scope\n";
+	assert_int_equal(cgroup_find_scope(nul, sizeof(nul) - 1, &ref), -EINVAL);
 }
 
 /* --- the parsers ----------------------------------------------------- */
