@@ -314,6 +314,8 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
 	$(INSTALL) -m 0755 $(EXPORTER_BIN) $(DESTDIR)$(BINDIR)/kvmmem_exporter
 	$(INSTALL) -m 0644 man/kvmmem_exporter.1 $(DESTDIR)$(MANDIR)/man1/kvmmem_exporter.1
+	$(INSTALL) -m 0755 $(TOP_BIN) $(DESTDIR)$(BINDIR)/kvmmem-top
+	$(INSTALL) -m 0644 man/kvmmem-top.1 $(DESTDIR)$(MANDIR)/man1/kvmmem-top.1
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' packaging/kvmmem_exporter.service \
 		>$(DESTDIR)$(UNITDIR)/kvmmem_exporter.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/kvmmem_exporter.service.tmp
@@ -338,6 +340,7 @@ endif
 # is kvmmem's own and goes completely.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmmem_exporter $(DESTDIR)$(MANDIR)/man1/kvmmem_exporter.1 \
+		$(DESTDIR)$(BINDIR)/kvmmem-top $(DESTDIR)$(MANDIR)/man1/kvmmem-top.1 \
 		$(DESTDIR)$(MANDIR)/man5/collectd-kvmmem.5 $(DESTDIR)$(COLLECTD_PLUGINDIR)/kvmmem.so \
 		$(DESTDIR)$(UNITDIR)/kvmmem_exporter.service
 	! cmp -s packaging/kvmmem_exporter.default $(DESTDIR)$(SYSCONFDIR)/default/kvmmem_exporter || \

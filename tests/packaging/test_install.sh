@@ -17,8 +17,10 @@ expect_files() {
 	p=$1
 	{
 		echo "./etc/default/kvmmem_exporter 644"
+		echo ".$p/bin/kvmmem-top 755"
 		echo ".$p/bin/kvmmem_exporter 755"
 		echo ".$p/lib/systemd/system/kvmmem_exporter.service 644"
+		echo ".$p/share/man/man1/kvmmem-top.1 644"
 		echo ".$p/share/man/man1/kvmmem_exporter.1 644"
 		if [ $plugin = yes ]; then
 			echo ".$p/lib/collectd/kvmmem.so 644"
