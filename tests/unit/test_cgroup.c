@@ -21,10 +21,10 @@
 #define A ABSENT
 
 /* The fields of the collector in the order of the tables below. */
-static const enum dom_field cg_fields[] = {
-    DF_HOST_MEMORY_BYTES, DF_HOST_ANON_BYTES,        DF_HOST_FILE_BYTES, DF_HOST_SHMEM_BYTES, DF_HOST_KERNEL_BYTES,
-    DF_HOST_SWAP_BYTES,   DF_HOST_SWAP_CACHED_BYTES, DF_HOST_LIMIT_HITS, DF_HOST_HIGH_HITS,   DF_HOST_OOM_KILLS,
-    DF_PROCESS_SWAP_BYTES};
+static const enum dom_field cg_fields[] = {DF_HOST_MEMORY_BYTES,      DF_HOST_ANON_BYTES,   DF_HOST_FILE_BYTES,
+                                           DF_HOST_SHMEM_BYTES,       DF_HOST_KERNEL_BYTES, DF_HOST_SWAP_BYTES,
+                                           DF_HOST_SWAP_CACHED_BYTES, DF_HOST_LIMIT_HITS,   DF_HOST_HIGH_HITS,
+                                           DF_HOST_OOM_KILLS,         DF_PROCESS_SWAP_BYTES};
 #define NF 11
 
 /* Pressure is checked in microseconds, as the kernel writes it. */
@@ -175,8 +175,8 @@ static const struct {
     {2, "swapcached 5\nanon_thp 9\nfuture 1\nshmem_thp 8\nfile_mapped 7\nfile 2\nanon 1\n", 0, 1, 2, A, A, A, 5},
     /* The v1 keys mean nothing on v2 and the reverse. */
     {2, "total_rss 1\nrss 2\n", 0, A, A, A, A, A, A},
-    {1, "rss 9\ncache 9\ntotal_rss 1\ntotal_cache 2\ntotal_shmem 3\ntotal_swap 4\ntotal_swapcached 5\n", 0, 1, 2, 3,
-     A, 4, 5},
+    {1, "rss 9\ncache 9\ntotal_rss 1\ntotal_cache 2\ntotal_shmem 3\ntotal_swap 4\ntotal_swapcached 5\n", 0, 1, 2, 3, A,
+     4, 5},
     {1, "anon 1\nfile 2\n", 0, A, A, A, A, A, A},
     /* Empty, cut inside the last line, garbage values, out of range. */
     {2, "", 0, A, A, A, A, A, A},
@@ -255,7 +255,9 @@ static void test_events(void **state)
 		if (rc != events_cases[i].rc)
 			fail_msg("%s: rc %d, want %d", what, rc, events_cases[i].rc);
 		struct want w = {
-		    {A, A, A, A, A, A, A, events_cases[i].max, events_cases[i].high, events_cases[i].oom_kill, A}, A, A};
+		    {A, A, A, A, A, A, A, events_cases[i].max, events_cases[i].high, events_cases[i].oom_kill, A},
+		    A,
+		    A};
 		check_dom(&d, &w, what);
 	}
 }
@@ -292,7 +294,8 @@ static void test_pressure(void **state)
 		int rc = cgroup_pressure_parse(pressure_cases[i].text, strlen(pressure_cases[i].text), &d);
 		if (rc != pressure_cases[i].rc)
 			fail_msg("%s: rc %d, want %d", what, rc, pressure_cases[i].rc);
-		struct want w = {{A, A, A, A, A, A, A, A, A, A, A}, pressure_cases[i].some_us, pressure_cases[i].full_us};
+		struct want w = {
+		    {A, A, A, A, A, A, A, A, A, A, A}, pressure_cases[i].some_us, pressure_cases[i].full_us};
 		check_dom(&d, &w, what);
 	}
 }
@@ -409,9 +412,8 @@ static void test_broken_logs(void **state)
 	(void)state;
 	struct logrec r;
 	struct kvm_log lg = logrec_log(&r, LOG_LVL_INFO);
-	struct kvm_env env = {.procfs = FIXTURES "/hosts/broken/proc",
-	                      .cgroupfs = FIXTURES "/hosts/broken/sys/fs/cgroup",
-	                      .log = &lg};
+	struct kvm_env env = {
+	    .procfs = FIXTURES "/hosts/broken/proc", .cgroupfs = FIXTURES "/hosts/broken/sys/fs/cgroup", .log = &lg};
 	struct cgroup_src *p = cgroup_src_new(&env);
 	for (int i = 0; i < 3; i++) {
 		struct dom_snap d1 = {0}, d2 = {0};
@@ -419,15 +421,16 @@ static void test_broken_logs(void **state)
 		assert_int_equal(cgroup_collect(p, 4102, &d2), -EINVAL);
 	}
 #define SCOPE FIXTURES "/hosts/broken/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dweb\\x2d01.scope"
-	assert_string_equal(r.text, "warn: " SCOPE "/memory.current: not a valid value; field skipped\n"
-	                            "warn: " SCOPE "/memory.stat: malformed line; those fields skipped\n"
-	                            "warn: " SCOPE "/memory.swap.current: not a valid value; field skipped\n"
-	                            "warn: " SCOPE "/memory.events: malformed line; those fields skipped\n"
-	                            "warn: " SCOPE "/memory.pressure: malformed line; those fields skipped\n"
-	                            "warn: " FIXTURES "/hosts/broken/proc/4101/status: malformed line; those fields "
-	                            "skipped\n"
-	                            "warn: " FIXTURES "/hosts/broken/proc/4102/cgroup: path not absolute or escaping the "
-	                            "mount point; cgroup fields skipped\n");
+	assert_string_equal(r.text,
+	                    "warn: " SCOPE "/memory.current: not a valid value; field skipped\n"
+	                    "warn: " SCOPE "/memory.stat: malformed line; those fields skipped\n"
+	                    "warn: " SCOPE "/memory.swap.current: not a valid value; field skipped\n"
+	                    "warn: " SCOPE "/memory.events: malformed line; those fields skipped\n"
+	                    "warn: " SCOPE "/memory.pressure: malformed line; those fields skipped\n"
+	                    "warn: " FIXTURES "/hosts/broken/proc/4101/status: malformed line; those fields "
+	                    "skipped\n"
+	                    "warn: " FIXTURES "/hosts/broken/proc/4102/cgroup: path not absolute or escaping the "
+	                    "mount point; cgroup fields skipped\n");
 #undef SCOPE
 	cgroup_src_free(p);
 }
@@ -441,7 +444,8 @@ static void test_private_tree(void **state)
 	assert_int_equal(fixtree_new(root, sizeof(root), "cgroup"), 0);
 	snprintf(procfs, sizeof(procfs), "%s/proc", root);
 	snprintf(cgroupfs, sizeof(cgroupfs), "%s/cg", root);
-	assert_int_equal(fixtree_puts(root, "proc/77/stat", "77 (qemu) S 1 77 77 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0 5 1 1\n"), 0);
+	assert_int_equal(
+	    fixtree_puts(root, "proc/77/stat", "77 (qemu) S 1 77 77 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0 5 1 1\n"), 0);
 	assert_int_equal(fixtree_puts(root, "proc/77/cgroup", "0::/qemu.slice/77.scope/x\n"), 0);
 	assert_int_equal(fixtree_puts(root, "proc/77/status", "VmSwap:\t1 kB\n"), 0);
 	assert_int_equal(fixtree_puts(root, "cg/qemu.slice/77.scope/memory.current", "100\n"), 0);
@@ -492,11 +496,11 @@ static void test_private_tree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_find_scope),     cmocka_unit_test(test_find_scope_big),
-	    cmocka_unit_test(test_memory_stat),    cmocka_unit_test(test_memory_stat_many_keys),
-	    cmocka_unit_test(test_events),         cmocka_unit_test(test_pressure),
-	    cmocka_unit_test(test_status),         cmocka_unit_test(test_hosts),
-	    cmocka_unit_test(test_broken_logs),    cmocka_unit_test(test_private_tree),
+	    cmocka_unit_test(test_find_scope),  cmocka_unit_test(test_find_scope_big),
+	    cmocka_unit_test(test_memory_stat), cmocka_unit_test(test_memory_stat_many_keys),
+	    cmocka_unit_test(test_events),      cmocka_unit_test(test_pressure),
+	    cmocka_unit_test(test_status),      cmocka_unit_test(test_hosts),
+	    cmocka_unit_test(test_broken_logs), cmocka_unit_test(test_private_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
