@@ -195,11 +195,20 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	/* A response header that does not fit is the server's fault (too
-	 * many or too long extra headers), and the client gets nothing. */
+	/* A response that cannot be made leaves the client without an answer:
+	 * an error, once a minute at most, since a client's huge request
+	 * headers can cause it too. */
 	if (strstr(msg, "failed to create") != NULL && strstr(msg, "header") != NULL) {
-		log_errx(log, "libmicrohttpd: %s", msg);
-		return;
+		static uint64_t last_ms;
+		uint64_t now = http_now_ms(), last = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
+		if ((last == 0 || now - last >= 60000) &&
+		    __atomic_compare_exchange_n(&last_ms, &last, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			log_errx(log,
+			         "libmicrohttpd: %s (a response could not be made; repeats within a minute are "
+			         "logged at debug)",
+			         msg);
+			return;
+		}
 	}
 	/* Mostly client-side trouble (resets, malformed requests): debug
 	 * keeps a misbehaving client from flooding the log. */

@@ -270,8 +270,10 @@ int webconfig_check_hash(const char *hash, char *why, size_t whysz)
 			return errbuf_fail(why, whysz, -EINVAL, "not a bcrypt hash");
 	}
 	int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-	if (cost > 31)
-		return errbuf_fail(why, whysz, -EINVAL, "bcrypt cost %d is above 31", cost);
+	if (cost > WC_MAX_BCRYPT_COST)
+		return errbuf_fail(why, whysz, -EINVAL,
+		                   "bcrypt cost %d is above %d, the most a password check may cost", cost,
+		                   WC_MAX_BCRYPT_COST);
 	if (cost < WC_MIN_BCRYPT_COST)
 		return errbuf_fail(why, whysz, -EINVAL, "weak bcrypt cost %d, at least %d needed", cost,
 		                   WC_MIN_BCRYPT_COST);
@@ -385,6 +387,21 @@ static int header_pair(struct wc_parse *p, const char *key, const yaml_node_t *k
 		return errbuf_fail(p->err, p->errsz, -EINVAL,
 		                   "line %d: http_server_config.headers.X-Content-Type-Options: '%s' is not nosniff",
 		                   line_of(v), val);
+	/* Every response carries them, in the connection's memory: a set that
+	 * does not fit would make every response fail, so it is refused here. */
+	if (wc->nheaders >= WC_MAX_HEADERS)
+		return errbuf_fail(p->err, p->errsz, -E2BIG,
+		                   "line %d: http_server_config.headers.%s: more than %d headers", line_of(k), key,
+		                   WC_MAX_HEADERS);
+	size_t total = strlen(key) + strlen(val) + 4;
+	for (size_t i = 0; i < wc->nheaders; i++)
+		total += strlen(wc->headers[i].name) + strlen(wc->headers[i].value) + 4;
+	if (total > WC_MAX_HEADER_BYTES)
+		return errbuf_fail(
+		    p->err, p->errsz, -E2BIG,
+		    "line %d: http_server_config.headers.%s: the headers would take %zu bytes, more than "
+		    "the %d a response has room for",
+		    line_of(v), key, total, WC_MAX_HEADER_BYTES);
 	h = realloc(wc->headers, (wc->nheaders + 1) * sizeof(*h));
 	if (h == NULL)
 		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");

@@ -36,6 +36,17 @@ enum wc_tls_version { WC_TLS10 = 10, WC_TLS11 = 11, WC_TLS12 = 12, WC_TLS13 = 13
 
 /* The lowest bcrypt cost accepted; cheaper hashes are "weak". */
 #define WC_MIN_BCRYPT_COST 10
+/* The highest: each step doubles the CPU of a check (about 50 ms at 10,
+ * 200 ms at 12 on a current core), and a check cannot be interrupted, so
+ * one wrong password at cost 31 would pin a core for days.  12 is the top
+ * of what the exporter toolkit's users use (10 to 12). */
+#define WC_MAX_BCRYPT_COST 12
+/* http_server_config.headers: how many, and their bytes in all as sent
+ * ("Name: value\r\n").  Response headers are built in the connection's
+ * memory (32 kB, which the request headers share), so 8 kB leaves room
+ * for an 8 kB request and the exporter's own headers. */
+#define WC_MAX_HEADERS 64
+#define WC_MAX_HEADER_BYTES 8192
 /* The largest web config file read. */
 #define WC_MAX_FILE (1024 * 1024)
 
@@ -92,8 +103,9 @@ const char *webconfig_client_auth_name(enum wc_client_auth a);
 
 /*
  * Checks a basic auth hash: bcrypt ($2a$, $2b$ or $2y$), well formed, cost
- * at least WC_MIN_BCRYPT_COST.  Returns 0 or -EINVAL with the reason ("not
- * a bcrypt hash", "weak bcrypt cost 4, at least 10 needed") in why.
+ * from WC_MIN_BCRYPT_COST to WC_MAX_BCRYPT_COST.  Returns 0 or -EINVAL with
+ * the reason ("not a bcrypt hash", "weak bcrypt cost 4, at least 10
+ * needed", "bcrypt cost 13 is above 12, ...") in why.
  */
 int webconfig_check_hash(const char *hash, char *why, size_t whysz);
 
