@@ -144,6 +144,38 @@ static void test_balloon_is_static(void **state)
 	assert_ptr_equal(a.config.balloon, b.config.balloon);
 }
 
+/* <memballoon freePageReporting='on' autodeflate='on'>: only 'on' counts,
+ * and a balloon of model none has neither. */
+static void test_balloon_switches(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *xml;
+		bool fpr, dod;
+	} cases[] = {
+	    {"<domain><devices><memballoon model='virtio' autodeflate='on' freePageReporting='on'/></devices></domain>",
+	     true, true},
+	    {"<domain><devices><memballoon model='virtio' freePageReporting='on'/></devices></domain>", true, false},
+	    {"<domain><devices><memballoon model='virtio' autodeflate='on'/></devices></domain>", false, true},
+	    {"<domain><devices><memballoon model='virtio' autodeflate='off' "
+	     "freePageReporting='off'/></devices></domain>",
+	     false, false},
+	    {"<domain><devices><memballoon model='virtio' autodeflate='yes' "
+	     "freePageReporting='ON'/></devices></domain>",
+	     false, false},
+	    {"<domain><devices><memballoon model='none' autodeflate='on' freePageReporting='on'/></devices></domain>",
+	     false, false},
+	    {"<domain><devices/></domain>", false, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct domxml_info info;
+		assert_int_equal(domxml_parse(cases[i].xml, strlen(cases[i].xml), &info), 0);
+		if (info.config.free_page_reporting != cases[i].fpr || info.config.deflate_on_oom != cases[i].dod)
+			fail_msg("case %zu: free_page_reporting %d deflate_on_oom %d", i,
+			         info.config.free_page_reporting, info.config.deflate_on_oom);
+	}
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -209,7 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),         cmocka_unit_test(test_balloon_is_static),
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_entities_not_expanded),
-	    cmocka_unit_test(test_huge_document),
+	    cmocka_unit_test(test_huge_document), cmocka_unit_test(test_balloon_switches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
