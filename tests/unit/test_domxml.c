@@ -152,7 +152,7 @@ static void test_balloon_switches(void **state)
 	static const struct {
 		const char *xml;
 		bool fpr, dod;
-	} cases[] = {
+	} sw[] = {
 	    {"<domain><devices><memballoon model='virtio' autodeflate='on' freePageReporting='on'/></devices></domain>",
 	     true, true},
 	    {"<domain><devices><memballoon model='virtio' freePageReporting='on'/></devices></domain>", true, false},
@@ -167,10 +167,10 @@ static void test_balloon_switches(void **state)
 	     false, false},
 	    {"<domain><devices/></domain>", false, false},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++) {
 		struct domxml_info info;
-		assert_int_equal(domxml_parse(cases[i].xml, strlen(cases[i].xml), &info), 0);
-		if (info.config.free_page_reporting != cases[i].fpr || info.config.deflate_on_oom != cases[i].dod)
+		assert_int_equal(domxml_parse(sw[i].xml, strlen(sw[i].xml), &info), 0);
+		if (info.config.free_page_reporting != sw[i].fpr || info.config.deflate_on_oom != sw[i].dod)
 			fail_msg("case %zu: free_page_reporting %d deflate_on_oom %d", i,
 			         info.config.free_page_reporting, info.config.deflate_on_oom);
 	}
