@@ -8,7 +8,8 @@
 #include "utf8.h"
 
 static const char *const flag_names[TF_COUNT] = {
-    "stats_period_0", "stale", "stats_skipped", "ksm_opt_out", "hugepages", "locked", "no_balloon",
+    "stats_period_0", "stale",      "stats_skipped",       "ksm_opt_out",    "hugepages",
+    "locked",         "no_balloon", "free_page_reporting", "deflate_on_oom",
 };
 
 int top_json_string(struct buf *b, const char *str)
@@ -118,6 +119,11 @@ static void row(const struct top_row *r, struct buf *b)
 
 	buf_puts(b, "{\"name\":");
 	top_json_string(b, r->name);
+	buf_printf(b, ",\"source\":\"%s\",\"vmid\":", r->source != NULL ? r->source : "libvirt");
+	if (r->vmid[0] != '\0')
+		top_json_string(b, r->vmid);
+	else
+		buf_puts(b, "null");
 	buf_puts(b, ",\"state\":");
 	if (r->state.present)
 		buf_printf(b, "\"%s\"", top_state_name(r->state.v.i));

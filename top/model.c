@@ -26,6 +26,8 @@ static const struct {
     {'H', "hugepages: KSM does not merge them"},
     {'L', "locked memory: the host cannot swap it"},
     {'N', "no balloon device: current is always the maximum"},
+    {'R', "free page reporting: host RSS falls without a balloon change"},
+    {'D', "deflate on OOM: the guest deflates the balloon itself"},
 };
 
 char top_flag_letter(int i)
@@ -201,6 +203,10 @@ static unsigned row_flags(const struct dom_snap *d, const struct top_row *r, tim
 		fl |= TF_LOCKED;
 	if (d->config.present && d->config.balloon != NULL && strcmp(d->config.balloon, "none") == 0)
 		fl |= TF_NOBALLOON;
+	if (d->config.present && d->config.free_page_reporting)
+		fl |= TF_FPR;
+	if (d->config.present && d->config.deflate_on_oom)
+		fl |= TF_DEFLATE;
 	(void)r;
 	return fl;
 }
@@ -313,7 +319,7 @@ static void why_line(const struct top_model *m, const struct snapshot *s, bool p
 static void host_sums(const struct snapshot *s, struct top_view *v)
 {
 	uint64_t sum_max = 0, out = 0, a, b, total;
-	bool any = false;
+	bool any = false, any_cur = false;
 
 	for (size_t i = 0; i < s->ndoms; i++) {
 		const struct mval *f = s->doms[i].f;
@@ -326,13 +332,23 @@ static void host_sums(const struct snapshot *s, struct top_view *v)
 		any = true;
 		/* Saturating: a garbage maximum must not wrap the sum. */
 		sum_max = sum_max + a < sum_max ? UINT64_MAX : sum_max + a;
-		if (get_u(&f[DF_BALLOON_CURRENT_BYTES], &b) && a >= b)
+		if (get_u(&f[DF_BALLOON_CURRENT_BYTES], &b) && a >= b) {
+			any_cur = true;
 			out = out + (a - b) < out ? UINT64_MAX : out + (a - b);
+		}
 	}
-	if (!any && s->ndoms == 0 && !collector_ran(s, COLL_LIBVIRT))
+	/* With no backend at all there are no domains to add up. */
+	bool backend = false;
+	for (int c = 0; c < COLL_COUNT; c++)
+		backend |= collector_def((enum collector_id)c)->kind == COLLECTOR_BACKEND &&
+		           collector_ran(s, (enum collector_id)c);
+	if (!any && !backend)
 		return;
 	mval_set_u64(&v->host[HV_SUM_MAX], sum_max);
-	mval_set_u64(&v->host[HV_BALLOONED_OUT], out);
+	/* Without any balloon's current size (QEMU found in /proc has none
+	 * without QMP) what is ballooned out is unknown, not 0. */
+	if (any_cur || !any)
+		mval_set_u64(&v->host[HV_BALLOONED_OUT], out);
 	if (get_u(&s->host[HF_MEM_TOTAL_BYTES], &total) && total > 0)
 		mval_set_f64(&v->host[HV_OVERCOMMIT], (double)sum_max / (double)total);
 }
@@ -370,6 +386,9 @@ int top_model_update(struct top_model *m, const struct snapshot *s, const struct
 	for (size_t i = 0; i < s->ndoms; i++) {
 		struct top_row *r = &v.rows[i];
 		r->name = strdup(s->doms[i].name);
+		r->source = dom_source_name(s->doms[i].source);
+		memcpy(r->vmid, s->doms[i].vmid, sizeof(r->vmid));
+		r->vmid[sizeof(r->vmid) - 1] = '\0';
 		v.nrows++;
 		if (r->name == NULL || keep_prev(m, &s->doms[i], &prev[i]) != 0)
 			goto oom;

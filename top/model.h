@@ -38,15 +38,17 @@ enum top_col {
 
 /* Flags that explain a row's numbers; letters in top_flag_letter(). */
 enum top_flag {
-	TF_PERIOD0 = 1u << 0,  /* P: stats period 0, guest values never refresh */
-	TF_STALE = 1u << 1,    /* S: the guest's last report is older than 3 periods */
-	TF_SKIPPED = 1u << 2,  /* K: stats skipped, the VM did not answer */
-	TF_NOKSM = 1u << 3,    /* O: KSM opted out (nosharepages) */
-	TF_HUGE = 1u << 4,     /* H: hugepages, which KSM does not merge */
-	TF_LOCKED = 1u << 5,   /* L: locked memory */
-	TF_NOBALLOON = 1u << 6 /* N: no balloon device */
+	TF_PERIOD0 = 1u << 0,   /* P: stats period 0, guest values never refresh */
+	TF_STALE = 1u << 1,     /* S: the guest's last report is older than 3 periods */
+	TF_SKIPPED = 1u << 2,   /* K: stats skipped, the VM did not answer */
+	TF_NOKSM = 1u << 3,     /* O: KSM opted out (nosharepages) */
+	TF_HUGE = 1u << 4,      /* H: hugepages, which KSM does not merge */
+	TF_LOCKED = 1u << 5,    /* L: locked memory */
+	TF_NOBALLOON = 1u << 6, /* N: no balloon device */
+	TF_FPR = 1u << 7,       /* R: free page reporting, RSS falls with no balloon change */
+	TF_DEFLATE = 1u << 8    /* D: the guest deflates the balloon itself before OOM */
 };
-#define TF_COUNT 7
+#define TF_COUNT 9
 
 /* The letter of flag bit i (0..TF_COUNT) and what it means. */
 char top_flag_letter(int i);
@@ -71,8 +73,10 @@ enum top_hval {
 };
 
 struct top_row {
-	char *name;        /* owned; the backend's bytes, unsanitised */
-	struct mval state; /* enum dom_state */
+	char *name;              /* owned; the backend's bytes, unsanitised */
+	const char *source;      /* static: "libvirt", "proxmox", "qemu" */
+	char vmid[DOM_VMID_MAX]; /* Proxmox VMID, "" elsewhere */
+	struct mval state;       /* enum dom_state */
 	struct mval v[COL_COUNT];
 	unsigned flags; /* enum top_flag bits */
 };

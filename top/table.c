@@ -19,7 +19,7 @@ static const struct {
     [COL_CUR] = {"CUR", 6, false},     [COL_BALLOON] = {"BALLOON", 7, false}, [COL_USED] = {"USED", 6, false},
     [COL_CACHE] = {"CACHE", 6, false}, [COL_SWAP] = {"SWAP/s", 6, false},     [COL_AGE] = {"AGE", 5, false},
     [COL_KSM] = {"KSM", 6, false},     [COL_PROFIT] = {"PROFIT", 6, false},   [COL_RSS] = {"RSS", 6, false},
-    [COL_COST] = {"COST", 6, false},   [COL_PSI] = {"PSI%", 5, false},        [COL_FLAGS] = {"FLAGS", TF_COUNT, true},
+    [COL_COST] = {"COST", 6, false},   [COL_PSI] = {"PSI%", 5, false},        [COL_FLAGS] = {"FLAGS", 5, true},
 };
 
 /* Columns that give way to a narrow terminal, the first first.  RSS
@@ -135,6 +135,23 @@ static int longest_name(const struct top_view *v)
 	return longest > TOP_NAME_MAX ? TOP_NAME_MAX : longest;
 }
 
+static int width_of(const struct top_layout *lay, enum top_col c)
+{
+	return c == COL_FLAGS ? lay->flags_w : cols[c].width;
+}
+
+/* The most flag letters a row has, and room for the heading. */
+static int flags_width(const struct top_view *v)
+{
+	int w = (int)strlen(cols[COL_FLAGS].heading);
+
+	for (size_t i = 0; i < v->nrows; i++) {
+		int n = __builtin_popcount(v->rows[i].flags);
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
 void top_layout_compute(const struct top_view *v, int width, struct top_layout *lay)
 {
 	int longest = longest_name(v);
@@ -143,15 +160,16 @@ void top_layout_compute(const struct top_view *v, int width, struct top_layout *
 
 	memset(lay, 0, sizeof(*lay));
 	lay->width = width;
+	lay->flags_w = flags_width(v);
 	for (int c = 1; c < COL_COUNT; c++) {
 		lay->show[c] = v->has_col[c];
-		total += lay->show[c] ? cols[c].width + 1 : 0;
+		total += lay->show[c] ? width_of(lay, (enum top_col)c) + 1 : 0;
 	}
 	lay->show[COL_NAME] = true;
 	for (size_t i = 0; i < sizeof(drop_order) / sizeof(drop_order[0]) && total > width; i++) {
 		if (lay->show[drop_order[i]]) {
 			lay->show[drop_order[i]] = false;
-			total -= cols[drop_order[i]].width + 1;
+			total -= width_of(lay, drop_order[i]) + 1;
 		}
 	}
 	if (total > width)
@@ -219,7 +237,8 @@ int top_format_heads(const struct top_layout *lay, struct buf *b)
 		if (!lay->show[c])
 			continue;
 		buf_putc(b, ' ');
-		put_cell(b, cols[c].heading, (int)strlen(cols[c].heading), cols[c].width, cols[c].left);
+		put_cell(b, cols[c].heading, (int)strlen(cols[c].heading), width_of(lay, (enum top_col)c),
+		         cols[c].left);
 	}
 	end_line(b, start);
 	return b->err;
@@ -237,7 +256,7 @@ int top_format_row(const struct top_layout *lay, const struct top_row *r, struct
 			continue;
 		cell_text(r, (enum top_col)c, text, sizeof(text));
 		buf_putc(b, ' ');
-		put_cell(b, text, (int)strlen(text), cols[c].width, cols[c].left);
+		put_cell(b, text, (int)strlen(text), width_of(lay, (enum top_col)c), cols[c].left);
 	}
 	end_line(b, start);
 	return b->err;

@@ -24,6 +24,7 @@
 struct top_layout {
 	int width;
 	int name_w;
+	int flags_w; /* as many letters as a row has, at least the heading */
 	bool show[COL_COUNT];
 };
 

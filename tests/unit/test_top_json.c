@@ -55,6 +55,8 @@ static void test_document(void **state)
 	struct dom_snap *d = snap_dom(&s, "big\"one", DOM_STATE_RUNNING, 18446744073709551615ULL, 3 * GiB);
 	snap_ksm(d, 3, -4096);
 	d->config.hugepages = true;
+	d->source = DOM_SOURCE_PROXMOX;
+	memcpy(d->vmid, "100", 4);
 	mval_set_u64(&d->f[DF_STATS_PERIOD_SECONDS], 0);
 	snap_dom(&s, "other", DOM_STATE_SHUTOFF, GiB, 0);
 	snapshot_finish(&s);
@@ -79,7 +81,8 @@ static void test_document(void **state)
 		buf_printf(&want, "%s\"%s\":{\"enabled\":%s,\"ran\":true,\"success\":%s}", c > 0 ? "," : "",
 		           collector_name((enum collector_id)c), s.coll[c].enabled ? "true" : "false",
 		           c == COLL_LIBVIRT ? "false" : "true");
-	buf_puts(&want, "},\"why\":null,\"domains\":[{\"name\":\"big\\\"one\",\"state\":\"running\","
+	buf_puts(&want, "},\"why\":null,\"domains\":[{\"name\":\"big\\\"one\",\"source\":\"proxmox\",\"vmid\":\"100\","
+	                "\"state\":\"running\","
 	                "\"maximum_bytes\":18446744073709551615,\"current_bytes\":3221225472,"
 	                "\"ballooned_out_bytes\":18446744070488326143,\"guest_used_bytes\":null,"
 	                "\"guest_disk_caches_bytes\":null,\"guest_swap_bytes_per_second\":null,"

@@ -185,8 +185,11 @@ static void test_flags(void **state)
 	d->config.hugepages = true;
 	d->config.locked = true;
 	snap_dom(&s, "noballoon", DOM_STATE_RUNNING, GiB, GiB)->config.balloon = "none";
+	d = snap_dom(&s, "fpr-deflate", DOM_STATE_RUNNING, GiB, GiB);
+	d->config.free_page_reporting = true;
+	d->config.deflate_on_oom = true;
 	d = snap_dom(&s, "noconfig", DOM_STATE_RUNNING, GiB, GiB);
-	d->config = (struct domain_config){false, "none", true, true, true};
+	d->config = (struct domain_config){false, "none", true, true, true, true, true};
 	top_model_init(&m);
 	update(&m, &s, 1.0, true, &v);
 	assert_int_equal(row(&v, "fresh")->flags, 0);
@@ -196,6 +199,7 @@ static void test_flags(void **state)
 	assert_int_equal(row(&v, "noksm")->flags, TF_NOKSM);
 	assert_int_equal(row(&v, "huge-locked")->flags, TF_HUGE | TF_LOCKED);
 	assert_int_equal(row(&v, "noballoon")->flags, TF_NOBALLOON);
+	assert_int_equal(row(&v, "fpr-deflate")->flags, TF_FPR | TF_DEFLATE);
 	assert_int_equal(row(&v, "noconfig")->flags, 0); /* no XML: nothing is claimed */
 	for (int i = 0; i < TF_COUNT; i++)
 		assert_true(top_flag_meaning(i)[0] != '\0');

@@ -40,7 +40,7 @@ static inline struct dom_snap *snap_dom(struct snapshot *s, const char *name, en
 		mval_set_u64(&d->f[DF_MEMORY_MAXIMUM_BYTES], max);
 	if (cur > 0)
 		mval_set_u64(&d->f[DF_BALLOON_CURRENT_BYTES], cur);
-	d->config = (struct domain_config){true, "virtio", false, false, false};
+	d->config = (struct domain_config){.present = true, .balloon = "virtio"};
 	d->pid = st == DOM_STATE_SHUTOFF ? 0 : 1000;
 	return d;
 }
