@@ -7,10 +7,11 @@
 # it, so the kernel's OOM killer kills it there.  (cgroup v1 counts an OOM kill only in the group of
 # the task killed and does not pass it up: libvirt keeps QEMU in the scope itself for the v1 memory
 # controller, and the hog stands in for it here.)  The libvirt test driver lists a running domain
-# whose pidfile is the QEMU's, so the libvirt backend finds the real process in the real /proc.  The
-# exporter's cgroup values must equal the scope's own files (memory.usage_in_bytes, memory.stat
-# total_*, memory.failcnt, memory.oom_control) read just before and after it, hold the 64 MiB, count
-# the one OOM kill, and VmSwap must be the QEMU's.  Everything made is removed; only processes this
+# whose pidfile is the QEMU's, so the libvirt backend finds the real process in the real /proc, and
+# the qemu backend finds it there by its command line.  With either backend the exporter's cgroup
+# values must equal the scope's own files (memory.usage_in_bytes, memory.stat total_*,
+# memory.failcnt, memory.oom_control) read just before and after it, hold the 64 MiB, count the one
+# OOM kill, and VmSwap must be the QEMU's.  Everything made is removed; only processes this
 # test started are stopped.
 set -u
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -124,34 +125,45 @@ kernel() {
 	echo "kvmmem_domain_host_oom_kills_total $(sed -n 's/^oom_kill //p' "$SCOPE/memory.oom_control")"
 	echo "kvmmem_domain_process_swap_bytes $(($(sed -n 's/^VmSwap:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$QEMU/status") * 1024))"
 }
-# Memory moves by a page now and then even in a paused QEMU: a few tries until the kernel's files read
-# the same before and after the exporter's collection.
-tries=0
-while :; do
-	tries=$((tries + 1))
-	kernel >"$T/before"
-	"$BIN" --dump --log.level=warn --libvirt.uri="test://$T/libvirt.xml" --path.libvirt-run="$T/run" \
-		--no-collector.ksm --no-collector.meminfo --no-collector.domain_ksm >"$T/out" 2>"$T/err"
-	rc=$?
-	kernel >"$T/after"
-	cmp -s "$T/before" "$T/after" && break
-	[ $tries -lt 10 ] || break
-	sleep 0.2
-done
-expect "--dump status" 0 "$rc"
-expect "--dump logs nothing at warn" "" "$(cat "$T/err")"
-sed -n 's/^\(kvmmem_domain_\(host\|process_swap\)[a-z_]*\){domain="cgtest"} \(.*\)$/\1 \3/p' "$T/out" |
-	grep -v 'pressure\|high_hits\|kernel_bytes' >"$T/got"
-if cmp -s "$T/before" "$T/after"; then
-	if diff -u "$T/before" "$T/got"; then
-		ok "the exporter's cgroup values equal the scope's files ($(wc -l <"$T/got") values, try $tries)"
+# compare NAME FLAGS...: the exporter's cgroup values of domain cgtest, found by the backend FLAGS
+# leave on, against the scope's files.  Memory moves by a page now and then even in a paused QEMU: a
+# few tries until the kernel's files read the same before and after the exporter's collection.  The
+# exposition is left in $T/out.
+compare() {
+	_name=$1
+	shift
+	_tries=0
+	while :; do
+		_tries=$((_tries + 1))
+		kernel >"$T/before"
+		"$BIN" --dump --log.level=warn --no-collector.ksm --no-collector.meminfo --no-collector.domain_ksm \
+			"$@" >"$T/out" 2>"$T/err"
+		_rc=$?
+		kernel >"$T/after"
+		cmp -s "$T/before" "$T/after" && break
+		[ $_tries -lt 10 ] || break
+		sleep 0.2
+	done
+	expect "$_name: --dump status" 0 "$_rc"
+	expect "$_name: --dump logs nothing at warn" "" "$(cat "$T/err")"
+	sed -n 's/^\(kvmmem_domain_\(host\|process_swap\)[a-z_]*\){domain="cgtest"} \(.*\)$/\1 \3/p' "$T/out" |
+		grep -v 'pressure\|high_hits\|kernel_bytes' >"$T/got"
+	if ! cmp -s "$T/before" "$T/after"; then
+		fail "$_name: the scope's files kept changing over $_tries tries"
+	elif diff -u "$T/before" "$T/got"; then
+		ok "$_name: the exporter's cgroup values equal the scope's files ($(wc -l <"$T/got") values, try $_tries)"
 	else
-		fail "the exporter's cgroup values differ from the scope's files (- kernel, + exporter)"
+		fail "$_name: the exporter's cgroup values differ from the scope's files (- kernel, + exporter)"
 	fi
-else
-	fail "the scope's files kept changing over $tries tries"
-fi
-expect "v2-only families are absent on v1" "" "$(grep -E '^kvmmem_domain_host_(memory_pressure|memory_high|kernel)' "$T/out")"
+	expect "$_name: v2-only families are absent on v1" "" \
+		"$(grep -E '^kvmmem_domain_host_(memory_pressure|memory_high|kernel)[a-z_]*\{domain="cgtest"\}' "$T/out")"
+}
+
+# The QEMU found by the qemu backend in /proc (a plain QEMU); other QEMU processes of the machine may
+# be listed too and are not looked at.
+compare "qemu backend" --no-collector.libvirt
+# The same QEMU as a libvirt domain (its pidfile); the qemu backend is off, so nothing else is listed.
+compare "libvirt backend" --libvirt.uri="test://$T/libvirt.xml" --path.libvirt-run="$T/run" --no-collector.qemu
 expect "cgroup collector succeeded" 'kvmmem_scrape_collector_success{collector="cgroup"} 1' \
 	"$(grep '^kvmmem_scrape_collector_success{collector="cgroup"}' "$T/out")"
 
@@ -170,13 +182,13 @@ fi
 
 # The QEMU's own file beside the group's: RSS-like process figures stay per process.
 expect "VmSwap of the QEMU" "kvmmem_domain_process_swap_bytes{domain=\"cgtest\"} 0" \
-	"$(grep '^kvmmem_domain_process_swap_bytes' "$T/out")"
+	"$(grep '^kvmmem_domain_process_swap_bytes{domain="cgtest"}' "$T/out")"
 
 # The domain stops: its group empties and goes; the exporter says nothing of it, quietly.
 stop_pid "$QEMU" 5
 rmdir "$SCOPE/libvirt" || fail "cannot remove $SCOPE/libvirt"
 "$BIN" --dump --log.level=warn --libvirt.uri="test://$T/libvirt.xml" --path.libvirt-run="$T/run" \
-	--no-collector.ksm --no-collector.meminfo --no-collector.domain_ksm >"$T/out2" 2>"$T/err2"
+	--no-collector.qemu --no-collector.ksm --no-collector.meminfo --no-collector.domain_ksm >"$T/out2" 2>"$T/err2"
 expect "after QEMU exits: no cgroup values" "" "$(grep '^kvmmem_domain_host' "$T/out2")"
 expect "after QEMU exits: nothing logged at warn" "" "$(cat "$T/err2")"
 finish
