@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/complain.h"
 
 struct collection {
 	struct collect_opts o;
@@ -129,6 +130,23 @@ int collection_run(struct collection *c, struct snapshot *s)
 	}
 	snapshot_finish(s);
 	return any_ran && !any_success ? -EIO : 0;
+}
+
+int collect_each_domain(struct snapshot *s, struct complaint_set *cs,
+                        int (*one)(void *self, pid_t pid, struct dom_snap *d), void *self)
+{
+	int result = 0;
+	complaint_set_begin(cs);
+	for (size_t i = 0; i < s->ndoms; i++) {
+		struct dom_snap *d = &s->doms[i];
+		if (d->pid <= 0)
+			continue;
+		int r = one(self, d->pid, d);
+		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
+			result = r;
+	}
+	complaint_set_sweep(cs);
+	return result;
 }
 
 void collector_library_version(enum collector_id id, char *buf, size_t bufsz)

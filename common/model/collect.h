@@ -53,6 +53,18 @@ void collection_free(struct collection *c);
  */
 int collection_run(struct collection *c, struct snapshot *s);
 
+struct complaint_set;
+
+/*
+ * For per-domain collectors: calls one(self, d->pid, d) for every domain
+ * whose pid a backend set, as one round of the collector's complaint set
+ * cs (keys of processes that are gone are forgotten).  A process that
+ * exited meanwhile (-ESRCH) or a kernel without the files (-ENOENT) is no
+ * failure; returns the first other error, else 0.
+ */
+int collect_each_domain(struct snapshot *s, struct complaint_set *cs,
+                        int (*one)(void *self, pid_t pid, struct dom_snap *d), void *self);
+
 /* The library version a collector talks through ("9.0.0" for libvirt),
  * or "unknown". */
 void collector_library_version(enum collector_id id, char *buf, size_t bufsz);

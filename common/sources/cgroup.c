@@ -544,22 +544,15 @@ static void destroy(void *self)
 /* Every domain whose process a backend found.  A process that exited, a
  * domain in no scope or a group that vanished is not a failure of this
  * collector; unreadable or damaged files are. */
+static int collect_one(void *self, pid_t pid, struct dom_snap *d)
+{
+	return cgroup_collect(self, pid, d);
+}
+
 static int collect(void *self, struct snapshot *s)
 {
 	struct cgroup_src *p = self;
-	int result = 0;
-
-	complaint_set_begin(p->complaints);
-	for (size_t i = 0; i < s->ndoms; i++) {
-		struct dom_snap *d = &s->doms[i];
-		if (d->pid <= 0)
-			continue;
-		int r = cgroup_collect(p, d->pid, d);
-		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
-			result = r;
-	}
-	complaint_set_sweep(p->complaints);
-	return result;
+	return collect_each_domain(s, p->complaints, collect_one, p);
 }
 
 const struct collector_def collector_cgroup = {

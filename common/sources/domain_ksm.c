@@ -285,26 +285,17 @@ static void destroy(void *self)
 	domain_ksm_free(self);
 }
 
-/* Every domain whose process a backend found.  A process that exited
- * meanwhile, or a kernel without the files, is not a failure of this
- * collector; unreadable or damaged files are. */
+static int collect_one(void *self, pid_t pid, struct dom_snap *d)
+{
+	return domain_ksm_collect(self, pid, d);
+}
+
+/* Every domain whose process a backend found; unreadable or damaged files
+ * are failures, a process that exited or a kernel without the files not. */
 static int collect(void *self, struct snapshot *s)
 {
 	struct domain_ksm *p = self;
-	int result = 0;
-	/* A round of the complaint set: the files of processes that are gone
-	 * are forgotten. */
-	complaint_set_begin(p->complaints);
-	for (size_t i = 0; i < s->ndoms; i++) {
-		struct dom_snap *d = &s->doms[i];
-		if (d->pid <= 0)
-			continue;
-		int r = domain_ksm_collect(p, d->pid, d);
-		if (r != 0 && r != -ESRCH && r != -ENOENT && result == 0)
-			result = r;
-	}
-	complaint_set_sweep(p->complaints);
-	return result;
+	return collect_each_domain(s, p->complaints, collect_one, p);
 }
 
 const struct collector_def collector_domain_ksm = {
