@@ -55,6 +55,7 @@ struct qemu_backend {
 	struct complaint_set *complaints;
 	struct complaint scan_fail;
 	uint64_t page_size;
+	struct buf qname; /* the name of the process being scanned */
 
 	struct qemu_proc *procs;
 	size_t nprocs, aprocs;
@@ -100,6 +101,7 @@ static void destroy(void *self)
 	free(b->nodes);
 	free(b->text);
 	free(b->info);
+	buf_free(&b->qname);
 	complaint_set_free(b->complaints);
 	free(b);
 }
@@ -110,6 +112,7 @@ static void *create(const struct collect_opts *o)
 	if (!b)
 		return NULL;
 	b->o = o;
+	buf_init(&b->qname, QEMU_NAME_MAX);
 	b->text = malloc(PARSE_MAX_FILE);
 	b->info = malloc(sizeof(*b->info));
 	b->complaints = complaint_set_new();
@@ -281,6 +284,13 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 		return 0;
 	if (read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
 	    !qemu_cmdline_is_qemu(b->text, len))
+		return 0;
+	/* libvirt's own domains, listed already, cost only their name: the
+	 * rest of the command line and stat are not read. */
+	bool guest_key, has_uuid;
+	buf_reset(&b->qname);
+	if (qemu_cmdline_identity(b->text, len, &b->qname, &guest_key, &has_uuid) == 0 && guest_key && has_uuid &&
+	    b->qname.len > 0 && nametab_find(sp->libvirt_names, b->qname.data))
 		return 0;
 	int rc = qemu_cmdline_parse(b->text, len, b->info);
 	if (rc < 0)

@@ -78,14 +78,15 @@ static bool name_of(const char *v, size_t vlen, char *dst, size_t cap, bool *exp
 	return false;
 }
 
-int qemu_cmdline_name(const char *cmd, size_t len, struct buf *out, bool *has_uuid)
+int qemu_cmdline_identity(const char *cmd, size_t len, struct buf *out, bool *guest_key, bool *has_uuid)
 {
 	size_t pos = 0, alen;
 	const char *a;
 	int found = -ENOENT;
-	char *name = NULL;
+	char name[QEMU_NAME_MAX];
 
 	*has_uuid = false;
+	*guest_key = false;
 	while ((a = qemu_cmdline_next_arg(cmd, len, &pos, &alen)) != NULL) {
 		if (arg_is(a, alen, "uuid")) {
 			*has_uuid = true;
@@ -96,17 +97,19 @@ int qemu_cmdline_name(const char *cmd, size_t len, struct buf *out, bool *has_uu
 		const char *v = qemu_cmdline_next_arg(cmd, len, &pos, &alen);
 		if (!v)
 			break;
-		if (!name && !(name = malloc(QEMU_NAME_MAX)))
-			return -ENOMEM;
-		bool explicit_key;
-		if (name_of(v, alen, name, QEMU_NAME_MAX, &explicit_key))
+		if (name_of(v, alen, name, sizeof(name), guest_key))
 			buf_puts(out, name);
 		found = 0;
 		if (buf_failed(out))
 			break;
 	}
-	free(name);
 	return buf_failed(out) ? out->err : found;
+}
+
+int qemu_cmdline_name(const char *cmd, size_t len, struct buf *out, bool *has_uuid)
+{
+	bool guest_key;
+	return qemu_cmdline_identity(cmd, len, out, &guest_key, has_uuid);
 }
 
 /* --- the whole command line ---------------------------------------------- */

@@ -54,6 +54,9 @@ bool qemu_cmdline_is_qemu(const char *cmd, size_t len);
  * error.  Cheaper than qemu_cmdline_parse: libvirt's pid lookups use it.
  */
 int qemu_cmdline_name(const char *cmd, size_t len, struct buf *out, bool *has_uuid);
+/* The same, and *guest_key: the name was written "guest=<name>" (libvirt's
+ * form, with *has_uuid the sign of a QEMU libvirt started). */
+int qemu_cmdline_identity(const char *cmd, size_t len, struct buf *out, bool *guest_key, bool *has_uuid);
 
 /*
  * Parses a QEMU command line into out (zeroed first).  Options QEMU would
