@@ -11,7 +11,8 @@
 #      from the host with every host family, per-domain KSM of a QEMU-like
 #      process of another user read under the unit's hardening, no warning
 #      or error in the journal; new flags in /etc/default/kvmmem_exporter
-#      and a restart; systemctl stop clean and fast; a killed exporter
+#      and a restart (systemctl reload is refused: the exporter has no
+#      reload); systemctl stop clean and fast; a killed exporter
 #      restarted; systemd-analyze security of the running unit; collectd
 #      with LoadPlugin kvmmem dispatches values;
 #   2. libvirtd installed afterwards: the new group libvirt is given to the
@@ -380,6 +381,15 @@ else
 	fail "1. host families differ from the host's own --dump (+ container only, - host only)"
 fi
 journal_clean "1. the exporter with the test flags"
+
+# The exporter has no reload: systemctl reload is refused and leaves it running; new flags take a
+# restart (above).
+PIDR=$(prop MainPID)
+if c 'systemctl reload kvmmem_exporter.service' >"$T/reload.log" 2>&1; then
+	fail "1. systemctl reload succeeded, but the exporter cannot reload"
+else
+	expect "1. systemctl reload is refused and the exporter keeps running" "active $PIDR" "$(prop ActiveState) $(prop MainPID)"
+fi
 
 phase "1. systemctl stop, a killed exporter, systemd-analyze security"
 journal_mark
