@@ -24,6 +24,7 @@
 #define PROG "kvmmem-top"
 #define MAX_OUTPUT (256u << 20) /* one table or document at most; 5000 domains need about 2 MiB */
 #define MAX_TIMEOUT_MS 8000     /* the exporter's default deadline */
+#define MIN_SCREEN_TIMEOUT_MS 1000
 
 static volatile sig_atomic_t stop_flag;
 
@@ -256,8 +257,12 @@ int main(int argc, char *argv[])
 	collect_opts_default(&co);
 	collect_flags_apply(&o.coll, &co);
 	co.env.log = &lg;
-	/* A collection never holds the screen longer than one interval. */
-	co.timeout_ms = o.delay_ms < MAX_TIMEOUT_MS ? o.delay_ms : MAX_TIMEOUT_MS;
+	/* The screen is held no longer than one interval (but gives a slow
+	 * libvirt a second at least); --once and --json have the exporter's
+	 * whole deadline, nobody waits on them to type. */
+	co.timeout_ms = MAX_TIMEOUT_MS;
+	if (o.mode == TOP_SCREEN && o.delay_ms < MAX_TIMEOUT_MS)
+		co.timeout_ms = o.delay_ms > MIN_SCREEN_TIMEOUT_MS ? o.delay_ms : MIN_SCREEN_TIMEOUT_MS;
 	top_model_init(&r.model);
 	r.privileged = privileged();
 	r.fixed_now = fixed_now();
