@@ -41,6 +41,7 @@ files() {
 {
 	echo "rw-r--r-- ./etc/default/kvmmem_exporter"
 	echo "rw-r--r-- ./lib/systemd/system/kvmmem_exporter.service"
+	echo "rwxr-xr-x ./usr/bin/kvmmem-top"
 	echo "rwxr-xr-x ./usr/bin/kvmmem_exporter"
 	for f in README.md changelog changelog.Debian copyright deploying.md troubleshooting.md; do
 		echo "rw-r--r-- ./usr/share/doc/kvmmem-exporter/$f"
@@ -52,6 +53,7 @@ files() {
 		case $f in *.test.yml) continue ;; esac
 		[ -f "$f" ] && echo "rw-r--r-- ./usr/share/kvmmem/prometheus/$(basename "$f")"
 	done
+	echo "rw-r--r-- ./usr/share/man/man1/kvmmem-top.1.gz"
 	echo "rw-r--r-- ./usr/share/man/man1/kvmmem_exporter.1.gz"
 } | LC_ALL=C sort -k2 >"$T/want"
 files "$deb_exp" >"$T/got"
