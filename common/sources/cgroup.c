@@ -10,6 +10,7 @@
 #include "sources/cgroup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,11 +325,12 @@ void cgroup_src_free(struct cgroup_src *p)
 	free(p);
 }
 
-/* Reads p->path into p->buf.  ENOENT is returned quietly (the caller
- * knows what absence means there); other failures are logged. */
-static int read_cg(struct cgroup_src *p, size_t *len)
+/* Reads name relative to dirfd (AT_FDCWD for a whole path) into p->buf;
+ * p->path is its whole name for the log.  ENOENT is returned quietly (the
+ * caller knows what absence means there); other failures are logged. */
+static int read_cg(struct cgroup_src *p, int dirfd, const char *name, size_t *len)
 {
-	int r = read_file(p->path, p->buf, sizeof(p->buf), len);
+	int r = read_file_at(dirfd, name, p->buf, sizeof(p->buf), len);
 	if (r == 0) {
 		complain_release(p->env->log, &p->eacces, "%s: readable again", p->path);
 		return 0;
@@ -357,13 +359,12 @@ static int parse_logged(struct cgroup_src *p, int rparse)
 }
 
 /* One-number file (memory.current, memory.usage_in_bytes, ...) into f. */
-static int read_value(struct cgroup_src *p, const char *name, enum dom_field f, struct dom_snap *t)
+static int read_value(struct cgroup_src *p, int dirfd, const char *name, enum dom_field f, struct dom_snap *t)
 {
 	size_t len;
 	uint64_t v;
-	if (path_join3(p->path, sizeof(p->path), p->dir, "/", name) < 0)
-		return -ENAMETOOLONG;
-	int r = read_cg(p, &len);
+	(void)path_join3(p->path, sizeof(p->path), p->dir, "/", name); /* fits: path has 64 bytes more than dir */
+	int r = read_cg(p, dirfd, name, &len);
 	if (r != 0)
 		return r;
 	r = parse_u64_value(p->buf, len, &v);
@@ -381,13 +382,12 @@ static int read_value(struct cgroup_src *p, const char *name, enum dom_field f, 
 enum file_kind { FK_STAT, FK_EVENTS, FK_PRESSURE };
 
 /* A key-value file of the group into its fields. */
-static int read_keyed(struct cgroup_src *p, enum cgroup_version v, const char *name, enum file_kind k,
+static int read_keyed(struct cgroup_src *p, int dirfd, enum cgroup_version v, const char *name, enum file_kind k,
                       struct dom_snap *t)
 {
 	size_t len;
-	if (path_join3(p->path, sizeof(p->path), p->dir, "/", name) < 0)
-		return -ENAMETOOLONG;
-	int r = read_cg(p, &len);
+	(void)path_join3(p->path, sizeof(p->path), p->dir, "/", name); /* fits: path has 64 bytes more than dir */
+	int r = read_cg(p, dirfd, name, &len);
 	if (r != 0)
 		return r;
 	if (k == FK_STAT)
@@ -410,29 +410,47 @@ static void note(int *err, int r)
 static int read_group(struct cgroup_src *p, enum cgroup_version v, struct dom_snap *t)
 {
 	int err = 0;
-	/* The charge file exists in every memory cgroup: without it the
-	 * group vanished (the domain stopped) or the hierarchy is not
-	 * mounted under <cgroupfs>; nothing else is tried then. */
-	int r = read_value(p, v == CGROUP_V1 ? "memory.usage_in_bytes" : "memory.current", DF_HOST_MEMORY_BYTES, t);
-	if (r == -ENOENT) {
-		log_debug(p->env->log, "%s: no memory cgroup there (gone, or not mounted)", p->dir);
+	/* The five files are opened relative to the group's directory: the
+	 * kernel then walks its long path once, not once per file. */
+	int fd = open(p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		log_debug(p->env->log, "%s: no such group (the domain stopped, or the hierarchy is not mounted there)",
+		          p->dir);
 		return -ENOENT;
 	}
+	if (fd < 0) {
+		int e = -errno;
+		if (e == -EACCES || e == -EPERM)
+			complain(p->env->log, &p->eacces, "%s: permission denied", p->dir);
+		else
+			complain_key(p->env->log, p->complaints, p->dir, "%s", log_strerror(e));
+		return e;
+	}
+	/* The charge file exists in every memory cgroup: without it the
+	 * memory controller is not enabled there; nothing else is tried. */
+	int r = read_value(p, fd, v == CGROUP_V1 ? "memory.usage_in_bytes" : "memory.current", DF_HOST_MEMORY_BYTES, t);
+	if (r == -ENOENT) {
+		log_debug(p->env->log, "%s: no memory controller in this group", p->dir);
+		err = -ENOENT;
+		goto out;
+	}
 	note(&err, r);
-	note(&err, read_keyed(p, v, "memory.stat", FK_STAT, t));
+	note(&err, read_keyed(p, fd, v, "memory.stat", FK_STAT, t));
 	if (v == CGROUP_V1) {
-		note(&err, read_keyed(p, v, "memory.oom_control", FK_EVENTS, t));
+		note(&err, read_keyed(p, fd, v, "memory.oom_control", FK_EVENTS, t));
 		/* How often usage hit the limit: v1's counterpart of the
 		 * v2 "max" event. */
-		note(&err, read_value(p, "memory.failcnt", DF_HOST_LIMIT_HITS, t));
+		note(&err, read_value(p, fd, "memory.failcnt", DF_HOST_LIMIT_HITS, t));
 	} else {
 		/* Absent without swap accounting (CONFIG_MEMCG_SWAP,
 		 * swapaccount=0). */
-		note(&err, read_value(p, "memory.swap.current", DF_HOST_SWAP_BYTES, t));
-		note(&err, read_keyed(p, v, "memory.events", FK_EVENTS, t));
+		note(&err, read_value(p, fd, "memory.swap.current", DF_HOST_SWAP_BYTES, t));
+		note(&err, read_keyed(p, fd, v, "memory.events", FK_EVENTS, t));
 		/* Absent without CONFIG_PSI or with psi=0. */
-		note(&err, read_keyed(p, v, "memory.pressure", FK_PRESSURE, t));
+		note(&err, read_keyed(p, fd, v, "memory.pressure", FK_PRESSURE, t));
 	}
+out:
+	close(fd);
 	return err;
 }
 
@@ -455,7 +473,7 @@ static int find_group(struct cgroup_src *p, const char *slash_pid, enum cgroup_v
 
 	if (path_join3(p->path, sizeof(p->path), p->env->procfs, slash_pid, "/cgroup") < 0)
 		return -ENAMETOOLONG;
-	int r = read_cg(p, &len);
+	int r = read_cg(p, AT_FDCWD, p->path, &len);
 	if (r == -ESRCH || (r == -ENOENT && process_gone(p->env->procfs, slash_pid)))
 		return -ESRCH;
 	/* An exited, unreaped process (a zombie) still has its file. */
@@ -486,7 +504,7 @@ static int read_status(struct cgroup_src *p, const char *slash_pid, struct dom_s
 	size_t len;
 	if (path_join3(p->path, sizeof(p->path), p->env->procfs, slash_pid, "/status") < 0)
 		return -ENAMETOOLONG;
-	int r = read_cg(p, &len);
+	int r = read_cg(p, AT_FDCWD, p->path, &len);
 	if (r == -ESRCH || (r == -ENOENT && process_gone(p->env->procfs, slash_pid)))
 		return -ESRCH;
 	if (r != 0)
