@@ -44,6 +44,7 @@ struct host {
 	int ksm_dir;
 	int proc_dir;
 	int run_dir;
+	int cgroup_dir;
 	size_t domains;
 	size_t running;
 	size_t bytes;
@@ -135,6 +136,25 @@ static void domain_files(struct host *h, const char *name)
 	if (len <= 0 || nlen <= 0 || !memmem(buf, (size_t)len, needle, (size_t)nlen))
 		return;
 	snprintf(path, sizeof(path), "%ld/ksm_stat", pid);
+	slurp(h, h->proc_dir, path);
+	/* The cgroup collector's files: the process's group, cut at its
+	 * scope, five files of the scope, and the process's status. */
+	snprintf(path, sizeof(path), "%ld/cgroup", pid);
+	len = slurp(h, h->proc_dir, path);
+	char *g = len > 0 ? strstr(buf, "0::/") : NULL;
+	char *sc = g != NULL ? strstr(g, ".scope") : NULL;
+	if (sc != NULL && sc - (g + 4) + 6 < 256) {
+		static const char *const files[] = {"memory.current", "memory.stat", "memory.swap.current",
+		                                    "memory.events", "memory.pressure"};
+		char scope[256];
+		memcpy(scope, g + 4, (size_t)(sc - (g + 4)) + 6);
+		scope[sc - (g + 4) + 6] = '\0';
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", scope, files[i]);
+			slurp(h, h->cgroup_dir, path);
+		}
+	}
+	snprintf(path, sizeof(path), "%ld/status", pid);
 	slurp(h, h->proc_dir, path);
 }
 
@@ -273,6 +293,10 @@ int main(int argc, char **argv)
 	h.ksm_dir = open(ksm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	h.proc_dir = open(argv[3], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	h.run_dir = open(argv[4], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The cgroup tree gen.py writes under the sysfs root. */
+	char cgroup[4096];
+	snprintf(cgroup, sizeof(cgroup), "%s/fs/cgroup", argv[2]);
+	h.cgroup_dir = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h.ksm_dir < 0 || h.proc_dir < 0 || h.run_dir < 0) {
 		fprintf(stderr, "floor: cannot open %s, %s or %s\n", ksm, argv[3], argv[4]);
 		return 1;

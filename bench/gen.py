@@ -10,6 +10,11 @@ DIR/proc          meminfo, vmstat, kthreadd (2), ksmd (37) and one QEMU
                   ksm_merging_pages)
 DIR/run           <name>.pid per running domain, without a newline, as
                   libvirt writes it
+DIR/sys/fs/cgroup the cgroup v2 scope of each running domain as libvirt
+                  makes it (machine.slice/machine-qemu\x2d<id>\x2d<name>.scope,
+                  QEMU in its libvirt/ child): memory.current, memory.stat,
+                  memory.swap.current, memory.events, memory.pressure; and
+                  per QEMU process its cgroup and status files
 
 Values differ per domain so nothing compresses unrealistically well.  The
 shape of each file follows a real 6.18 host (see tests/fixtures/hosts/k6.18);
@@ -109,6 +114,49 @@ def qemu_cmdline(i, mem_mib):
     return "\0".join(args) + "\0"
 
 
+def systemd_escape(s):
+    return "".join(c if c.isalnum() or c in "_." else "\\x%02x" % ord(c) for c in s)
+
+
+def memory_stat(i):
+    # The keys of a 6.18 kernel's memory.stat, in its order.
+    anon = (200 + i % 700) << 20
+    keys = ("anon %d\nfile %d\nkernel %d\nkernel_stack 98304\npagetables %d\nsec_pagetables 0\npercpu 4320\n"
+            "sock 0\nvmalloc 16384\nshmem 0\nzswap 0\nzswapped 0\nfile_mapped %d\nfile_dirty 0\nfile_writeback 0\n"
+            "swapcached 0\nanon_thp %d\nfile_thp 0\nshmem_thp 0\ninactive_anon %d\nactive_anon %d\ninactive_file %d\n"
+            "active_file %d\nunevictable 0\nslab_reclaimable %d\nslab_unreclaimable %d\nslab %d\n"
+            % (anon, 33554432 + i, 16777216 + i, 5592405 + i, 8388608, anon // 2, anon // 3, anon - anon // 3,
+               16777216, 16777216 + i, 4194304, 3355443, 7549747))
+    for k in ("workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon",
+              "workingset_activate_file", "workingset_restore_anon", "workingset_restore_file",
+              "workingset_nodereclaim", "pgdemote_kswapd", "pgdemote_direct", "pgdemote_khugepaged",
+              "pgdemote_proactive", "hugetlb", "pgscan", "pgsteal", "pgscan_kswapd", "pgscan_direct",
+              "pgscan_khugepaged", "pgscan_proactive", "pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged",
+              "pgsteal_proactive", "pgfault", "pgmajfault", "pgrefill", "pgactivate", "pgdeactivate", "pglazyfree",
+              "pglazyfreed", "swpin_zero", "swpout_zero", "zswpin", "zswpout", "zswpwb", "thp_fault_alloc",
+              "thp_collapse_alloc", "thp_swpout", "thp_swpout_fallback", "numa_pages_migrated",
+              "numa_pte_updates", "numa_hint_faults"):
+        keys += "%s %d\n" % (k, (i * 7 + len(k)) % 100000)
+    return keys
+
+
+def proc_status(pid, rss_kib):
+    return ("Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t1\n"
+            "TracerPid:\t0\nUid:\t64055\t64055\t64055\t64055\nGid:\t64055\t64055\t64055\t64055\nFDSize:\t128\n"
+            "Groups:\t64055\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\nVmPeak:\t 3037736 kB\n"
+            "VmSize:\t 2966540 kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t %7d kB\nVmRSS:\t %7d kB\n"
+            "RssAnon:\t %7d kB\nRssFile:\t   20480 kB\nRssShmem:\t       0 kB\nVmData:\t 1200420 kB\nVmStk:\t     132 kB\n"
+            "VmExe:\t    6512 kB\nVmLib:\t   41236 kB\nVmPTE:\t    2312 kB\nVmSwap:\t %7d kB\nHugetlbPages:\t       0 kB\n"
+            "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t7\nSigQ:\t0/63422\nSigPnd:\t0000000000000000\n"
+            "ShdPnd:\t0000000000000000\nSigBlk:\t0000000010002240\nSigIgn:\t0000000000001000\n"
+            "SigCgt:\t0000000100004243\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
+            "CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\n"
+            "Seccomp:\t2\nSeccomp_filters:\t1\nCpus_allowed:\tff\nCpus_allowed_list:\t0-7\n"
+            "Mems_allowed:\t00000000,00000001\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t1843\n"
+            "nonvoluntary_ctxt_switches:\t12\n"
+            % (pid, pid, pid, pid, pid, pid, rss_kib, rss_kib, rss_kib - 20480, pid % 3 * 1024))
+
+
 def proc_stat(pid, comm, ppid, utime, stime, start):
     # 52 fields as in proc(5) for a 6.x kernel.
     rest = [ppid, pid, pid, 0, -1, 138412352, 89113, 0, 12, 0, utime, stime, 0, 0, 20, 0, 7, 0, start,
@@ -149,6 +197,19 @@ def main():
               "ksm_rmap_items %d\nksm_zero_pages %d\nksm_merging_pages %d\nksm_process_profit %d\n"
               "ksm_merge_any: no\nksm_mergeable: yes\n" % (m * 3 + 11, i % 600, m, m * 4096 - (m * 3 + 11) * 64))
         write(os.path.join(run, name + ".pid"), str(pid))
+        scope = "/machine.slice/machine-qemu%s%d%s%s.scope" % (systemd_escape("-"), i + 1, systemd_escape("-"),
+                                                            systemd_escape(name))
+        write(os.path.join(pdir, "cgroup"), "0::%s/libvirt\n" % scope)
+        write(os.path.join(pdir, "status"), proc_status(pid, mem_mib * 512))
+        cg = os.path.join(top, "sys/fs/cgroup") + scope
+        os.makedirs(os.path.join(cg, "libvirt"), exist_ok=True)
+        write(os.path.join(cg, "memory.current"), "%d\n" % (((200 + i % 700) << 20) + 67108864))
+        write(os.path.join(cg, "memory.stat"), memory_stat(i))
+        write(os.path.join(cg, "memory.swap.current"), "%d\n" % (i % 3 << 20))
+        write(os.path.join(cg, "memory.events"), "low 0\nhigh %d\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n" % (i % 4))
+        write(os.path.join(cg, "memory.pressure"),
+              "some avg10=0.00 avg60=0.00 avg300=0.00 total=%d\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=%d\n"
+              % (i * 1000, i * 100))
 
     shared = max(1, total_merging // 5)
     vals = dict(KSM_FILES)

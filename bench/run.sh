@@ -358,7 +358,8 @@ for n in $NS; do
 
 		port=$(free_port)
 		measure kvmmem "$n" "http://127.0.0.1:$port/metrics" -- "$EXPORTER" --web.listen-address=127.0.0.1:$port \
-			--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run"
+			--libvirt.uri="$URI" --path.sysfs="$H/sys" --path.procfs="$H/proc" --path.libvirt-run="$H/run" \
+			--path.cgroupfs="$H/sys/fs/cgroup"
 		# A benchmark of an exporter that lost its domains would be a lie.
 		got=$(grep -c '^kvmmem_domain_info{' "$WORK/kvmmem-$MODE-$n.body")
 		[ "$got" = "$n" ] || die "kvmmem at N=$n ($MODE) exported $got domains"
@@ -432,6 +433,7 @@ PluginDir \"/usr/lib/collectd\"
   SysfsPath \"$H/sys\"
   ProcfsPath \"$H/proc\"
   LibvirtRunPath \"$H/run\"
+  CgroupfsPath \"$H/sys/fs/cgroup\"
 </Plugin>")
 	echo "collectd-kvmmem N=$CD_N cpu_ms_per_read hwm_kib reads: $CD_KVMMEM" | tee -a "$RAW" >&2
 	CD_VIRT=$(collectd_run virt "LoadPlugin virt
@@ -454,7 +456,8 @@ cg_scrape() { # N [RETRY] -> instructions per steady-state scrape of the server
 	k=$((n >= 5000 ? 3 : 5))
 	valgrind --tool=callgrind --callgrind-out-file="$WORK/cg-srv-$n.%p" "$EXPORTER" \
 		--web.listen-address=127.0.0.1:$port --libvirt.uri="test://$H/node.xml" --path.sysfs="$H/sys" \
-		--path.procfs="$H/proc" --path.libvirt-run="$H/run" --scrape.timeout=1m >"$WORK/cg-srv-$n.log" 2>&1 &
+		--path.procfs="$H/proc" --path.libvirt-run="$H/run" --path.cgroupfs="$H/sys/fs/cgroup" --scrape.timeout=1m \
+		>"$WORK/cg-srv-$n.log" 2>&1 &
 	pid=$!
 	PIDS="$PIDS $pid"
 	wait_http "http://127.0.0.1:$port/metrics" 600 || die "callgrind server at N=$n did not answer"
@@ -488,7 +491,7 @@ if [ "$CALLGRIND" = 1 ]; then
 		# counts do not care about the other core's load.
 		valgrind --tool=callgrind --callgrind-out-file="$RES/callgrind.dump.$n" "$EXPORTER" --dump \
 			--libvirt.uri="test://$H/node.xml" --path.sysfs="$H/sys" --path.procfs="$H/proc" \
-			--path.libvirt-run="$H/run" --scrape.timeout=5m >/dev/null 2>"$WORK/cg-dump-$n.log" &
+			--path.libvirt-run="$H/run" --path.cgroupfs="$H/sys/fs/cgroup" --scrape.timeout=5m >/dev/null 2>"$WORK/cg-dump-$n.log" &
 		dpid=$!
 		PIDS="$PIDS $dpid"
 		k=$((n >= 5000 ? 3 : 5))
