@@ -17,7 +17,6 @@
  * "qemu-pid-<pid>".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +47,29 @@ struct name_node {
 	struct nametab_node node;
 };
 
+/* What one QEMU command line says, kept while the process's command line
+ * stays byte for byte the same: parsing it is most of a scan's work, and
+ * a guest's command line never changes while it runs.  Keyed by the pid's
+ * directory name. */
+struct cached {
+	struct nametab_node node;
+	unsigned seen; /* generation of the last scan that found it */
+	size_t len;
+	char *cmdline; /* owned copy, len bytes */
+	bool libvirt;  /* -name guest=... and -uuid: a QEMU libvirt started */
+	char *name;    /* owned; NULL without a name */
+	char uuid[UUID_STRING_LEN];
+	char vmid[DOM_VMID_MAX]; /* claimed by -id or -pidfile, not yet verified */
+	struct domain_config config;
+	struct mval memory;
+	char *mem_path; /* owned; NULL without file-backed memory */
+	bool hugetlb_memfd;
+	bool huge_known; /* huge holds the answer for process start start */
+	bool huge;
+	uint64_t start;
+	char key[];
+};
+
 struct qemu_backend {
 	const struct collect_opts *o;
 	char *text; /* PARSE_MAX_FILE bytes: cmdline, then mounts */
@@ -55,7 +77,9 @@ struct qemu_backend {
 	struct complaint_set *complaints;
 	struct complaint scan_fail;
 	uint64_t page_size;
-	struct buf qname; /* the name of the process being scanned */
+	struct buf qname;     /* the name of the process being scanned */
+	struct nametab cache; /* struct cached by pid */
+	unsigned gen;
 
 	struct qemu_proc *procs;
 	size_t nprocs, aprocs;
@@ -82,6 +106,26 @@ static bool drop_all(struct nametab_node *n, void *arg)
 	return true;
 }
 
+static void cached_free(struct cached *e)
+{
+	if (!e)
+		return;
+	free(e->cmdline);
+	free(e->name);
+	free(e->mem_path);
+	free(e);
+}
+
+/* Frees an entry the scan of generation *arg did not find. */
+static bool drop_unseen(struct nametab_node *n, void *arg)
+{
+	struct cached *e = nametab_entry(n, struct cached, node);
+	if (arg && e->seen == *(const unsigned *)arg)
+		return false;
+	cached_free(e);
+	return true;
+}
+
 static void procs_clear(struct qemu_backend *b)
 {
 	for (size_t i = 0; i < b->nprocs; i++)
@@ -98,6 +142,8 @@ static void destroy(void *self)
 	free(b->procs);
 	nametab_sweep(&b->names, drop_all, NULL);
 	nametab_fini(&b->names);
+	nametab_sweep(&b->cache, drop_unseen, NULL);
+	nametab_fini(&b->cache);
 	free(b->nodes);
 	free(b->text);
 	free(b->info);
@@ -118,7 +164,7 @@ static void *create(const struct collect_opts *o)
 	b->complaints = complaint_set_new();
 	long ps = sysconf(_SC_PAGESIZE);
 	b->page_size = ps > 0 ? (uint64_t)ps : 4096;
-	if (!b->text || !b->info || !b->complaints || nametab_init(&b->names) != 0) {
+	if (!b->text || !b->info || !b->complaints || nametab_init(&b->names) != 0 || nametab_init(&b->cache) != 0) {
 		destroy(b);
 		return NULL;
 	}
@@ -128,11 +174,13 @@ static void *create(const struct collect_opts *o)
 /* Is path on a hugetlbfs, as the process's own mount table says (KubeVirt
  * and containers have their own)?  The longest mount point that holds
  * path decides.  Mount points with escaped blanks (\040) never match. */
-static bool on_hugetlbfs(struct qemu_backend *b, int dirfd, const char *path)
+static bool on_hugetlbfs(struct qemu_backend *b, int procfd, const char *dname, const char *path)
 {
+	char rel[32];
 	size_t len, best = 0;
 	bool huge = false;
-	if (read_file_at(dirfd, "mounts", b->text, PARSE_MAX_FILE, &len) < 0)
+	if (path_join3(rel, sizeof(rel), dname, "/", "mounts") < 0 ||
+	    read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0)
 		return false;
 	struct cursor c = cursor_make(b->text, len);
 	struct kv_line l;
@@ -224,29 +272,94 @@ static struct qemu_proc *proc_add(struct qemu_backend *b)
 	return p;
 }
 
-/* Identity and configuration of one QEMU process into a new entry. */
-static int take_process(struct scan_pass *sp, int dirfd, pid_t pid, const struct proc_stat *st)
+/* Parses the command line in b->text into e (a new entry, or one whose
+ * command line changed), replacing what e held.  0 or -ENOMEM. */
+static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
+{
+	const struct qemu_cmdline *in = b->info;
+	char *copy = malloc(len ? len : 1);
+	char *name = in->has_name ? strdup(in->name) : NULL;
+	char *mp = in->mem_path[0] ? strdup(in->mem_path) : NULL;
+	if (!copy || (in->has_name && !name) || (in->mem_path[0] && !mp)) {
+		free(copy);
+		free(name);
+		free(mp);
+		return -ENOMEM;
+	}
+	memcpy(copy, b->text, len);
+	free(e->cmdline);
+	free(e->name);
+	free(e->mem_path);
+	e->cmdline = copy;
+	e->len = len;
+	e->name = name;
+	e->mem_path = mp;
+	e->libvirt = in->guest_key && in->has_uuid_opt;
+	memcpy(e->uuid, in->uuid, sizeof(e->uuid));
+	e->vmid[0] = '\0';
+	if (in->vmid[0])
+		memcpy(e->vmid, in->vmid, sizeof(e->vmid));
+	else if (in->pidfile[0])
+		vmid_from_pidfile(b, in->pidfile, e->vmid);
+	e->config = in->config;
+	e->memory = in->memory_bytes;
+	e->hugetlb_memfd = in->hugetlb_memfd;
+	e->huge_known = false;
+	return 0;
+}
+
+/* The cache entry of the QEMU process dname whose command line is in
+ * b->text, parsed anew when it changed; NULL with *rc 0 when libvirt lists
+ * the process already (it costs its name only then), or with *rc <0. */
+static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t len, int *rc)
 {
 	struct qemu_backend *b = sp->b;
-	const struct qemu_cmdline *in = b->info;
-	enum dom_source src = DOM_SOURCE_QEMU;
-	char vmid[DOM_VMID_MAX] = "";
-
-	if (in->guest_key && in->has_uuid_opt) {
-		src = DOM_SOURCE_LIBVIRT;
-		if (in->has_name && nametab_find(sp->libvirt_names, in->name))
-			return 0; /* libvirt's own domain, listed already */
-	} else {
-		if (in->vmid[0])
-			memcpy(vmid, in->vmid, sizeof(vmid));
-		else if (in->pidfile[0])
-			vmid_from_pidfile(b, in->pidfile, vmid);
-		if (vmid[0] && pidfile_names(b, vmid, pid))
-			src = DOM_SOURCE_PROXMOX;
-		else
-			vmid[0] = '\0';
+	struct nametab_node *n = nametab_find(&b->cache, dname);
+	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
+	*rc = 0;
+	if (e && e->len == len && memcmp(e->cmdline, b->text, len) == 0) {
+		if (e->libvirt && e->name && nametab_find(sp->libvirt_names, e->name))
+			return NULL;
+		return e;
 	}
+	bool guest_key, has_uuid;
+	buf_reset(&b->qname);
+	if (qemu_cmdline_identity(b->text, len, &b->qname, &guest_key, &has_uuid) == 0 && guest_key && has_uuid &&
+	    b->qname.len > 0 && nametab_find(sp->libvirt_names, b->qname.data))
+		return NULL;
+	int r = qemu_cmdline_parse(b->text, len, b->info);
+	if (r < 0) {
+		*rc = r == -ENOMEM ? r : 0;
+		return NULL;
+	}
+	if (!e) {
+		size_t kl = strlen(dname);
+		e = calloc(1, sizeof(*e) + kl + 1);
+		if (!e) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		memcpy(e->key, dname, kl + 1);
+		nametab_add(&b->cache, &e->node, e->key);
+	}
+	if (cache_fill(b, e, len) < 0) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	return e;
+}
 
+/* One QEMU process, its command line read into e, its stat into st: a
+ * new entry of b->procs. */
+static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid, const struct proc_stat *st)
+{
+	struct qemu_backend *b = sp->b;
+	enum dom_source src = e->libvirt ? DOM_SOURCE_LIBVIRT : DOM_SOURCE_QEMU;
+	char vmid[DOM_VMID_MAX] = "";
+	if (!e->libvirt && e->vmid[0] && pidfile_names(b, e->vmid, pid)) {
+		src = DOM_SOURCE_PROXMOX;
+		memcpy(vmid, e->vmid, sizeof(vmid));
+	}
 	struct qemu_proc *p = proc_add(b);
 	if (!p)
 		return -ENOMEM;
@@ -255,13 +368,13 @@ static int take_process(struct scan_pass *sp, int dirfd, pid_t pid, const struct
 	p->state = st->state;
 	p->source = src;
 	memcpy(p->vmid, vmid, sizeof(vmid));
-	memcpy(p->uuid, in->uuid, sizeof(p->uuid));
-	p->config = in->config;
-	p->config.hugepages = in->hugetlb_memfd || (in->mem_path[0] && on_hugetlbfs(b, dirfd, in->mem_path));
-	p->memory = in->memory_bytes;
+	memcpy(p->uuid, e->uuid, sizeof(p->uuid));
+	p->config = e->config;
+	p->config.hugepages = e->hugetlb_memfd || e->huge;
+	p->memory = e->memory;
 	if (st->has_rss && st->rss_pages <= UINT64_MAX / b->page_size)
 		mval_set_u64(&p->rss, st->rss_pages * b->page_size);
-	if (in->has_name && !(p->name = strdup(in->name))) {
+	if (e->name && !(p->name = strdup(e->name))) {
 		b->nprocs--;
 		return -ENOMEM;
 	}
@@ -269,7 +382,9 @@ static int take_process(struct scan_pass *sp, int dirfd, pid_t pid, const struct
 }
 
 /* One process of the scan.  Anything that fails to read is a process
- * that exited meanwhile, or not one at all: skipped quietly. */
+ * that exited meanwhile, or not one at all: skipped quietly.  Files are
+ * opened by their path relative to <procfs>: one open each, the cmdline
+ * of every process and, for QEMU, its stat. */
 static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 {
 	struct scan_pass *sp = arg;
@@ -277,34 +392,30 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	char rel[32], stat_text[2048];
 	size_t len, slen;
 	struct proc_stat st;
+	int rc;
 
-	/* One open for every process: the cmdline by its relative path; the
-	 * directory is opened only for QEMU. */
 	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
 		return 0;
-	if (read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
+	if (read_file_at_once(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
 	    !qemu_cmdline_is_qemu(b->text, len))
 		return 0;
-	/* libvirt's own domains, listed already, cost only their name: the
-	 * rest of the command line and stat are not read. */
-	bool guest_key, has_uuid;
-	buf_reset(&b->qname);
-	if (qemu_cmdline_identity(b->text, len, &b->qname, &guest_key, &has_uuid) == 0 && guest_key && has_uuid &&
-	    b->qname.len > 0 && nametab_find(sp->libvirt_names, b->qname.data))
-		return 0;
-	int rc = qemu_cmdline_parse(b->text, len, b->info);
-	if (rc < 0)
-		return rc == -ENOMEM ? rc : 0;
-	int fd = openat(procfd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	rc = 0;
+	struct cached *e = cache_get(sp, dname, len, &rc);
+	if (!e)
+		return rc;
+	e->seen = b->gen;
 	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
-	if (read_file_at(fd, "stat", stat_text, sizeof(stat_text), &slen) == 0 &&
-	    proc_stat_parse(stat_text, slen, &st) == 0 && st.state != 'Z' && st.state != 'X')
-		rc = take_process(sp, fd, pid, &st);
-	close(fd);
-	return rc;
+	if (path_join3(rel, sizeof(rel), dname, "/", "stat") < 0 ||
+	    read_file_at_once(procfd, rel, stat_text, sizeof(stat_text), &slen) < 0 ||
+	    proc_stat_parse(stat_text, slen, &st) < 0 || st.state == 'Z' || st.state == 'X')
+		return 0;
+	/* Whether file-backed memory is hugepages is the process's mount
+	 * table's say: asked again only for a new process. */
+	if (e->mem_path && (!e->huge_known || e->start != st.starttime)) {
+		e->huge = on_hugetlbfs(b, procfd, dname, e->mem_path);
+		e->huge_known = true;
+		e->start = st.starttime;
+	}
+	return take_process(sp, e, pid, &st);
 }
 
 static int cmp_proc(const void *x, const void *y)
@@ -434,6 +545,7 @@ static int collect(void *self, struct snapshot *s)
 
 	complaint_set_begin(b->complaints);
 	procs_clear(b);
+	b->gen++;
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
 	int rc = names_reset(b, s, s->ndoms);
@@ -451,6 +563,8 @@ static int collect(void *self, struct snapshot *s)
 	if (rc == 0)
 		rc = publish(b, s);
 	procs_clear(b);
+	/* Processes this scan did not find are gone (or libvirt's now). */
+	nametab_sweep(&b->cache, drop_unseen, &b->gen);
 	/* The names belong to this snapshot: none may outlive it here. */
 	nametab_sweep(&b->names, drop_all, NULL);
 	b->nnodes = 0;

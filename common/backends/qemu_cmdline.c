@@ -125,15 +125,36 @@ struct parse_ctx {
 	struct qemu_cmdline *out;
 	struct opt_kv kv;
 	struct memobj *objs;
-	size_t nobjs;
+	size_t nobjs, aobjs;
 	char (*devs)[ID_MAX]; /* memdev ids of memory devices */
-	size_t ndevs;
+	size_t ndevs, adevs;
+	bool nomem;
 	char main_backend[ID_MAX]; /* -machine memory-backend= */
 	bool seen_m, seen_balloon, seen_name, seen_id, seen_pidfile;
 	bool has_m;
 	uint64_t m_bytes;
 	char smbios_uuid[UUID_STRING_LEN];
 };
+
+/* Room for one more entry of size sz in *arr (n used, *alloc allocated),
+ * at most MAX_MEMOBJS: a command line of thousands of memory devices
+ * counts the first ones.  0, or -1 (-ENOMEM is noted in c). */
+static int grow(struct parse_ctx *c, void **arr, size_t n, size_t *alloc, size_t sz)
+{
+	if (n < *alloc)
+		return 0;
+	if (n >= MAX_MEMOBJS)
+		return -1;
+	size_t na = *alloc ? *alloc * 2 : 8;
+	void *p = realloc(*arr, na * sz);
+	if (!p) {
+		c->nomem = true;
+		return -1;
+	}
+	*arr = p;
+	*alloc = na;
+	return 0;
+}
 
 static void copy_id(char dst[ID_MAX], const struct opt_kv *kv)
 {
@@ -189,7 +210,7 @@ static void on_device(struct parse_ctx *c, const char *v, size_t vlen)
 		c->out->config.free_page_reporting = fpr == 1;
 		c->out->config.deflate_on_oom = dod == 1;
 	}
-	if (is_memory_device(driver) && memdev[0] && c->ndevs < MAX_MEMOBJS)
+	if (is_memory_device(driver) && memdev[0] && grow(c, (void **)&c->devs, c->ndevs, &c->adevs, ID_MAX) == 0)
 		memcpy(c->devs[c->ndevs++], memdev, ID_MAX);
 }
 
@@ -223,7 +244,7 @@ static void on_object(struct parse_ctx *c, const char *v, size_t vlen)
 		memcpy(c->out->mem_path, path, strlen(path) + 1);
 	if (strcmp(type, "memory-backend-memfd") == 0 && hugetlb)
 		c->out->hugetlb_memfd = true;
-	if (o.id[0] && c->nobjs < MAX_MEMOBJS)
+	if (o.id[0] && grow(c, (void **)&c->objs, c->nobjs, &c->aobjs, sizeof(o)) == 0)
 		c->objs[c->nobjs++] = o;
 }
 
@@ -299,140 +320,187 @@ static void copy_arg(char *dst, size_t cap, const char *v, size_t vlen)
 	}
 }
 
-/* Options whose value is the next element, so that value is never taken
- * for an option itself; options not listed here are read as flags. */
-static const char *const valued[] = {
-    "append",
-    "kernel",
-    "initrd",
-    "drive",
-    "netdev",
-    "chardev",
-    "mon",
-    "cpu",
-    "smp",
-    "boot",
-    "vnc",
-    "global",
-    "numa",
-    "iscsi",
-    "serial",
-    "rtc",
-    "sandbox",
-    "msg",
-    "accel",
-    "display",
-    "vga",
-    "k",
-    "L",
-    "bios",
-    "fw_cfg",
-    "qmp",
-    "monitor",
-    "spice",
-    "audiodev",
-    "blockdev",
-    "incoming",
-    "loadvm",
-    "parallel",
-    "usbdevice",
-    "action",
-    "compat",
-    "run-with",
-    "D",
-    "d",
-    "trace",
-    "plugin",
-    "add-fd",
-    "set",
-    "readconfig",
-    "smbios-file",
-    "runas",
-    "chroot",
-    "nic",
-    "net",
-    "virtfs",
-    "fsdev",
-    "cdrom",
-    "hda",
-    "hdb",
-    "hdc",
-    "hdd",
-    "fda",
-    "fdb",
-    "mtdblock",
-    "sd",
-    "pflash",
-    "snapshot-path",
-    "device-alias",
-    "xen-domid",
-    "icount",
-    "watchdog-action",
-    "semihosting-config",
-    "tpmdev",
-    "acpitable",
-    "machine-alias",
-    "object-alias",
+enum opt_code {
+	OPT_OTHER, /* a value follows, nothing to read in it */
+	OPT_NAME,
+	OPT_UUID,
+	OPT_SMBIOS,
+	OPT_ID,
+	OPT_PIDFILE,
+	OPT_M,
+	OPT_MACHINE,
+	OPT_OVERCOMMIT,
+	OPT_REALTIME,
+	OPT_MEM_PATH,
+	OPT_OBJECT,
+	OPT_DEVICE,
 };
 
-static bool takes_value(const char *a, size_t alen)
+#define OPT(s, c)                                                                                                      \
+	{                                                                                                              \
+		s, sizeof(s) - 1, c                                                                                    \
+	}
+
+/* The options read here, and the other options whose value is the next
+ * element (so that value is never taken for an option itself); options
+ * not listed are read as flags.  The length is compared first: one
+ * command line has dozens of options and a host hundreds of QEMUs. */
+static const struct {
+	const char *name;
+	size_t len;
+	enum opt_code code;
+} options[] = {
+    OPT("name", OPT_NAME),
+    OPT("uuid", OPT_UUID),
+    OPT("smbios", OPT_SMBIOS),
+    OPT("id", OPT_ID),
+    OPT("pidfile", OPT_PIDFILE),
+    OPT("m", OPT_M),
+    OPT("machine", OPT_MACHINE),
+    OPT("M", OPT_MACHINE),
+    OPT("overcommit", OPT_OVERCOMMIT),
+    OPT("realtime", OPT_REALTIME),
+    OPT("mem-path", OPT_MEM_PATH),
+    OPT("object", OPT_OBJECT),
+    OPT("device", OPT_DEVICE),
+    OPT("append", OPT_OTHER),
+    OPT("kernel", OPT_OTHER),
+    OPT("initrd", OPT_OTHER),
+    OPT("drive", OPT_OTHER),
+    OPT("netdev", OPT_OTHER),
+    OPT("chardev", OPT_OTHER),
+    OPT("mon", OPT_OTHER),
+    OPT("cpu", OPT_OTHER),
+    OPT("smp", OPT_OTHER),
+    OPT("boot", OPT_OTHER),
+    OPT("vnc", OPT_OTHER),
+    OPT("global", OPT_OTHER),
+    OPT("numa", OPT_OTHER),
+    OPT("iscsi", OPT_OTHER),
+    OPT("serial", OPT_OTHER),
+    OPT("rtc", OPT_OTHER),
+    OPT("sandbox", OPT_OTHER),
+    OPT("msg", OPT_OTHER),
+    OPT("accel", OPT_OTHER),
+    OPT("display", OPT_OTHER),
+    OPT("vga", OPT_OTHER),
+    OPT("k", OPT_OTHER),
+    OPT("L", OPT_OTHER),
+    OPT("bios", OPT_OTHER),
+    OPT("fw_cfg", OPT_OTHER),
+    OPT("qmp", OPT_OTHER),
+    OPT("monitor", OPT_OTHER),
+    OPT("spice", OPT_OTHER),
+    OPT("audiodev", OPT_OTHER),
+    OPT("blockdev", OPT_OTHER),
+    OPT("incoming", OPT_OTHER),
+    OPT("loadvm", OPT_OTHER),
+    OPT("parallel", OPT_OTHER),
+    OPT("usbdevice", OPT_OTHER),
+    OPT("action", OPT_OTHER),
+    OPT("compat", OPT_OTHER),
+    OPT("run-with", OPT_OTHER),
+    OPT("D", OPT_OTHER),
+    OPT("d", OPT_OTHER),
+    OPT("trace", OPT_OTHER),
+    OPT("plugin", OPT_OTHER),
+    OPT("add-fd", OPT_OTHER),
+    OPT("set", OPT_OTHER),
+    OPT("readconfig", OPT_OTHER),
+    OPT("runas", OPT_OTHER),
+    OPT("chroot", OPT_OTHER),
+    OPT("nic", OPT_OTHER),
+    OPT("net", OPT_OTHER),
+    OPT("virtfs", OPT_OTHER),
+    OPT("fsdev", OPT_OTHER),
+    OPT("cdrom", OPT_OTHER),
+    OPT("hda", OPT_OTHER),
+    OPT("hdb", OPT_OTHER),
+    OPT("hdc", OPT_OTHER),
+    OPT("hdd", OPT_OTHER),
+    OPT("fda", OPT_OTHER),
+    OPT("fdb", OPT_OTHER),
+    OPT("mtdblock", OPT_OTHER),
+    OPT("sd", OPT_OTHER),
+    OPT("pflash", OPT_OTHER),
+    OPT("xen-domid", OPT_OTHER),
+    OPT("icount", OPT_OTHER),
+    OPT("watchdog-action", OPT_OTHER),
+    OPT("semihosting-config", OPT_OTHER),
+    OPT("tpmdev", OPT_OTHER),
+    OPT("acpitable", OPT_OTHER),
+};
+
+/* The code of an option that takes a value, -1 for anything else (a flag,
+ * a value, an option not listed).  "-opt" and "--opt" alike. */
+static int option_code(const char *a, size_t alen)
 {
-	for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
-		if (arg_is(a, alen, valued[i]))
-			return true;
-	return false;
+	if (alen < 2 || a[0] != '-')
+		return -1;
+	a++, alen--;
+	if (a[0] == '-')
+		a++, alen--;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].len == alen && memcmp(options[i].name, a, alen) == 0)
+			return (int)options[i].code;
+	return -1;
 }
 
 /* One option and its value. */
-static void on_option(struct parse_ctx *c, const char *a, size_t alen, const char *v, size_t vlen)
+static void on_option(struct parse_ctx *c, enum opt_code code, const char *v, size_t vlen)
 {
 	struct qemu_cmdline *out = c->out;
-	if (arg_is(a, alen, "name")) {
+	switch (code) {
+	case OPT_NAME:
 		if (!c->seen_name)
 			out->has_name = name_of(v, vlen, out->name, sizeof(out->name), &out->guest_key);
 		if (!out->has_name)
 			out->name[0] = '\0';
 		c->seen_name = true;
-	} else if (arg_is(a, alen, "uuid")) {
+		break;
+	case OPT_UUID:
 		if (!out->has_uuid_opt && qemu_uuid_valid(v, vlen))
 			copy_arg(out->uuid, sizeof(out->uuid), v, vlen);
 		out->has_uuid_opt = true;
-	} else if (arg_is(a, alen, "smbios")) {
+		break;
+	case OPT_SMBIOS:
 		on_smbios(c, v, vlen);
-	} else if (arg_is(a, alen, "id")) {
+		break;
+	case OPT_ID:
 		if (!c->seen_id)
 			on_id(c, v, vlen);
-	} else if (arg_is(a, alen, "pidfile")) {
+		break;
+	case OPT_PIDFILE:
 		if (!c->seen_pidfile)
 			copy_arg(out->pidfile, sizeof(out->pidfile), v, vlen);
 		c->seen_pidfile = true;
-	} else if (arg_is(a, alen, "m")) {
+		break;
+	case OPT_M:
 		if (!c->seen_m)
 			on_memory(c, v, vlen);
-	} else if (arg_is(a, alen, "machine") || arg_is(a, alen, "M")) {
+		break;
+	case OPT_MACHINE:
 		on_machine(c, v, vlen);
-	} else if (arg_is(a, alen, "overcommit")) {
+		break;
+	case OPT_OVERCOMMIT:
 		on_lock(c, v, vlen, "mem-lock");
-	} else if (arg_is(a, alen, "realtime")) {
+		break;
+	case OPT_REALTIME:
 		on_lock(c, v, vlen, "mlock");
-	} else if (arg_is(a, alen, "mem-path")) {
+		break;
+	case OPT_MEM_PATH:
 		if (!out->mem_path[0])
 			copy_arg(out->mem_path, sizeof(out->mem_path), v, vlen);
-	} else if (arg_is(a, alen, "object")) {
+		break;
+	case OPT_OBJECT:
 		on_object(c, v, vlen);
-	} else if (arg_is(a, alen, "device")) {
+		break;
+	case OPT_DEVICE:
 		on_device(c, v, vlen);
+		break;
+	default:
+		break;
 	}
-}
-
-static bool known_with_value(const char *a, size_t alen)
-{
-	static const char *const mine[] = {"name", "uuid",       "smbios",   "id",       "pidfile", "m",     "machine",
-	                                   "M",    "overcommit", "realtime", "mem-path", "object",  "device"};
-	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
-		if (arg_is(a, alen, mine[i]))
-			return true;
-	return false;
 }
 
 static const struct memobj *find_obj(const struct parse_ctx *c, const char *id)
@@ -475,43 +543,29 @@ int qemu_cmdline_parse(const char *cmd, size_t len, struct qemu_cmdline *out)
 {
 	if (!cmd || !qemu_cmdline_is_qemu(cmd, len))
 		return -EINVAL;
-	struct parse_ctx *c = calloc(1, sizeof(*c));
+	struct parse_ctx *c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
 	memset(out, 0, sizeof(*out));
 	out->config.present = true;
 	out->config.balloon = "none";
 	c->out = out;
-	int rc = 0;
 	size_t pos = 0, alen, vlen;
 	const char *a = qemu_cmdline_next_arg(cmd, len, &pos, &alen); /* argv[0] */
 	while ((a = qemu_cmdline_next_arg(cmd, len, &pos, &alen)) != NULL) {
-		if (alen < 2 || a[0] != '-')
-			continue;
-		bool mine = known_with_value(a, alen);
-		if (!mine && !takes_value(a, alen))
+		int code = option_code(a, alen);
+		if (code < 0)
 			continue;
 		const char *v = qemu_cmdline_next_arg(cmd, len, &pos, &vlen);
 		if (!v)
 			break;
-		if (!mine)
-			continue;
-		/* Memory devices are resolved at the end: allocate their
-		 * tables only for a command line that has some. */
-		if ((arg_is(a, alen, "object") || arg_is(a, alen, "device")) && !c->objs) {
-			c->objs = calloc(MAX_MEMOBJS, sizeof(*c->objs));
-			c->devs = calloc(MAX_MEMOBJS, sizeof(*c->devs));
-			if (!c->objs || !c->devs) {
-				rc = -ENOMEM;
-				goto out;
-			}
-		}
-		on_option(c, a, alen, v, vlen);
+		on_option(c, (enum opt_code)code, v, vlen);
 	}
 	if (!out->uuid[0] && c->smbios_uuid[0])
 		memcpy(out->uuid, c->smbios_uuid, UUID_STRING_LEN);
 	total_memory(c);
-out:
+	int rc = c->nomem ? -ENOMEM : 0;
 	free(c->objs);
 	free(c->devs);
 	free(c);

@@ -54,6 +54,27 @@ int read_file_at(int dirfd, const char *name, char *dst, size_t dstsz, size_t *l
 	return r;
 }
 
+int read_file_at_once(int dirfd, const char *name, char *dst, size_t dstsz, size_t *len)
+{
+	if (dstsz < 2)
+		return -EINVAL;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	ssize_t n;
+	do
+		n = read(fd, dst, dstsz - 1);
+	while (n < 0 && errno == EINTR);
+	int r = n < 0 ? -errno : (size_t)n == dstsz - 1 ? -EFBIG : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	dst[n] = '\0';
+	if (len != NULL)
+		*len = (size_t)n;
+	return 0;
+}
+
 int read_file(const char *path, char *dst, size_t dstsz, size_t *len)
 {
 	return read_file_at(AT_FDCWD, path, dst, dstsz, len);

@@ -24,6 +24,16 @@
 int read_file(const char *path, char *dst, size_t dstsz, size_t *len);
 /* The same relative to an open directory (openat), for /proc/<pid>/... */
 int read_file_at(int dirfd, const char *name, char *dst, size_t dstsz, size_t *len);
+/*
+ * The same with one read(): for procfs files whose whole content one read
+ * returns (/proc/<pid>/cmdline and stat: fs/proc/base.c fills the buffer
+ * in one call), where read_file_at's read to end of file costs a second
+ * system call per process on a scan of thousands.  A read that fills
+ * dst but the NUL's byte is -EFBIG (one read cannot tell a file of exactly
+ * that size from a larger one).  Not for files that may come in pieces
+ * (seq_file lists).
+ */
+int read_file_at_once(int dirfd, const char *name, char *dst, size_t dstsz, size_t *len);
 
 /* A cursor over [p, end). */
 struct cursor {

@@ -224,7 +224,22 @@ static void test_read_file_errors(void **state)
 	/* 17 bytes do not fit 17 bytes of buffer: one is needed for the NUL. */
 	assert_int_equal(read_file_at(dfd, "advisor_mode", buf, 17, &len), -EFBIG);
 	assert_int_equal(read_file_at(dfd, "nope", buf, sizeof(buf), &len), -ENOENT);
+	/* read_file_at_once: the same answers from one read(). */
+	len = 0;
+	assert_int_equal(read_file_at_once(dfd, "advisor_mode", buf, sizeof(buf), &len), 0);
+	assert_string_equal(buf, "[none] scan-time\n");
+	assert_int_equal(len, 17);
+	/* One read cannot tell a file that fills the buffer from a larger
+	 * one: 17 bytes need 19 of buffer, one for the NUL, one to spare. */
+	assert_int_equal(read_file_at_once(dfd, "advisor_mode", buf, 19, &len), 0);
+	assert_int_equal(read_file_at_once(dfd, "advisor_mode", buf, 18, &len), -EFBIG);
+	assert_int_equal(read_file_at_once(dfd, "nope", buf, sizeof(buf), &len), -ENOENT);
+	assert_int_equal(read_file_at_once(dfd, "advisor_mode", buf, 1, &len), -EINVAL);
 	close(dfd);
+	/* A real /proc/<pid>/cmdline in one read: this process's own. */
+	char cmd[4096];
+	assert_int_equal(read_file_at_once(AT_FDCWD, "/proc/self/cmdline", cmd, sizeof(cmd), &len), 0);
+	assert_true(len > 0 && cmd[len - 1] == '\0');
 }
 
 /* The "key value" line splitter: every line of a text, its key and the
