@@ -152,7 +152,11 @@ static void draw_table(struct state *st, int y)
 	buf_init(&b, TOP_LINE_MAX * 4);
 	top_layout_compute(&st->view, COLS, &lay);
 	top_format_heads(&lay, &b);
+	int x, w;
 	y = draw_lines(y, b.data != NULL ? b.data : "", color(st, PAIR_HEAD, A_REVERSE));
+	/* The sort column's heading stands out (bold and underlined), as in top. */
+	if (top_col_span(&lay, st->sort, &x, &w) == 0 && x < COLS)
+		mvchgat(y - 1, x, w, A_REVERSE | A_BOLD | A_UNDERLINE, st->color ? PAIR_HEAD : 0, NULL);
 	int rows = LINES - 1 - y;
 	if (rows < 0)
 		rows = 0;

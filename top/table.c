@@ -179,6 +179,20 @@ void top_layout_compute(const struct top_view *v, int width, struct top_layout *
 	lay->name_w = base;
 }
 
+int top_col_span(const struct top_layout *lay, enum top_col c, int *x, int *w)
+{
+	int pos = 0;
+
+	if (c < 0 || c >= COL_COUNT || !lay->show[c])
+		return -ENOENT;
+	for (int i = 0; i < (int)c; i++)
+		if (lay->show[i])
+			pos += (i == COL_NAME ? lay->name_w : width_of(lay, (enum top_col)i)) + 1;
+	*x = pos;
+	*w = c == COL_NAME ? lay->name_w : width_of(lay, c);
+	return 0;
+}
+
 /* The text of one cell. */
 static void cell_text(const struct top_row *r, enum top_col c, char *out, size_t outsz)
 {

@@ -37,6 +37,10 @@ int top_col_lookup(const char *name, enum top_col *out);
 /* Which columns of v fit width and how wide the names are. */
 void top_layout_compute(const struct top_view *v, int width, struct top_layout *lay);
 
+/* Where column c starts in a row of lay and how wide it is; -ENOENT when
+ * lay does not show it. */
+int top_col_span(const struct top_layout *lay, enum top_col c, int *x, int *w);
+
 /* The host header: lines of at most width columns, each ending in '\n'. */
 int top_format_header(const struct top_view *v, int width, struct buf *b);
 /* The column headings and one row, each one line ending in '\n', no

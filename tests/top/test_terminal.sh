@@ -81,6 +81,9 @@ wait_text main "sort MAX "
 once 100 --sort=MAX >"$T/want"
 head_of main "$n" >"$T/got"
 diff -u "$T/want" "$T/got" && ok "> > sorts by MAX" || fail "> > does not sort as --sort=MAX"
+# The sort column's heading is underlined (capture-pane -e keeps the attributes).
+tm capture-pane -e -p -t main | grep '^.*NAME' | grep -q "$(printf '\033')\[[0-9;]*4m *MAX" &&
+	ok "the MAX heading is underlined" || fail "the sort column's heading is not underlined"
 tm send-keys -t main r
 wait_text main "sort MAX reversed"
 once 100 --sort=MAX -r >"$T/want"
@@ -116,7 +119,14 @@ head_of main "$n60" >"$T/got"
 diff -u "$T/want" "$T/got" && ok "60 columns: the columns --once drops at 60" || fail "the screen at 60 columns differs"
 long=$(screen main | awk 'length($0) > 60' | wc -l)
 expect "no line wider than 60 columns" 0 "$long"
+# Tiny terminals draw what fits and do not crash.
+tm resize-window -t main -x 10 -y 4
+wait_text main "mem 63G"
+tm resize-window -t main -x 3 -y 2
+sleep 0.3
 tm resize-window -t main -x 100 -y 30
+wait_text main "ballooned out"
+exited main && fail "kvmmem-top ended on a 3x2 terminal"
 
 # d changes the interval: at 0.5 s the second collection comes and the rates with it.
 tm send-keys -t main d 0 . 5 Enter

@@ -252,6 +252,18 @@ static void test_layout(void **state)
 		assert_string_equal(b.data, cases[i].shown);
 		assert_int_equal(lay.name_w, cases[i].name_w);
 	}
+	/* Spans: NAME from 0, the next column after it and a blank. */
+	int x, w;
+	top_layout_compute(&v, 80, &lay);
+	assert_int_equal(top_col_span(&lay, COL_NAME, &x, &w), 0);
+	assert_int_equal(x, 0);
+	assert_int_equal(w, lay.name_w);
+	assert_int_equal(top_col_span(&lay, COL_STATE, &x, &w), 0);
+	assert_int_equal(x, lay.name_w + 1);
+	assert_int_equal(w, 8);
+	assert_int_equal(top_col_span(&lay, COL_MAX, &x, &w), 0);
+	assert_int_equal(x, lay.name_w + 10);
+	assert_int_equal(top_col_span(&lay, COL_RSS, &x, &w), -ENOENT);
 	buf_free(&b);
 	top_view_clear(&v);
 	top_model_free(&m);
