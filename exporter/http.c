@@ -20,6 +20,7 @@
 #include "errbuf.h"
 #include "exposition.h"
 #include "http_listen.h"
+#include "http_shape.h"
 #include "http_tls.h"
 
 /* --- basic auth on the event loop ----------------------------------------- */
@@ -72,11 +73,27 @@ static struct conn_slot *slot_of(struct MHD_Connection *conn)
 }
 
 /* The first call for a request: its headers are in. */
+/* Called by libmicrohttpd with the request line, before it cuts the query
+ * off or unescapes the URI: the request starts here, so the raw line can
+ * be checked with the headers. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->h = cls;
+	r->conn = conn;
+	r->line = (struct raw_line){uri, uri != NULL ? strlen(uri) : 0};
+	return r;
+}
+
 static mhd_result on_headers(struct http *h, struct MHD_Connection *conn, const char *url, const char *method,
-                             void **con_cls)
+                             const char *version, void **con_cls)
 {
 	struct conn_slot *slot = slot_of(conn);
-	struct req *r;
+	struct req *r = *con_cls;
+	const char *why;
 
 	log_debug(h->log, "%s %s", method, url);
 	conns_headers_done(h->conns, slot);
@@ -94,15 +111,23 @@ static mhd_result on_headers(struct http *h, struct MHD_Connection *conn, const 
 		return http_send_static(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_PLAIN, msg, sizeof(msg) - 1,
 		                        "GET, HEAD");
 	}
+	why = http_shape_refusal(conn, r != NULL ? &r->line : NULL, version);
+	if (why != NULL) {
+		log_debug(h->log, "bad request: %s, closing", why);
+		return http_send_closing(h, conn, MHD_HTTP_BAD_REQUEST, "bad request\n");
+	}
 	if (http_has_body(conn))
-		return http_send_text(h, conn, HTTP_STATUS_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return MHD_NO;
-	r->h = h;
-	r->conn = conn;
+		return http_send_closing(h, conn, HTTP_STATUS_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		r->h = h;
+		r->conn = conn;
+		*con_cls = r;
+	}
 	r->slot = slot;
-	*con_cls = r;
+	r->started = true;
 	return MHD_YES;
 }
 
@@ -112,10 +137,9 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	struct http *h = cls;
 	struct req *r = *con_cls;
 
-	(void)version;
 	(void)upload_data;
-	if (r == NULL)
-		return on_headers(h, conn, url, method, con_cls);
+	if (r == NULL || !r->started)
+		return on_headers(h, conn, url, method, version, con_cls);
 	if (*upload_data_size != 0)
 		return MHD_NO;
 	switch (r->phase) {
@@ -402,8 +426,8 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)EVENT_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memory_limit,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-	    MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		rc = errbuf_fail(err, errsz, -EIO, "cannot start the HTTP server (libmicrohttpd %s%s)",
 		                 MHD_get_version(), h->web != NULL && h->web->tls ? ", TLS" : "");

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "http_auth.h"
 #include "http_conns.h"
+#include "http_shape.h"
 #include "mhd_compat.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
@@ -40,12 +41,14 @@ struct req {
 	struct MHD_Connection *conn;
 	struct conn_slot *slot; /* NULL when the table was full */
 	enum phase phase;
-	bool metrics;     /* wants the telemetry path: a worker collects */
-	bool gzip;        /* the client accepts gzip (decided with the headers) */
-	bool need_verify; /* credentials not in the cache: a check thread runs bcrypt */
-	bool authed;      /* set by the check thread when the credentials were right */
-	bool stopped;     /* the server stopped before the work was done: 503 */
-	bool throttled;   /* too many checks waiting: 429 once not_before has passed, no check */
+	bool metrics;         /* wants the telemetry path: a worker collects */
+	bool gzip;            /* the client accepts gzip (decided with the headers) */
+	bool need_verify;     /* credentials not in the cache: a check thread runs bcrypt */
+	bool authed;          /* set by the check thread when the credentials were right */
+	bool stopped;         /* the server stopped before the work was done: 503 */
+	bool started;         /* on_request has seen its headers */
+	bool throttled;       /* too many checks waiting: 429 once not_before has passed, no check */
+	struct raw_line line; /* the request line as the URI log callback saw it */
 	struct auth_key key;
 	uint64_t not_before; /* ms, monotonic: a check from a failing address waits until then */
 	char *user;          /* owned while need_verify */
@@ -99,6 +102,8 @@ mhd_result http_send_static(struct http *h, struct MHD_Connection *conn, unsigne
                             const char *body, size_t len, const char *allow);
 mhd_result http_send_text(struct http *h, struct MHD_Connection *conn, unsigned status, const char *text);
 mhd_result http_send_unauthorized(struct http *h, struct MHD_Connection *conn);
+/* text with Connection: close, so libmicrohttpd closes the connection after it. */
+mhd_result http_send_closing(struct http *h, struct MHD_Connection *conn, unsigned status, const char *text);
 /* The answer to r once its work is done (or needed none). */
 mhd_result http_route(struct http *h, struct MHD_Connection *conn, const char *url, struct req *r);
 /* True when the request announces a body. */

@@ -63,6 +63,17 @@ mhd_result http_send_text(struct http *h, struct MHD_Connection *conn, unsigned 
 	return http_send_static(h, conn, status, TEXT_PLAIN, text, strlen(text), NULL);
 }
 
+mhd_result http_send_closing(struct http *h, struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+
+	if (resp != NULL) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	}
+	return queue(h, conn, status, resp);
+}
+
 mhd_result http_send_unauthorized(struct http *h, struct MHD_Connection *conn)
 {
 	static const char msg[] = "Unauthorized\n";
