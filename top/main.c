@@ -107,9 +107,10 @@ static void log_stderr(void *ctx, enum log_level level, const char *msg)
 
 static void log_screen(void *ctx, enum log_level level, const char *msg)
 {
-	struct top_msg *m = ctx;
+	char line[TOP_MSG_MAX];
 
-	snprintf(m->text, sizeof(m->text), "%s: %s", log_level_name(level), msg);
+	snprintf(line, sizeof(line), "%s: %s", log_level_name(level), msg);
+	top_msg_set(ctx, line);
 }
 
 /* --once's width: --width, else the terminal's, else 80. */
@@ -233,7 +234,7 @@ int main(int argc, char *argv[])
 {
 	struct top_opts o;
 	struct collect_opts co;
-	struct top_msg msg = {""};
+	struct top_msg msg = {PTHREAD_MUTEX_INITIALIZER, ""};
 	struct kvm_log lg = {log_stderr, NULL, LOG_LVL_WARN};
 	struct runner r = {0};
 	char err[TOP_ERR_MAX];

@@ -35,6 +35,20 @@ struct state {
 	size_t nvisible;
 };
 
+void top_msg_set(struct top_msg *m, const char *text)
+{
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->text, sizeof(m->text), "%s", text);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void top_msg_get(struct top_msg *m, char *out, size_t outsz)
+{
+	pthread_mutex_lock(&m->lock);
+	snprintf(out, outsz, "%s", m->text);
+	pthread_mutex_unlock(&m->lock);
+}
+
 static double mono_ms(void)
 {
 	struct timespec ts;
@@ -107,8 +121,13 @@ static attr_t color(const struct state *st, short pair, attr_t fallback)
 
 static void draw_status(struct state *st)
 {
-	char line[TOP_LINE_MAX];
-	const char *msg = st->notice[0] != '\0' ? st->notice : st->sc->msg->text;
+	char line[TOP_LINE_MAX], logged[TOP_MSG_MAX];
+	const char *msg = st->notice;
+
+	if (msg[0] == '\0') {
+		top_msg_get(st->sc->msg, logged, sizeof(logged));
+		msg = logged;
+	}
 
 	if (st->prompt != PROMPT_NONE) {
 		snprintf(line, sizeof(line), "%s: %s",

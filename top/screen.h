@@ -9,18 +9,27 @@
 #ifndef KVMMEM_TOP_SCREEN_H
 #define KVMMEM_TOP_SCREEN_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 
 #include "cli.h"
 #include "model.h"
 
 /* The last log line, shown in the status line instead of being written
- * over the screen. */
+ * over the screen.  The core logs from its worker threads too, so the
+ * text is guarded by lock, a leaf lock: nothing else is taken under it. */
 #define TOP_MSG_MAX 256
 struct top_msg {
+	pthread_mutex_t lock;
 	char text[TOP_MSG_MAX];
 };
+
+/* Any thread: replaces the message. */
+void top_msg_set(struct top_msg *m, const char *text);
+/* Copies the message into out. */
+void top_msg_get(struct top_msg *m, char *out, size_t outsz);
 
 /* Runs one collection into out (which the callee fills and the screen
  * clears); *ms gets its duration.  Returns 0 or a negative errno. */
