@@ -57,6 +57,7 @@ done
 mkdir -p "$dir.tmp"
 echo "$sources" >"$dir.tmp/sources.list"
 start=$(date +%s)
+# shellcheck disable=SC2016 # each hook's $1 (the tree) is expanded by mmdebstrap's shell, not here
 if ! mmdebstrap --variant=apt --include="$(echo "$PKGS" | sed 's/ *$//; s/ /,/g')" \
 	--customize-hook='echo kvmmem-systemd >"$1/etc/hostname"' \
 	--customize-hook='mkdir -p "$1/var/cache/kvmmem-libvirt/partial"' \

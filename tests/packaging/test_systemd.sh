@@ -52,7 +52,12 @@ KSM_SAVED=
 sd_cleanup() {
 	if [ -n "$NSPAWN_PID" ]; then
 		# SIGTERM makes nspawn power the container off; a hung one is killed.
-		stop_pid "$NSPAWN_PID" 30 || echo "the container did not power off within 30 s: killed"
+		if ! stop_pid "$NSPAWN_PID" 30; then
+			# nspawn was killed; its PID 1 would live on without it, and with that PID 1 every
+			# process of the container's PID namespace ends.
+			echo "the container did not power off within 30 s: killed"
+			[ -z "${LEADER:-}" ] || kill -KILL "$LEADER" 2>/dev/null
+		fi
 	fi
 	[ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || umount -l "$MOUNTED"
 	ip netns del "$NETNS" 2>/dev/null
