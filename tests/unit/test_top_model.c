@@ -308,12 +308,63 @@ static void test_sort_and_filter(void **state)
 	top_model_free(&m);
 }
 
+/* With the cgroup collector's families: host cost as is, pressure as the
+ * share of time waited between two collections; the why line names cgroup
+ * values when every running domain lacks them. */
+static void test_cgroup_columns(void **state)
+{
+	(void)state;
+	struct snapshot s;
+	struct top_model m;
+	struct top_view v;
+
+	top_model_init(&m);
+	assert_int_equal(m.cost_field, DF_HOST_MEMORY_BYTES);
+	assert_int_equal(m.psi_field, DF_HOST_PRESSURE_WAITING_SECONDS);
+	snap_host(&s);
+	struct dom_snap *d = snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
+	snap_ksm(d, 1, 0);
+	mval_set_u64(&d->f[DF_HOST_MEMORY_BYTES], 512 * MiB);
+	mval_set_f64(&d->f[DF_HOST_PRESSURE_WAITING_SECONDS], 10.0);
+	update(&m, &s, 1.0, false, &v);
+	assert_int_equal(row(&v, "a")->v[COL_COST].v.u, 512 * MiB);
+	assert_false(row(&v, "a")->v[COL_PSI].present);
+	assert_true(v.has_col[COL_COST]);
+	assert_true(v.has_col[COL_PSI]);
+	assert_string_equal(v.why, "");
+	top_view_clear(&v);
+	snapshot_clear(&s);
+
+	snap_host(&s);
+	d = snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
+	snap_ksm(d, 1, 0);
+	mval_set_f64(&d->f[DF_HOST_PRESSURE_WAITING_SECONDS], 10.5);
+	update(&m, &s, 3.0, false, &v);
+	assert_float_equal(row(&v, "a")->v[COL_PSI].v.f, 25.0, 1e-9);
+	assert_false(row(&v, "a")->v[COL_COST].present);
+	assert_string_equal(v.why, "per-VM cgroup values unreadable: not root and no CAP_DAC_READ_SEARCH");
+	top_view_clear(&v);
+	snapshot_clear(&s);
+
+	snap_host(&s);
+	snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
+	update(&m, &s, 4.0, false, &v);
+	assert_string_equal(v.why, "per-VM KSM and cgroup values unreadable: not root and no CAP_DAC_READ_SEARCH");
+	top_view_clear(&v);
+	snapshot_clear(&s);
+	top_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_host_sums), cmocka_unit_test(test_guest_values),
-	    cmocka_unit_test(test_rates),     cmocka_unit_test(test_flags),
-	    cmocka_unit_test(test_why),       cmocka_unit_test(test_sort_and_filter),
+	    cmocka_unit_test(test_host_sums),
+	    cmocka_unit_test(test_guest_values),
+	    cmocka_unit_test(test_rates),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_why),
+	    cmocka_unit_test(test_sort_and_filter),
+	    cmocka_unit_test(test_cgroup_columns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
