@@ -2,7 +2,7 @@
 # test_terminal.sh - kvmmem-top in a real terminal: a private tmux server runs it on the k6.18 fixture host;
 # capture-pane shows exactly what --once prints at the same width (header, the rates note, every domain);
 # send-keys sorts, reverses, filters, shows help and the legend, changes the interval (the rates appear);
-# a resize to 60 columns drops columns exactly as --once --width=60 does; q and SIGTERM leave the
+# a resize to 60 columns drops columns exactly as --once --width=60 does; q, SIGTERM and Ctrl-C leave the
 # terminal as it was (stty settings, the normal screen); NO_COLOR means no colour; TERM=dumb and a missing
 # terminal give a clear error.
 set -u
@@ -30,6 +30,8 @@ cat >"$T/run.sh" <<'EOS'
 out=$1
 shift
 stty -g >"$out.stty0"
+# Ctrl-C is for kvmmem-top: this shell waits on.
+trap '' INT
 "$@" </dev/tty &
 echo $! >"$out.pid"
 wait $!
@@ -153,6 +155,15 @@ expect "SIGTERM: exit status" 0 "$(cat "$T/term.rc" 2>/dev/null)"
 expect "SIGTERM: terminal settings restored" "$(cat "$T/term.stty0")" "$(cat "$T/term.stty1" 2>/dev/null)"
 wait_text term "kvmmem-top exited"
 expect "SIGTERM: the normal screen is back" "kvmmem-top exited" "$(screen term | grep -v '^$')"
+
+# Ctrl-C (SIGINT from the terminal) too.
+# shellcheck disable=SC2086
+start intr env TERM=screen "$KTOP" -d 600 $FLAGS
+wait_text intr "NAME "
+tm send-keys -t intr C-c
+wait_until 10 exited intr || fail "Ctrl-C: kvmmem-top still runs"
+expect "Ctrl-C: exit status" 0 "$(cat "$T/intr.rc" 2>/dev/null)"
+expect "Ctrl-C: terminal settings restored" "$(cat "$T/intr.stty0")" "$(cat "$T/intr.stty1" 2>/dev/null)"
 
 # Colour: the heading bar is coloured unless NO_COLOR is set; attributes stay either way.
 # shellcheck disable=SC2086
