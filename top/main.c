@@ -139,6 +139,7 @@ static int run_batch(const struct top_opts *o, struct runner *r)
 	unsigned long count = o->count > 0 ? o->count : o->mode == TOP_ONCE ? 1 : 0;
 	struct buf b;
 	int status = 0;
+	bool reader_gone = false;
 
 	buf_init(&b, MAX_OUTPUT);
 	for (unsigned long i = 0; !stop_flag && (count == 0 || i < count); i++) {
@@ -163,6 +164,12 @@ static int run_batch(const struct top_opts *o, struct runner *r)
 			buf_putc(&b, '\n');
 		top_view_clear(&v);
 		if (buf_failed(&b) || fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+			/* A reader that has had enough (| head) ends the stream
+			 * quietly, as for any filter. */
+			if (!buf_failed(&b) && errno == EPIPE) {
+				reader_gone = true;
+				break;
+			}
 			fprintf(stderr, "%s: cannot write the output: %s\n", PROG,
 			        buf_failed(&b) ? strerrordesc_np(-b.err) : strerrordesc_np(errno));
 			status = 1;
@@ -172,7 +179,7 @@ static int run_batch(const struct top_opts *o, struct runner *r)
 	buf_free(&b);
 	/* Like the exporter's --dump: non-zero only when nothing at all could
 	 * be collected. */
-	return status != 0 ? status : r->any_success ? 0 : 1;
+	return reader_gone ? 0 : status != 0 ? status : r->any_success ? 0 : 1;
 }
 
 static int print_text(int (*fn)(struct buf *, const char *))
