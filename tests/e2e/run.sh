@@ -18,6 +18,7 @@ HERE="$TOP/tests/e2e"
 . "$HERE/lib/frontends.sh"
 . "$HERE/lib/checks-exporter.sh"
 . "$HERE/lib/checks-collectd.sh"
+. "$HERE/lib/checks-cgroup.sh"
 
 E2E_CACHE=${KVMMEM_E2E_CACHE:-/var/cache/kvmmem-e2e}
 E2E_QEMU=/usr/bin/qemu-system-x86_64
@@ -48,6 +49,7 @@ done
 E2E_TMP=""
 finish() {
 	local rc=$?
+	cgroup_cleanup
 	sandbox_cleanup
 	if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
 		mkdir -p "$O/tests/logs/e2e"
@@ -87,11 +89,17 @@ libvirtd_start || die "session libvirtd did not start (see $E2E_TMP/logs)"
 say "libvirtd pid $(pid_of libvirtd); probing QEMU capabilities"
 virsh_u version >/dev/null || die "virsh version failed"
 
+# The session libvirtd makes no cgroups: the mergeable guests are born in libvirt-shaped v1 scopes the
+# test makes (lib/checks-cgroup.sh), the others outside any scope.
+CGROUP_WHY=""
+cgroup_setup $MERGE_GUESTS || CGROUP_WHY=$WHY
 boot_start=$(date +%s%N)
-guest_create e2e-a 2 share || die "e2e-a"
-guest_create e2e-b 2 share || die "e2e-b"
-guest_create e2e-nsp 2 nosharepages || die "e2e-nsp"
-guest_create e2e-p0 0 share || die "e2e-p0"
+for spec in "e2e-a 2 share" "e2e-b 2 share" "e2e-nsp 2 nosharepages" "e2e-p0 0 share"; do
+	set -- $spec
+	cgroup_enter "$1" || die "cannot move libvirtd into the scope of $1"
+	guest_create "$@" || die "$1"
+done
+cgroup_enter || die "cannot move libvirtd back"
 say "guests created: $E2E_PIDS"
 
 exporter_start "$EXPORTER" || die "exporter did not start"
@@ -147,6 +155,17 @@ check "exporter: per-domain KSM merging pages equal /proc/<qemu pid>/ksm_merging
 check "exporter: sum of merging pages consistent with host pages_shared + pages_sharing" c_ksm_sum
 check "exporter: nosharepages guest mergeable 0, merged 0" c_ksm_nosharepages
 [ $COLLECTD = 1 ] && check "collectd: KSM merging > 0 per mergeable guest, nosharepages 0/0, sum ~ host shared + sharing" cd_ksm
+if [ -z "$CGROUP_WHY" ]; then
+	check "exporter: guests in private v1 scopes: host memory, anon (below RSS under KSM), OOM kills, VmSwap are the kernel's" c_cgroup
+	if in_scope e2e-nsp; then
+		result SKIP "exporter: guest outside any scope has no cgroup values" "e2e-nsp runs in a scope here"
+	else
+		check "exporter: guest outside any scope has no cgroup values, VmSwap only" c_cgroup_no_scope e2e-nsp
+	fi
+else
+	result SKIP "cgroup on real guests" "$CGROUP_WHY"
+fi
+cgroup_cleanup
 both c_setmem cd_setmem "virsh setmem 128M: balloon current follows, guest available follows"
 both c_destroyed_gone cd_destroyed_gone "destroyed guest gone"
 both c_started_appears cd_started_appears "guest started later appears"
