@@ -292,28 +292,29 @@ static bool collector_ran(const struct snapshot *s, enum collector_id id)
 }
 
 /* One line saying why per-VM values are missing.  Permissions hit every
- * VM at once (QEMU's files belong to its own user), so only a value
- * missing for every running domain is blamed on them. */
+ * VM at once (QEMU's ksm_stat belongs to QEMU's user and is 0400), so
+ * only KSM missing for every running domain is blamed on them.  cgroup
+ * files are world-readable: missing everywhere, they were not found. */
 static void why_line(const struct top_model *m, const struct snapshot *s, bool privileged, struct top_view *v)
 {
 	struct missing ms;
 	const struct family *cf = m->cost_field >= 0 ? catalogue_find("kvmmem_domain_host_memory_bytes") : NULL;
 	bool ksm_on = collector_ran(s, COLL_DOMAIN_KSM);
 	bool cost_on = cf != NULL && collector_ran(s, cf->collector);
+	char ksm[TOP_WHY_MAX] = "", cost[TOP_WHY_MAX] = "";
 
 	count_missing(m, s, &ms);
 	if (ms.running == 0)
 		return;
-	bool ksm_all = ksm_on && ms.ksm == ms.running;
-	bool cost_all = cost_on && ms.cost == ms.running;
-	const char *what = ksm_all && cost_all ? "per-VM KSM and cgroup values"
-	                   : ksm_all           ? "per-VM KSM"
-	                                       : "per-VM cgroup values";
-	if (!privileged && (ksm_all || cost_all))
-		snprintf(v->why, sizeof(v->why), "%s unreadable: not root and no CAP_DAC_READ_SEARCH", what);
+	if (ksm_on && ms.ksm == ms.running && !privileged)
+		snprintf(ksm, sizeof(ksm), "per-VM KSM unreadable: not root and no CAP_DAC_READ_SEARCH");
 	else if (ksm_on && ms.ksm > 0 && ms.ksm == ms.ksm_nopid)
-		snprintf(v->why, sizeof(v->why), "per-VM KSM missing for %zu of %zu running domains: no QEMU pid found",
+		snprintf(ksm, sizeof(ksm), "per-VM KSM missing for %zu of %zu running domains: no QEMU pid found",
 		         ms.ksm, ms.running);
+	if (cost_on && ms.cost == ms.running)
+		snprintf(cost, sizeof(cost),
+		         "host cost missing for every running domain: no memory cgroup scope found");
+	snprintf(v->why, sizeof(v->why), "%s%s%s", ksm, ksm[0] != '\0' && cost[0] != '\0' ? "; " : "", cost);
 }
 
 static void host_sums(const struct snapshot *s, struct top_view *v)

@@ -342,14 +342,15 @@ static void test_cgroup_columns(void **state)
 	update(&m, &s, 3.0, false, &v);
 	assert_float_equal(row(&v, "a")->v[COL_PSI].v.f, 25.0, 1e-9);
 	assert_false(row(&v, "a")->v[COL_COST].present);
-	assert_string_equal(v.why, "per-VM cgroup values unreadable: not root and no CAP_DAC_READ_SEARCH");
+	assert_string_equal(v.why, "host cost missing for every running domain: no memory cgroup scope found");
 	top_view_clear(&v);
 	snapshot_clear(&s);
 
 	snap_host(&s);
 	snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
 	update(&m, &s, 4.0, false, &v);
-	assert_string_equal(v.why, "per-VM KSM and cgroup values unreadable: not root and no CAP_DAC_READ_SEARCH");
+	assert_string_equal(v.why, "per-VM KSM unreadable: not root and no CAP_DAC_READ_SEARCH; host cost missing for "
+	                           "every running domain: no memory cgroup scope found");
 	top_view_clear(&v);
 	snapshot_clear(&s);
 	top_model_free(&m);
