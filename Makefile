@@ -269,7 +269,13 @@ $(O)/bench/floor: bench/floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE $(CORE_CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libvirt)
 
-bench: all $(O)/bench/floor
+# The discovery case (bench/discovery.sh): the qemu collector against the least work of finding QEMU
+# processes in /proc.
+$(O)/bench/floor_discovery: bench/floor_discovery.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+
+bench: all $(O)/bench/floor $(O)/bench/floor_discovery
 	bench/run.sh $(O)
 
 update-golden: all

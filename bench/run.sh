@@ -574,3 +574,8 @@ mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1
 		echo "| kvmmem/virt | $(ratio "$local_k" "$1") | $(ratio "$local_kh" "$2") |"
 	fi
 } | tee "$RES/results.md"
+
+# The discovery case: QEMU processes found in /proc (bench/discovery.sh, its own table).
+if [ "${BENCH_DISCOVERY:-1}" != 0 ]; then
+	BENCH_RESULTS="$RES" BENCH_ROUNDS="$ROUNDS" "$TOP/bench/discovery.sh" "$O" || die "discovery case failed"
+fi

@@ -80,6 +80,8 @@ struct qemu_backend {
 	struct buf qname;     /* the name of the process being scanned */
 	struct nametab cache; /* struct cached by pid */
 	unsigned gen;
+	pid_t *known; /* other backends' pids, one collection's */
+	size_t aknown;
 
 	struct qemu_proc *procs;
 	size_t nprocs, aprocs;
@@ -145,6 +147,7 @@ static void destroy(void *self)
 	nametab_sweep(&b->cache, drop_unseen, NULL);
 	nametab_fini(&b->cache);
 	free(b->nodes);
+	free(b->known);
 	free(b->text);
 	free(b->info);
 	buf_free(&b->qname);
@@ -255,7 +258,15 @@ static bool pidfile_names(struct qemu_backend *b, const char *vmid, pid_t pid)
 struct scan_pass {
 	struct qemu_backend *b;
 	const struct nametab *libvirt_names; /* listed by libvirt: not ours */
+	const pid_t *known;                  /* sorted pids of those domains */
+	size_t nknown;
 };
+
+static int cmp_pid(const void *x, const void *y)
+{
+	pid_t a = *(const pid_t *)x, b = *(const pid_t *)y;
+	return a < b ? -1 : a > b;
+}
 
 static struct qemu_proc *proc_add(struct qemu_backend *b)
 {
@@ -394,6 +405,10 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	struct proc_stat st;
 	int rc;
 
+	/* A process an earlier backend's domain runs is that domain: not
+	 * even its command line is read. */
+	if (sp->nknown && bsearch(&pid, sp->known, sp->nknown, sizeof(pid), cmp_pid))
+		return 0;
 	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
 		return 0;
 	if (read_file_at_once(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
@@ -538,6 +553,28 @@ static int names_reset(struct qemu_backend *b, const struct snapshot *s, size_t 
 	return 0;
 }
 
+/* The pids of the domains listed so far (the collection found them before
+ * this backend runs: skips_known_pids), sorted for bisection. */
+static int known_pids(struct qemu_backend *b, const struct snapshot *s, struct scan_pass *sp)
+{
+	if (s->ndoms > b->aknown) {
+		pid_t *p = realloc(b->known, s->ndoms * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		b->known = p;
+		b->aknown = s->ndoms;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < s->ndoms; i++)
+		if (s->doms[i].pid > 0)
+			b->known[n++] = s->doms[i].pid;
+	if (n > 1)
+		qsort(b->known, n, sizeof(*b->known), cmp_pid);
+	sp->known = b->known;
+	sp->nknown = n;
+	return 0;
+}
+
 static int collect(void *self, struct snapshot *s)
 {
 	struct qemu_backend *b = self;
@@ -549,6 +586,8 @@ static int collect(void *self, struct snapshot *s)
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
 	int rc = names_reset(b, s, s->ndoms);
+	if (rc == 0)
+		rc = known_pids(b, s, &sp);
 	if (rc == 0)
 		rc = proc_each_pid(procfs(b), scan_one, &sp);
 	if (rc < 0 && rc != -ENOMEM)
@@ -580,4 +619,5 @@ const struct collector_def collector_qemu = {
     .create = create,
     .destroy = destroy,
     .collect = collect,
+    .skips_known_pids = true,
 };

@@ -3,7 +3,8 @@
  *
  * Kinds run in order (host, backends, per-domain); a failing collector
  * never stops the others.  Pids are asked of the backends only when a
- * per-domain source runs, each backend for the domains it listed.
+ * per-domain source runs, or before a backend that skips the processes
+ * earlier backends found; each backend once, for the domains it listed.
  */
 #include "model/collect.h"
 
@@ -96,12 +97,17 @@ static void run_one(struct collection *c, int id, struct snapshot *s, struct lis
 	l->count[id] = s->ndoms - before;
 }
 
-static void find_pids(struct collection *c, struct snapshot *s, const struct listed *l)
+/* Asks the backends before upto for the pids of their domains, each once
+ * per collection (done[] remembers). */
+static void find_pids(struct collection *c, struct snapshot *s, const struct listed *l, int upto, bool done[COLL_COUNT])
 {
-	for (int i = 0; i < COLL_COUNT; i++) {
+	for (int i = 0; i < upto; i++) {
 		const struct collector_def *def = collector_def((enum collector_id)i);
-		if (c->run[i] && def->kind == COLLECTOR_BACKEND && def->find_pids != NULL && l->count[i] > 0)
-			def->find_pids(c->self[i], &s->doms[l->first[i]], l->count[i]);
+		if (done[i] || !c->run[i] || def->kind != COLLECTOR_BACKEND || def->find_pids == NULL ||
+		    l->count[i] == 0)
+			continue;
+		def->find_pids(c->self[i], &s->doms[l->first[i]], l->count[i]);
+		done[i] = true;
 	}
 }
 
@@ -110,6 +116,7 @@ int collection_run(struct collection *c, struct snapshot *s)
 	static const enum collector_kind order[] = {COLLECTOR_HOST, COLLECTOR_BACKEND, COLLECTOR_PER_DOMAIN};
 	struct listed l = {{0}, {0}};
 	bool any_ran = false, any_success = false;
+	bool pids_done[COLL_COUNT] = {false};
 
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		bool pids_found = false;
@@ -119,9 +126,11 @@ int collection_run(struct collection *c, struct snapshot *s)
 			if (!c->run[i] || def->kind != order[k])
 				continue;
 			if (def->kind == COLLECTOR_PER_DOMAIN && !pids_found) {
-				find_pids(c, s, &l);
+				find_pids(c, s, &l, COLL_COUNT, pids_done);
 				pids_found = true;
 			}
+			if (def->kind == COLLECTOR_BACKEND && def->skips_known_pids)
+				find_pids(c, s, &l, i, pids_done);
 			run_one(c, i, s, &l);
 			any_ran = true;
 			if (s->coll[i].success)

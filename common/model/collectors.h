@@ -61,6 +61,10 @@ struct collector_def {
 	 * has a process, as far as the platform tells (0 otherwise).  Called
 	 * only when an enabled per-domain source needs pids. */
 	void (*find_pids)(void *self, struct dom_snap *doms, size_t n);
+	/* Backends only: collect() leaves alone the processes that earlier
+	 * backends' domains run, by their d->pid, so those pids are found
+	 * before it runs (and not again for the per-domain sources). */
+	bool skips_known_pids;
 	/* Optional: the version of the library the collector talks through
 	 * ("9.0.0"), for the build info. */
 	void (*library_version)(char *buf, size_t bufsz);

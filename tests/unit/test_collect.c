@@ -175,6 +175,27 @@ static void test_outcomes(void **state)
 	assert_int_equal(r.with_pid, 10);
 	assert_int_equal(r.with_ksm, 10);
 
+	/* libvirt and qemu: the qemu backend skips the processes libvirt's
+	 * domains run, so their pids are asked for before it runs, and adds
+	 * no domain (k6.18's QEMU processes are all libvirt's). */
+	o = opts(B(LIBVIRT) | B(QEMU), K618);
+	o.env.qemu_server_run = "/nonexistent/kvmmem/qemu-server";
+	r = run_once(&o);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.succeeded, B(LIBVIRT) | B(QEMU));
+	assert_int_equal(r.ndoms, 13);
+	assert_int_equal(r.with_pid, 10);
+
+	/* qemu alone, as with libvirtd down: libvirt's 10 QEMU processes
+	 * ("scanned" among them, and the other program behind "recycled" not),
+	 * each with its pid. */
+	o = opts(B(QEMU), K618);
+	o.env.qemu_server_run = "/nonexistent/kvmmem/qemu-server";
+	r = run_once(&o);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.ndoms, 10);
+	assert_int_equal(r.with_pid, 10);
+
 	/* Per-domain KSM without a backend does not run at all. */
 	o = opts(B(DOMAIN_KSM), K618);
 	r = run_once(&o);
