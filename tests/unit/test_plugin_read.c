@@ -139,6 +139,10 @@ static void test_config_cases(void **state)
 	     "3: kvmmem plugin: option ReportHost needs exactly one boolean argument (true or false)\n"},
 	    {"ReportDomainKSM \"maybe\"", -1,
 	     "3: kvmmem plugin: option ReportDomainKSM needs exactly one boolean argument (true or false)\n"},
+	    {"ReportDomainCgroup off\nCgroupfsPath \"/x/cgroup\"", 0, ""},
+	    {"ReportDomainCgroup 0", -1,
+	     "3: kvmmem plugin: option ReportDomainCgroup needs exactly one boolean argument (true or false)\n"},
+	    {"CgroupfsPath \"\"", -1, "3: kvmmem plugin: option CgroupfsPath must not be empty\n"},
 	    {"PluginInstanceFormat \"name uuid\"", -1,
 	     "3: kvmmem plugin: option PluginInstanceFormat: unknown field \"name uuid\" (known: name uuid)\n"},
 	    {"PluginInstanceFormat hostname", -1,
@@ -332,6 +336,53 @@ static void test_sink_options(void **state)
 	}
 }
 
+/* The cgroup values of a domain: sent by default, pressure seconds as
+ * whole milliseconds of DERIVE; none with ReportDomainCgroup false, which
+ * leaves the other domain values alone. */
+static void test_sink_cgroup(void **state)
+{
+	static const struct sink_case cases[] = {
+	    {"ReportHost false", "kvmmem||gauge|libvirt_up|1\n"
+	                         "kvmmem|vm|memory|balloon_current|805306368\n"
+	                         "kvmmem|vm|memory|host_memory|281018368\n"
+	                         "kvmmem|vm|memory|host_swap|10485760\n"
+	                         "kvmmem|vm|derive|host_oom_kills|2\n"
+	                         "kvmmem|vm|total_time_in_ms|host_memory_pressure_waiting|1523\n"
+	                         "kvmmem|vm|memory|process_swap|4096\n"},
+	    {"ReportHost false\nReportDomainCgroup false", "kvmmem||gauge|libvirt_up|1\n"
+	                                                   "kvmmem|vm|memory|balloon_current|805306368\n"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct block b;
+		struct cd_conf c;
+		struct snapshot s;
+		struct sink sink;
+		char err[256];
+		cd_conf_init(&c);
+		assert_int_equal(cd_conf_apply(&c, block_parse(&b, cases[i].block), err, sizeof(err)), 0);
+		struct cd_dispatch d = {.conf = &c};
+		cd_dispatch_sink(&d, &sink);
+		snapshot_init(&s);
+		for (int k = 0; k < COLL_COUNT; k++)
+			s.coll[k].enabled = s.coll[k].ran = s.coll[k].success = true;
+		struct dom_snap *dom = snapshot_add_domain(&s, "vm", NULL);
+		mval_set_u64(&dom->f[DF_BALLOON_CURRENT_BYTES], 805306368);
+		mval_set_u64(&dom->f[DF_HOST_MEMORY_BYTES], 281018368);
+		mval_set_u64(&dom->f[DF_HOST_SWAP_BYTES], 10485760);
+		mval_set_u64(&dom->f[DF_HOST_OOM_KILLS], 2);
+		mval_set_f64(&dom->f[DF_HOST_PRESSURE_WAITING_SECONDS], 1.523441);
+		mval_set_u64(&dom->f[DF_PROCESS_SWAP_BYTES], 4096);
+		stub_reset();
+		assert_int_equal(emit_snapshot(&s, NULL, &sink), 0);
+		if (strcmp(stub.dispatched.data != NULL ? stub.dispatched.data : "", cases[i].want) != 0)
+			fail_msg("case %zu (%s):\n%s\nwant:\n%s", i, cases[i].block,
+			         stub.dispatched.data != NULL ? stub.dispatched.data : "", cases[i].want);
+		snapshot_clear(&s);
+		cd_conf_free(&c);
+	}
+}
+
 /* A refused dispatch and an out-of-range counter are counted, not fatal. */
 static void test_sink_failures(void **state)
 {
@@ -383,6 +434,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_proxmox_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qemu_discovery_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sink_options, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sink_cgroup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sink_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_instance, setup, teardown),
 	};
