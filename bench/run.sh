@@ -577,5 +577,6 @@ mir() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1
 
 # The discovery case: QEMU processes found in /proc (bench/discovery.sh, its own table).
 if [ "${BENCH_DISCOVERY:-1}" != 0 ]; then
-	BENCH_RESULTS="$RES" BENCH_ROUNDS="$ROUNDS" "$TOP/bench/discovery.sh" "$O" || die "discovery case failed"
+	BENCH_RESULTS="$RES" BENCH_ROUNDS="$ROUNDS" "$TOP/bench/discovery.sh" "$O" | tee -a "$RES/results.md"
+	[ "${PIPESTATUS[0]}" = 0 ] || die "discovery case failed"
 fi

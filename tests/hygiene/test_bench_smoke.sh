@@ -17,6 +17,11 @@ tmpdir_with_cleanup
 
 cc -O2 -Wall -Wextra -D_GNU_SOURCE -o "$T/floor" "$TOP/bench/floor.c" $(pkg-config --cflags --libs libvirt) ||
 	{ echo "FAIL: bench/floor.c does not build"; exit 1; }
+cc -O2 -Wall -Wextra -D_GNU_SOURCE -o "$T/floor_discovery" "$TOP/bench/floor_discovery.c" ||
+	{ echo "FAIL: bench/floor_discovery.c does not build"; exit 1; }
+# The discovery case in miniature: 100 processes, 2 real QEMU when there is one, a libvirt host of 20.
+real=0
+command -v qemu-system-x86_64 >/dev/null && real=2
 
 modes="inproc daemon"
 if [ "$(id -u)" != 0 ]; then
@@ -28,6 +33,7 @@ elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
 fi
 
 BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$T/floor" \
+	BENCH_DISC_FLOOR="$T/floor_discovery" BENCH_DISC_P=100 BENCH_DISC_SCRAPES=3 BENCH_QEMU_REAL=$real BENCH_DISC_LIBVIRT_N=20 \
 	BENCH_RESULTS="$T/out" "$TOP/bench/run.sh" "$O" >"$T/stdout" 2>"$T/stderr"
 rc=$?
 [ $rc -eq 0 ] || fail "bench/run.sh exited $rc: $(tail -5 "$T/stderr")"
@@ -91,5 +97,16 @@ else
 	fi
 fi
 cmp -s "$T/stdout" "$T/out/results.md" || fail "stdout is not results.md"
+
+# The discovery case: every fixture guest found, the real QEMU processes too, the libvirt host's line.
+grep -q '^| fixture | 100 | 20 | 20 | ' "$T/out/discovery.md" || fail "discovery.md: no row of 100 processes, 20 found"
+if [ $real -gt 0 ]; then
+	n=$(sed -n 's/^| real QEMU | [0-9]* | 2 | \([0-9]*\) | .*/\1/p' "$T/out/discovery.md")
+	[ -n "$n" ] && [ "$n" -ge 2 ] || fail "discovery.md: the 2 real QEMU processes were not found"
+else
+	skip_part "discovery with real QEMU" "qemu-system-x86_64 missing"
+fi
+grep -q '^libvirt host of 20 domains' "$T/out/discovery.md" || fail "discovery.md: no libvirt host line"
+grep -q '^| fixture | 100 |' "$T/out/results.md" || fail "results.md lacks the discovery table"
 
 finish
