@@ -31,11 +31,13 @@ enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_VERIFY };
  * anything else goes to a check thread (bcrypt would stall the loop). */
 static enum auth_result auth_check(struct http *h, struct MHD_Connection *conn, struct req *r)
 {
-	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	char *user = NULL, *pass = NULL;
 	enum auth_result res = AUTH_FAIL;
 
-	if (user == NULL || pass == NULL)
+	/* Decoded here, not by libmicrohttpd: its C strings end at a NUL, so
+	 * "secret\0zzz" would be checked as "secret". */
+	if (auth_parse_basic(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &user,
+	                     &pass) != 0)
 		goto out;
 	if (auth_cached(h->auth, user, pass)) {
 		res = AUTH_OK;
@@ -46,12 +48,8 @@ static enum auth_result auth_check(struct http *h, struct MHD_Connection *conn, 
 	if (r->user != NULL && r->pass != NULL)
 		res = AUTH_VERIFY;
 out:
-	if (pass != NULL) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
-	}
-	if (user != NULL)
-		MHD_free(user);
+	http_wipe_free(pass);
+	free(user);
 	return res;
 }
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <gnutls/crypto.h>
@@ -235,6 +236,86 @@ void auth_done(struct auth *a, const struct auth_key *key, bool ok)
 		break;
 	}
 	pthread_mutex_unlock(&a->lock);
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int auth_parse_basic(const char *header, char **user, char **pass)
+{
+	static const char scheme[] = "Basic ";
+	size_t n, len = 0;
+	char *out, *colon;
+	unsigned acc = 0, bits = 0;
+
+	if (header == NULL || strncasecmp(header, scheme, sizeof(scheme) - 1) != 0)
+		return -EINVAL;
+	header += sizeof(scheme) - 1;
+	while (*header == ' ')
+		header++;
+	n = strlen(header);
+	if (n == 0 || n > 4096)
+		return -EINVAL;
+	out = malloc(n + 1);
+	if (out == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (header[i] == '=') {
+			/* Padding only at the end. */
+			for (size_t j = i; j < n; j++) {
+				if (header[j] != '=')
+					goto bad;
+			}
+			break;
+		}
+		int v = b64_value((unsigned char)header[i]);
+		if (v < 0)
+			goto bad;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[len++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	/* A NUL would end the password early for crypt(3): "secret\0zzz"
+	 * must not pass as "secret". */
+	if (memchr(out, '\0', len) != NULL)
+		goto bad;
+	out[len] = '\0';
+	colon = strchr(out, ':');
+	if (colon == NULL)
+		goto bad;
+	*colon = '\0';
+	*user = strdup(out);
+	*pass = strdup(colon + 1);
+	explicit_bzero(out, len);
+	free(out);
+	if (*user == NULL || *pass == NULL) {
+		free(*user);
+		if (*pass != NULL)
+			explicit_bzero(*pass, strlen(*pass));
+		free(*pass);
+		*user = *pass = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+bad:
+	explicit_bzero(out, n + 1);
+	free(out);
+	return -EINVAL;
 }
 
 bool auth_verify(struct auth *a, const char *user, const char *pass, struct crypt_data *cd)

@@ -61,6 +61,14 @@ int auth_admit(struct auth *a, const struct auth_key *key, unsigned *delay_ms);
 void auth_done(struct auth *a, const struct auth_key *key, bool ok);
 
 /*
+ * Splits an Authorization header "Basic base64(user:password)" into new
+ * strings (the caller wipes and frees them).  0, -ENOMEM, or -EINVAL for
+ * anything else: another scheme, bad base64, no colon, or a NUL byte in
+ * the decoded text (which would cut the password short for crypt(3)).
+ */
+int auth_parse_basic(const char *header, char **user, char **pass);
+
+/*
  * The bcrypt check itself (slow): true when user exists and pass is its
  * password; the credentials are then cached.  cd is the caller's crypt_r
  * state; NULL fails closed.

@@ -8,12 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <yaml.h>
 
 #include "errbuf.h"
-#include "util/parse.h"
 
 /* One parse: the document, the struct being filled and the error text. */
 struct wc_parse {
@@ -180,10 +177,25 @@ static int tls_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, c
 	                                          "cipher_suites",
 	                                          "curve_preferences",
 	                                          "prefer_server_cipher_suites"};
+	static const char *const known[] = {"cert_file",   "key_file",    "client_ca_file",
+	                                    "min_version", "max_version", "client_auth_type"};
 	struct webconfig *wc = p->wc;
 	const char *s;
+	bool is_known = false;
 	int rc;
 
+	/* An unknown or unsupported key is refused whatever its value, a
+	 * blank one too ("bogus_key:"): it is a typo or a setting ignored. */
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+		if (strcmp(key, unsupported[i]) == 0)
+			return errbuf_fail(p->err, p->errsz, -EINVAL,
+			                   "line %d: tls_server_config.%s is not supported by kvmmem", line_of(k), key);
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		is_known |= strcmp(key, known[i]) == 0;
+	if (!is_known)
+		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in tls_server_config",
+		                   line_of(k), key);
 	if (is_null(v))
 		return 0;
 	p->tls_keys = true;
@@ -213,11 +225,6 @@ static int tls_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, c
 		    "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or "
 		    "RequireAndVerifyClientCert",
 		    line_of(v), s);
-	}
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-		if (strcmp(key, unsupported[i]) == 0)
-			return errbuf_fail(p->err, p->errsz, -EINVAL,
-			                   "line %d: tls_server_config.%s is not supported by kvmmem", line_of(k), key);
 	}
 	return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: unknown key '%s' in tls_server_config", line_of(k),
 	                   key);
@@ -302,6 +309,13 @@ static int user_pair(struct wc_parse *p, const char *key, const yaml_node_t *k, 
 		return rc;
 	if (webconfig_check_hash(hash, why, sizeof(why)) != 0)
 		return errbuf_fail(p->err, p->errsz, -EINVAL, "line %d: basic_auth_users.%s: %s", line_of(v), key, why);
+	/* An unknown user is checked against the first user's hash: with
+	 * one cost for all, a check takes as long whoever is named. */
+	if (wc->nusers > 0 && strncmp(hash + 4, wc->users[0].hash + 4, 2) != 0)
+		return errbuf_fail(p->err, p->errsz, -EINVAL,
+		                   "line %d: basic_auth_users.%s: bcrypt cost %.2s differs from %s's %.2s: every user "
+		                   "needs the same cost, or the time a check takes tells which names exist",
+		                   line_of(v), key, hash + 4, wc->users[0].name, wc->users[0].hash + 4);
 	u = realloc(wc->users, (wc->nusers + 1) * sizeof(*u));
 	if (u == NULL)
 		return errbuf_fail(p->err, p->errsz, -ENOMEM, "out of memory");
@@ -488,6 +502,49 @@ void webconfig_free(struct webconfig *wc)
 	free(wc);
 }
 
+/*
+ * A first pass over the YAML events, before anything is built from them:
+ * the web config needs three levels and a few dozen nodes, so deeper
+ * nesting (libyaml takes minutes over a megabyte of it), more nodes than
+ * WC_MAX_NODES (the duplicate key check compares every pair of keys) and a
+ * second document (which would be ignored, with its basic_auth_users) are
+ * refused here, cheaply.  Syntax errors are left to the real parse.
+ */
+static int yaml_shape(const char *text, size_t len, char *err, size_t errsz)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	unsigned depth = 0, nodes = 0, docs = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (rc == 0 && yaml_parser_parse(&parser, &ev)) {
+		int line = (int)ev.start_mark.line + 1;
+		yaml_event_type_t t = ev.type;
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+		if (t == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			rc = errbuf_fail(err, errsz, -EINVAL,
+			                 "line %d: a second YAML document: the web config must be one document", line);
+		if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > WC_MAX_DEPTH)
+				rc = errbuf_fail(err, errsz, -EINVAL, "line %d: nested deeper than %d levels", line,
+				                 WC_MAX_DEPTH);
+		}
+		if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		if ((t == YAML_SCALAR_EVENT || t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+		     t == YAML_ALIAS_EVENT) &&
+		    rc == 0 && ++nodes > WC_MAX_NODES)
+			rc = errbuf_fail(err, errsz, -E2BIG, "line %d: more than %d YAML nodes", line, WC_MAX_NODES);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int webconfig_parse(const char *text, size_t len, struct webconfig **out, char *err, size_t errsz)
 {
 	yaml_parser_t parser;
@@ -495,6 +552,9 @@ int webconfig_parse(const char *text, size_t len, struct webconfig **out, char *
 	struct webconfig *wc;
 	int rc;
 
+	rc = yaml_shape(text, len, err, errsz);
+	if (rc != 0)
+		return rc;
 	wc = calloc(1, sizeof(*wc));
 	if (wc == NULL)
 		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
@@ -541,134 +601,4 @@ int webconfig_parse(const char *text, size_t len, struct webconfig **out, char *
 	}
 	*out = wc;
 	return 0;
-}
-
-/* --- loading the files ----------------------------------------------------- */
-
-/* Reads a whole file of at most max bytes into a new NUL-terminated string. */
-static int slurp(const char *path, size_t max, char **out, size_t *lenout)
-{
-	char *buf = malloc(max + 1);
-	size_t len = 0;
-	int rc;
-
-	if (buf == NULL)
-		return -ENOMEM;
-	rc = read_file(path, buf, max + 1, &len);
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	*out = buf;
-	*lenout = len;
-	return 0;
-}
-
-/* path relative to dir (the web config's directory) unless absolute. */
-static int resolve(const char *dir, char **path)
-{
-	if ((*path)[0] == '/' || dir == NULL)
-		return 0;
-	size_t dl = strlen(dir), pl = strlen(*path);
-	char *r = malloc(dl + 1 + pl + 1);
-	if (r == NULL)
-		return -ENOMEM;
-	memcpy(r, dir, dl);
-	r[dl] = '/';
-	memcpy(r + dl + 1, *path, pl + 1);
-	free(*path);
-	*path = r;
-	return 0;
-}
-
-static int load_pem(const char *key, char **path, const char *dir, char **pem, char *err, size_t errsz)
-{
-	size_t len;
-	int rc = resolve(dir, path);
-
-	if (rc != 0)
-		return errbuf_fail(err, errsz, rc, "out of memory");
-	rc = slurp(*path, WC_MAX_FILE, pem, &len);
-	if (rc == -EFBIG)
-		return errbuf_fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: larger than %d bytes", key,
-		                   *path, WC_MAX_FILE);
-	if (rc != 0)
-		return errbuf_fail(err, errsz, rc, "tls_server_config.%s: cannot read %s: %s", key, *path,
-		                   strerror(-rc));
-	return 0;
-}
-
-/* Asks GnuTLS whether it can serve with these files, as the server will. */
-static int check_tls(struct webconfig *wc, char *err, size_t errsz)
-{
-	gnutls_certificate_credentials_t cred;
-	gnutls_datum_t cert = {(unsigned char *)wc->cert_pem, (unsigned)strlen(wc->cert_pem)};
-	gnutls_datum_t key = {(unsigned char *)wc->key_pem, (unsigned)strlen(wc->key_pem)};
-	int g, rc = 0;
-
-	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
-		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
-	g = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (g < 0) {
-		rc = errbuf_fail(err, errsz, -EINVAL, "tls_server_config: cannot use cert_file %s with key_file %s: %s",
-		                 wc->cert_file, wc->key_file, gnutls_strerror(g));
-		goto out;
-	}
-	if (wc->client_ca_pem != NULL) {
-		gnutls_datum_t ca = {(unsigned char *)wc->client_ca_pem, (unsigned)strlen(wc->client_ca_pem)};
-		g = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
-		if (g <= 0) {
-			rc = errbuf_fail(err, errsz, -EINVAL, "tls_server_config.client_ca_file %s: %s",
-			                 wc->client_ca_file, g < 0 ? gnutls_strerror(g) : "no certificate in it");
-			goto out;
-		}
-	}
-out:
-	gnutls_certificate_free_credentials(cred);
-	return rc;
-}
-
-int webconfig_load(const char *path, struct webconfig **out, char *err, size_t errsz)
-{
-	struct webconfig *wc = NULL;
-	char *text = NULL, *dir = NULL;
-	size_t len;
-	int rc;
-
-	rc = slurp(path, WC_MAX_FILE, &text, &len);
-	if (rc == -EFBIG)
-		return errbuf_fail(err, errsz, rc, "cannot read %s: larger than %d bytes", path, WC_MAX_FILE);
-	if (rc != 0)
-		return errbuf_fail(err, errsz, rc, "cannot read %s: %s", path, strerror(-rc));
-	rc = webconfig_parse(text, len, &wc, err, errsz);
-	free(text);
-	if (rc != 0)
-		return rc;
-	if (!wc->tls)
-		goto done;
-
-	const char *slash = strrchr(path, '/');
-	if (slash != NULL) {
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-		if (dir == NULL) {
-			rc = errbuf_fail(err, errsz, -ENOMEM, "out of memory");
-			goto fail;
-		}
-	}
-	rc = load_pem("cert_file", &wc->cert_file, dir, &wc->cert_pem, err, errsz);
-	if (rc == 0)
-		rc = load_pem("key_file", &wc->key_file, dir, &wc->key_pem, err, errsz);
-	if (rc == 0 && wc->client_ca_file != NULL)
-		rc = load_pem("client_ca_file", &wc->client_ca_file, dir, &wc->client_ca_pem, err, errsz);
-	if (rc == 0)
-		rc = check_tls(wc, err, errsz);
-	free(dir);
-	if (rc != 0)
-		goto fail;
-done:
-	*out = wc;
-	return 0;
-fail:
-	webconfig_free(wc);
-	return rc;
 }

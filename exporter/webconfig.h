@@ -47,6 +47,12 @@ enum wc_tls_version { WC_TLS10 = 10, WC_TLS11 = 11, WC_TLS12 = 12, WC_TLS13 = 13
  * for an 8 kB request and the exporter's own headers. */
 #define WC_MAX_HEADERS 64
 #define WC_MAX_HEADER_BYTES 8192
+/* The deepest nesting and the most YAML nodes a web config may have (it
+ * needs three levels, and two nodes per user or header). */
+#define WC_MAX_DEPTH 16
+#define WC_MAX_NODES 10000
+/* The smallest RSA or DSA key served. */
+#define WC_MIN_KEY_BITS 2048
 /* The largest web config file read. */
 #define WC_MAX_FILE (1024 * 1024)
 

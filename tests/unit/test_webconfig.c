@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -15,6 +17,7 @@
 /* Well-formed bcrypt strings; their format is all the parser checks. */
 #define H10 "$2b$10$407ZWGGfI1vchIZGIvqluOxbKvsWKxW5Ev8qU6g.mQ5CbM4N6njB2"
 #define H12 "$2y$12$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze"
+#define H12B "$2b$12$407ZWGGfI1vchIZGIvqluOxbKvsWKxW5Ev8qU6g.mQ5CbM4N6njB2"
 #define H04 "$2a$04$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze"
 
 struct kv {
@@ -78,9 +81,9 @@ static const struct wc_case cases[] = {
       .min = WC_TLS10,
       .max = WC_TLS11}},
     {"users",
-     "basic_auth_users:\n  alice: " H10 "\n  bob: '" H12 "'\n",
+     "basic_auth_users:\n  alice: " H12B "\n  bob: '" H12 "'\n",
      NULL,
-     {.users = {{"alice", H10}, {"bob", H12}}}},
+     {.users = {{"alice", H12B}, {"bob", H12}}}},
     {"headers",
      "http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: "
      "nosniff\n    Content-Security-Policy: \"default-src 'self'\"\n",
@@ -157,6 +160,19 @@ static const struct wc_case cases[] = {
      "line 2: basic_auth_users.alice: not a bcrypt hash"},
     {"cost above 31", "basic_auth_users:\n  alice: $2y$32$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze\n",
      "line 2: basic_auth_users.alice: bcrypt cost 32 is above 12, the most a password check may cost"},
+    {"two costs", "basic_auth_users:\n  alice: " H10 "\n  bob: " H12 "\n",
+     "line 3: basic_auth_users.bob: bcrypt cost 12 differs from alice's 10: every user needs the same cost, or the "
+     "time a check takes tells which names exist"},
+    /* Refused whatever the value, a blank one too. */
+    {"unknown tls key, blank", "tls_server_config: {bogus_key: }\n",
+     "line 1: unknown key 'bogus_key' in tls_server_config"},
+    {"unsupported tls key, blank", "tls_server_config:\n  cipher_suites:\n",
+     "line 2: tls_server_config.cipher_suites is not supported by kvmmem"},
+    {"second document", "---\n{}\n---\nbasic_auth_users:\n  alice: " H10 "\n",
+     "line 3: a second YAML document: the web config must be one document"},
+    {"second document, empty first", "---\n---\nbasic_auth_users:\n  alice: " H10 "\n",
+     "line 2: a second YAML document: the web config must be one document"},
+    {"nested 17 deep", "a: [[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]\n", "line 1: nested deeper than 16 levels"},
     {"cost 31", "basic_auth_users:\n  alice: $2y$31$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze\n",
      "line 2: basic_auth_users.alice: bcrypt cost 31 is above 12, the most a password check may cost"},
     {"cost 13", "basic_auth_users:\n  alice: $2y$13$mDwo.lAisC94iLAyP81MCesa29IzH37oigHC/42V2pdJlUprsJPze\n",
@@ -275,6 +291,77 @@ static void test_nul_byte(void **state)
 	assert_null(wc);
 }
 
+/* 80000 keys of blank headers (1 MB): refused by the node count at once,
+ * before the duplicate check would compare every pair of them. */
+static void test_many_nodes(void **state)
+{
+	static const char head[] = "http_server_config:\n  headers:\n";
+	size_t cap = 80000 * 16 + sizeof(head), len = 0;
+	char *text = malloc(cap);
+	struct webconfig *wc = NULL;
+	char err[256];
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	for (int i = 0; i < 80000; i++) {
+		int n = snprintf(text + len, cap - len, "    X-%d:\n", i);
+		assert_true(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(webconfig_parse(text, len, &wc, err, sizeof(err)), -E2BIG);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(err, "line 5000: more than 10000 YAML nodes");
+	assert_null(wc);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+	free(text);
+}
+
+/* 100000 levels of nesting: refused at level 17, at once. */
+static void test_deep(void **state)
+{
+	size_t n = 100000;
+	char *text = malloc(2 * n + 8);
+	struct webconfig *wc = NULL;
+	char err[256];
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, "a: ", 3);
+	memset(text + 3, '[', n);
+	memset(text + 3 + n, ']', n);
+	text[3 + 2 * n] = '\n';
+	assert_int_equal(webconfig_parse(text, 4 + 2 * n, &wc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 1: nested deeper than 16 levels");
+	assert_null(wc);
+	free(text);
+}
+
+/* A FIFO or a device reads as empty, which would mean no TLS and no auth. */
+static void test_load_not_regular(void **state)
+{
+	char dir[] = "/tmp/test_webconfig.XXXXXX";
+	char path[64], want[160], err[256];
+	struct webconfig *wc = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/web.yml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(webconfig_load(path, &wc, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "cannot read %s: not a regular file", path);
+	assert_string_equal(err, want);
+	assert_null(wc);
+	assert_int_equal(webconfig_load("/dev/null", &wc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "cannot read /dev/null: not a regular file");
+	assert_int_equal(webconfig_load(dir, &wc, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_check_hash(void **state)
 {
 	char why[96];
@@ -362,9 +449,8 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cases),
-	    cmocka_unit_test(test_nul_byte),
-	    cmocka_unit_test(test_check_hash),
+	    cmocka_unit_test(test_cases), cmocka_unit_test(test_nul_byte),         cmocka_unit_test(test_many_nodes),
+	    cmocka_unit_test(test_deep),  cmocka_unit_test(test_load_not_regular), cmocka_unit_test(test_check_hash),
 	    cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
