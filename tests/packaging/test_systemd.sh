@@ -40,6 +40,7 @@ MACHINE=kvmmem-sd-$$
 NETNS=kvmmem-sd-$$
 ARCH=$(dpkg --print-architecture)
 UUID=6b1f0c1e-18aa-4c0e-9a5e-000000000018
+UUID2=6b1f0c1e-18aa-4c0e-9a5e-000000000101
 tmpdir_with_cleanup
 
 # --- cleanup: the container, its mounts and namespace, the worktree, KSM -----------------------------
@@ -313,22 +314,16 @@ else
 	grep 'level=warn' "$T/journal" | sed 's/^/       /'
 fi
 
-# What docs/deploying.md tells a host without libvirt (Proxmox VE, plain QEMU) to set: the warning goes,
-# host KSM stays.
-set_args "--no-collector.libvirt"
-PID0=$(prop MainPID)
-journal_mark
-c 'systemctl restart kvmmem_exporter.service' || fail "1. systemctl restart"
-wait_until 10 active_with_new_pid "$PID0" && wait_until 10 answers "$T/m0" || fail "1. --no-collector.libvirt: no /metrics"
-expect "1. --no-collector.libvirt: host KSM collected, libvirt not asked" "1 absent" \
-	"$(value "$T/m0" 'kvmmem_scrape_collector_success{collector="ksm"}') $(grep -q '^kvmmem_libvirt_up ' "$T/m0" && echo present || echo absent)"
-journal_clean "1. --no-collector.libvirt on a host without libvirt"
-
-phase "1. new flags in /etc/default/kvmmem_exporter, a QEMU-like process of another user"
+phase "1. QEMU-like processes: one of another user as libvirt starts it, one as Proxmox VE starts it"
 c 'adduser --quiet --system --no-create-home qemuvm && install -d -o qemuvm -m 0755 /run/kvmmem-test &&
 	install -m 0755 /srv/kvmmem-test/qemu-like /usr/local/bin/qemu-system-x86_64' || fail "1. the QEMU-like user"
 c "systemd-run --quiet --unit=qemu-ksmvm -p User=qemuvm /usr/local/bin/qemu-system-x86_64 -name guest=ksmvm,debug-threads=on \
 	-uuid $UUID -m 64 -pidfile /run/kvmmem-test/ksmvm.pid" || fail "1. systemd-run qemu-like"
+# Proxmox VE runs /usr/bin/kvm as root with its VMID, -name without guest= and a pidfile in
+# /var/run/qemu-server (the qemu collector's Proxmox convention).
+c 'install -m 0755 /srv/kvmmem-test/qemu-like /usr/bin/kvm && mkdir -p /run/qemu-server' || fail "1. /usr/bin/kvm"
+c "systemd-run --quiet --unit=qemu-101 /usr/bin/kvm -id 101 -name vm101,debug-threads=on \
+	-smbios type=1,uuid=$UUID2 -m 32 -pidfile /var/run/qemu-server/101.pid" || fail "1. systemd-run kvm"
 qpid() { QPID=$(c 'cat /run/kvmmem-test/ksmvm.pid 2>/dev/null') && [ -n "$QPID" ]; }
 wait_until 10 qpid || fail "1. the QEMU-like process wrote no pidfile"
 expect "1. the QEMU-like process's ksm_stat: mode and owner" "400 qemuvm" "$(c "stat -c '%a %U' /proc/$QPID/ksm_stat")"
@@ -344,6 +339,35 @@ else
 	fail "1. KSM merged none of the QEMU-like process's pages within 30 s"
 fi
 
+# What docs/deploying.md tells a host without libvirt (Proxmox VE, plain QEMU) to set: the warning goes,
+# host KSM stays.
+set_args "--no-collector.libvirt"
+PID0=$(prop MainPID)
+journal_mark
+c 'systemctl restart kvmmem_exporter.service' || fail "1. systemctl restart"
+wait_until 10 active_with_new_pid "$PID0" && wait_until 10 answers "$T/m0" || fail "1. --no-collector.libvirt: no /metrics"
+expect "1. --no-collector.libvirt: host KSM collected, libvirt not asked" "1 absent" \
+	"$(value "$T/m0" 'kvmmem_scrape_collector_success{collector="ksm"}') $(grep -q '^kvmmem_libvirt_up ' "$T/m0" && echo present || echo absent)"
+# dom_value FILE FAMILY DOMAIN: the value of FAMILY's sample whose labels hold domain="DOMAIN".
+dom_value() { awk -v f="$2{" -v d="domain=\"$3\"" 'index($0, f) == 1 && index($0, d) { print $NF; exit }' "$1"; }
+if "$T/new/root/usr/bin/kvmmem_exporter" --help 2>&1 | grep -q -- '--\[no-\]collector.qemu'; then
+	qemu_seen() {
+		scrape "$T/m0" && [ "$(dom_value "$T/m0" kvmmem_domain_ksm_mergeable vm101)" = 1 ] &&
+			[ "$(dom_value "$T/m0" kvmmem_domain_ksm_mergeable ksmvm)" = 1 ]
+	}
+	if wait_until 10 qemu_seen; then
+		ok "1. --no-collector.libvirt: the qemu collector finds both QEMU processes, per-domain KSM of each read"
+		grep -E '^kvmmem_domain_info\{' "$T/m0" | sed 's/^/       /'
+	else
+		fail "1. --no-collector.libvirt: the qemu collector lacks a QEMU-like process"
+		grep -E '^kvmmem_domain_' "$T/m0" | head -n 20
+	fi
+else
+	skip_part "1. the qemu collector" "this build has no --collector.qemu"
+fi
+journal_clean "1. --no-collector.libvirt on a host without libvirt"
+
+phase "1. new flags in /etc/default/kvmmem_exporter: the libvirt test driver"
 set_args "$TEST_ARGS"
 PID1=$(prop MainPID)
 journal_mark
