@@ -171,11 +171,26 @@ static int set_value(const struct flag_def *f, const char *v, struct cli_opts *o
 		o->listen_address = v;
 		return 0;
 	case F_TELEMETRY:
-		if (v[0] != '/' || v[1] == '\0' || strchr(v, '?') != NULL || strcmp(v, "/-/healthy") == 0)
+		/* Checked before the value is quoted back: a long one would not
+		 * fit the message. */
+		if (strlen(v) > CLI_MAX_TELEMETRY_PATH)
+			return fail(err, errsz, "invalid value for flag '--%s': longer than %d bytes", f->name,
+			            CLI_MAX_TELEMETRY_PATH);
+		if (v[0] != '/' || v[1] == '\0' || strcmp(v, "/-/healthy") == 0)
 			return fail(err, errsz,
 			            "invalid value '%s' for flag '--%s': expected a path starting with '/', "
 			            "other than / and /-/healthy",
 			            v, f->name);
+		/* libmicrohttpd decodes %XX before the path is compared, ends it
+		 * at '?', and a client never sends '#', blanks or control
+		 * characters: a path with one of them could never be matched. */
+		for (const char *c = v; *c != '\0'; c++) {
+			if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '?' || *c == '#' || *c == '%')
+				return fail(err, errsz,
+				            "invalid value '%s' for flag '--%s': no request path matches a '%%', "
+				            "'?', '#', blank or control character",
+				            v, f->name);
+		}
 		o->telemetry_path = v;
 		return 0;
 	case F_WEB_CONFIG:

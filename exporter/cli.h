@@ -32,6 +32,10 @@ enum cli_action {
 #define CLI_MAX_DURATION_MS (24ULL * 3600 * 1000)
 #define CLI_HOST_MAX 256
 #define CLI_ERR_MAX 256
+/* The longest --web.telemetry-path: a request line longer than that is
+ * refused anyway (libmicrohttpd's 32 kB per connection), and it keeps the
+ * messages that quote the path within CLI_ERR_MAX. */
+#define CLI_MAX_TELEMETRY_PATH 100
 
 struct cli_opts {
 	enum cli_action action;

@@ -177,6 +177,26 @@ static const struct cli_case cases[] = {
      "invalid value '/' for flag '--web.telemetry-path': expected a path starting with '/', other than / and "
      "/-/healthy",
      NULL},
+    {{"--web.telemetry-path=/a%20b"},
+     "invalid value '/a%20b' for flag '--web.telemetry-path': no request path matches a '%', '?', '#', blank or "
+     "control character",
+     NULL},
+    {{"--web.telemetry-path=/m?x=1"},
+     "invalid value '/m?x=1' for flag '--web.telemetry-path': no request path matches a '%', '?', '#', blank or "
+     "control character",
+     NULL},
+    {{"--web.telemetry-path=/a b"},
+     "invalid value '/a b' for flag '--web.telemetry-path': no request path matches a '%', '?', '#', blank or "
+     "control character",
+     NULL},
+    {{"--web.telemetry-path=/m#top"},
+     "invalid value '/m#top' for flag '--web.telemetry-path': no request path matches a '%', '?', '#', blank or "
+     "control character",
+     NULL},
+    {{"--web.telemetry-path=/"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+     "invalid value for flag '--web.telemetry-path': longer than 100 bytes",
+     NULL},
 };
 
 static void check_case(const struct cli_case *c)
