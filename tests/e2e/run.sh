@@ -181,7 +181,9 @@ if [ $COLLECTD = 1 ]; then
 	check "collectd: SIGCONT: the stopped guest's stats return" cd_sigcont
 fi
 both c_libvirtd_down cd_libvirtd_down "libvirtd killed: libvirt down, host KSM still served"
+both c_libvirtd_down_labels cd_libvirtd_down_labels "libvirtd down: running guests found in /proc keep their domain label, UUID and per-domain KSM"
 both c_libvirtd_back cd_libvirtd_back "libvirtd restarted: everything back without restarting the front-end"
+check "exporter: libvirtd back: every domain listed once, as before the kill" c_libvirtd_back_once_listed
 check "exporter: late guest reports full stats and KSM" c_late_complete
 
 # --- tear-down, then prove it left nothing behind -------------------------------------

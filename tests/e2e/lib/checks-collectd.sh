@@ -194,6 +194,18 @@ cd_libvirtd_down() {
 	WHY="libvirt_up $(cd_last "" gauge-libvirt_up "$KILLED_AT" || echo none) and host KSM $(cd_last "" vmpage_number-ksm_pages_sharing "$KILLED_AT" || echo none) after the kill, ${POLL_SECS}s"
 	[ "$POLL_SECS" != ">10" ]
 }
+# While libvirtd is down the running guests keep their plugin instance and their per-domain KSM.
+cd_libvirtd_down_labels_once() {
+	local g
+	for g in e2e-a e2e-b e2e-nsp e2e-late; do
+		cd_last "$g" vmpage_number-ksm_merging_pages "$KILLED_AT" >/dev/null || return 1
+	done
+}
+cd_libvirtd_down_labels() {
+	poll 10 cd_libvirtd_down_labels_once
+	WHY="per-domain KSM of every running guest written after the kill: ${POLL_SECS}s"
+	[ "$POLL_SECS" != ">10" ]
+}
 cd_libvirtd_back_once() {
 	local g
 	[ "$(cd_last "" gauge-libvirt_up "$RESTARTED_AT")" = 1 ] || return 1

@@ -294,6 +294,8 @@ c_libvirtd_down_once() {
 		mval "$S" kvmmem_ksm_pages_sharing >/dev/null && mval "$S" kvmmem_ksm_pages_shared >/dev/null
 }
 c_libvirtd_down() {
+	# What libvirt said of every domain, for the checks while it is down and after it returns.
+	scrape "$S" && cp "$S" "$E2E_TMP/before-kill.prom"
 	KILLED_AT=$(now)
 	libvirtd_kill KILL || { WHY="no libvirtd to kill"; return 1; }
 	poll 15 c_libvirtd_down_once
@@ -305,6 +307,40 @@ c_libvirtd_down() {
 	WHY="$WHY; 2 s later libvirt_up=$(mval "$S" kvmmem_libvirt_up)"
 	[ "$(mval "$S" kvmmem_libvirt_up)" = 0 ]
 }
+# While libvirtd is down the qemu collector finds the running guests' QEMU processes by their -name guest=:
+# each keeps its kvmmem_domain_info line exactly (domain, UUID, source="libvirt", no VMID) and its
+# per-domain KSM; the shut-off domains, which only libvirt knew, are gone.
+E2E_RUNNING_LATE="e2e-a e2e-b e2e-nsp e2e-late"
+c_libvirtd_down_labels_once() {
+	local g a b
+	scrape "$S" && [ "$(mval "$S" kvmmem_libvirt_up)" = 0 ] || return 1
+	for g in $E2E_RUNNING_LATE; do
+		a=$(grep "^kvmmem_domain_info{domain=\"$g\"," "$E2E_TMP/before-kill.prom")
+		b=$(grep "^kvmmem_domain_info{domain=\"$g\"," "$S")
+		[ -n "$a" ] && [ "$a" = "$b" ] || { WHY="$g: before the kill '$a', now '$b'"; return 1; }
+		mdom "$S" kvmmem_domain_ksm_merging_pages "$g" >/dev/null || { WHY="$g: no per-domain KSM"; return 1; }
+		case $a in *'source="libvirt",vmid=""}'*) ;; *) WHY="$g: $a"; return 1 ;; esac
+	done
+}
+c_libvirtd_down_labels() {
+	WHY=""
+	poll 10 c_libvirtd_down_labels_once
+	WHY="${WHY:-every running guest as before} after ${POLL_SECS}s; $(grep -c '^kvmmem_domain_info{' "$S") domains listed"
+	[ "$POLL_SECS" != ">10" ]
+}
+# Back with libvirt: every e2e domain's info line as before the kill, each once (no #pid twin).  Only the
+# e2e domains: /proc is the machine's, and other QEMU processes may come and go.
+e2e_info() { grep '^kvmmem_domain_info{domain="e2e-' "$1"; }
+c_libvirtd_back_once_listed_once() {
+	scrape "$S" && [ "$(mval "$S" kvmmem_libvirt_up)" = 1 ] &&
+		[ "$(e2e_info "$S")" = "$(e2e_info "$E2E_TMP/before-kill.prom")" ]
+}
+c_libvirtd_back_once_listed() {
+	poll 10 c_libvirtd_back_once_listed_once
+	WHY="e2e domain info lines $(e2e_info "$S" | wc -l) now, $(e2e_info "$E2E_TMP/before-kill.prom" | wc -l) before the kill, $(e2e_info "$S" | grep -c '#') suffixed, after ${POLL_SECS}s"
+	[ "$POLL_SECS" != ">10" ]
+}
+
 c_libvirtd_back_once() {
 	local g
 	scrape "$S" && [ "$(mval "$S" kvmmem_libvirt_up)" = 1 ] || return 1
