@@ -71,6 +71,21 @@ static struct conn_slot *slot_of(struct MHD_Connection *conn)
 }
 
 /* The first call for a request: its headers are in. */
+/* The exporter reads no query parameters.  libmicrohttpd 0.9.75 parses
+ * them into the connection's 32 kB, and when they do not fit (about 460 of
+ * them) it neither answers nor closes until the timeout.  It calls the URI
+ * log callback after finding the '?' and before parsing what follows, in
+ * its own writable read buffer (the const is its API's, not the memory's),
+ * so ending the string right after the '?' leaves it nothing to parse; the
+ * request is then served as if it had no query. */
+static void drop_query(const char *uri)
+{
+	char *q = uri != NULL ? strchr(uri, '?') : NULL;
+
+	if (q != NULL)
+		q[1] = '\0';
+}
+
 /* Called by libmicrohttpd with the request line, before it cuts the query
  * off or unescapes the URI: the request starts here, so the raw line can
  * be checked with the headers. */
@@ -83,6 +98,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->h = cls;
 	r->conn = conn;
 	r->line = (struct raw_line){uri, uri != NULL ? strlen(uri) : 0};
+	drop_query(uri);
 	return r;
 }
 
