@@ -170,6 +170,40 @@ static void parse_balloon(const xmlNode *dom, struct domxml_info *info)
 	xmlFree(period);
 }
 
+/* Adds the size element name of target to *sum, if it is there and
+ * readable and the sum does not overflow. */
+static void add_size(const xmlNode *target, const char *name, struct mval *sum)
+{
+	const xmlNode *n = child(target, name);
+	uint64_t bytes;
+	if (!n || parse_memory(n, &bytes) < 0)
+		return;
+	uint64_t cur = sum->present ? sum->v.u : 0;
+	if (bytes <= UINT64_MAX - cur)
+		mval_set_u64(sum, cur + bytes);
+}
+
+/* Every <devices><memory model='virtio-mem'> (libvirt 7.9 and later). */
+static void parse_virtio_mem(const xmlNode *dom, struct domxml_info *info)
+{
+	const xmlNode *devices = child(dom, "devices");
+	if (!devices)
+		return;
+	for (const xmlNode *n = devices->children; n; n = n->next) {
+		if (!is_elem(n, "memory"))
+			continue;
+		char *model = attr(n, "model");
+		bool vmem = model && strcmp(model, "virtio-mem") == 0;
+		xmlFree(model);
+		const xmlNode *target = vmem ? child(n, "target") : NULL;
+		if (!target)
+			continue;
+		add_size(target, "size", &info->virtio_mem_size);
+		add_size(target, "requested", &info->virtio_mem_requested);
+		add_size(target, "current", &info->virtio_mem_current);
+	}
+}
+
 int domxml_parse(const char *xml, size_t len, struct domxml_info *out)
 {
 	if (!xml || len == 0 || len > INT_MAX)
@@ -200,6 +234,7 @@ int domxml_parse(const char *xml, size_t len, struct domxml_info *out)
 		info.config.locked = child(backing, "locked") != NULL;
 	}
 	parse_balloon(dom, &info);
+	parse_virtio_mem(dom, &info);
 
 	*out = info;
 	rc = 0;

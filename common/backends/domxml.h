@@ -4,7 +4,8 @@
  * See https://libvirt.org/formatdomain.html: <memory>, <memoryBacking>
  * (<hugepages>, <nosharepages/>, <locked/>) and <devices><memballoon
  * model=... autodeflate=... freePageReporting=...><stats
- * period=.../></memballoon>.
+ * period=.../></memballoon>, and virtio-mem devices (<memory
+ * model='virtio-mem'><target><size/><requested/><current/>).
  */
 #ifndef KVMMEM_DOMXML_H
 #define KVMMEM_DOMXML_H
@@ -19,6 +20,10 @@ struct domxml_info {
 	struct domain_config config;      /* config.present set on success */
 	struct mval max_memory_bytes;     /* <memory> converted by its unit */
 	struct mval stats_period_seconds; /* absent without a balloon; 0 without <stats> */
+	/* <devices><memory model='virtio-mem'><target>: <size>, <requested>
+	 * and (live XML) <current>, each summed over the devices that have
+	 * it; absent when none has */
+	struct mval virtio_mem_size, virtio_mem_requested, virtio_mem_current;
 };
 
 /* Parses a domain XML document.  0, or -EINVAL when it is not a domain

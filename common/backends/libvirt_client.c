@@ -189,6 +189,9 @@ static void domain_xml(struct lvconn *c, virDomainPtr dom, struct dom_snap *d, c
 		return;
 	d->config = use->info.config;
 	d->f[DF_STATS_PERIOD_SECONDS] = use->info.stats_period_seconds;
+	d->f[DF_VIRTIO_MEM_SIZE_BYTES] = use->info.virtio_mem_size;
+	d->f[DF_VIRTIO_MEM_REQUESTED_BYTES] = use->info.virtio_mem_requested;
+	d->f[DF_VIRTIO_MEM_CURRENT_BYTES] = use->info.virtio_mem_current;
 	if (!d->f[DF_MEMORY_MAXIMUM_BYTES].present)
 		d->f[DF_MEMORY_MAXIMUM_BYTES] = use->info.max_memory_bytes;
 }

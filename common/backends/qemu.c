@@ -40,7 +40,7 @@ struct qemu_proc {
 	char uuid[UUID_STRING_LEN];
 	char *name; /* owned; NULL: named by pid */
 	struct domain_config config;
-	struct mval memory, rss;
+	struct mval memory, rss, vmem_size, vmem_requested;
 };
 
 struct name_node {
@@ -61,7 +61,7 @@ struct cached {
 	char uuid[UUID_STRING_LEN];
 	char vmid[DOM_VMID_MAX]; /* claimed by -id or -pidfile, not yet verified */
 	struct domain_config config;
-	struct mval memory;
+	struct mval memory, vmem_size, vmem_requested;
 	char *mem_path; /* owned; NULL without file-backed memory */
 	bool hugetlb_memfd;
 	bool huge_known; /* huge holds the answer for process start start */
@@ -314,6 +314,8 @@ static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
 		vmid_from_pidfile(b, in->pidfile, e->vmid);
 	e->config = in->config;
 	e->memory = in->memory_bytes;
+	e->vmem_size = in->virtio_mem_size;
+	e->vmem_requested = in->virtio_mem_requested;
 	e->hugetlb_memfd = in->hugetlb_memfd;
 	e->huge_known = false;
 	return 0;
@@ -383,6 +385,8 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	p->config = e->config;
 	p->config.hugepages = e->hugetlb_memfd || e->huge;
 	p->memory = e->memory;
+	p->vmem_size = e->vmem_size;
+	p->vmem_requested = e->vmem_requested;
 	if (st->has_rss && st->rss_pages <= UINT64_MAX / b->page_size)
 		mval_set_u64(&p->rss, st->rss_pages * b->page_size);
 	if (e->name && !(p->name = strdup(e->name))) {
@@ -529,6 +533,8 @@ static int publish(struct qemu_backend *b, struct snapshot *s)
 		             p->state == 'T' || p->state == 't' ? DOM_STATE_PAUSED : DOM_STATE_RUNNING);
 		d->f[DF_MEMORY_MAXIMUM_BYTES] = p->memory;
 		d->f[DF_RSS_BYTES] = p->rss;
+		d->f[DF_VIRTIO_MEM_SIZE_BYTES] = p->vmem_size;
+		d->f[DF_VIRTIO_MEM_REQUESTED_BYTES] = p->vmem_requested;
 	}
 	buf_free(&name);
 	return rc;

@@ -121,12 +121,17 @@ struct memobj {
 	bool merge_off;
 };
 
+struct memdev {
+	char id[ID_MAX]; /* its memdev */
+	bool vmem;       /* virtio-mem, not a DIMM */
+};
+
 struct parse_ctx {
 	struct qemu_cmdline *out;
 	struct opt_kv kv;
 	struct memobj *objs;
 	size_t nobjs, aobjs;
-	char (*devs)[ID_MAX]; /* memdev ids of memory devices */
+	struct memdev *devs; /* the memory devices */
 	size_t ndevs, adevs;
 	bool nomem;
 	char main_backend[ID_MAX]; /* -machine memory-backend= */
@@ -183,11 +188,21 @@ static bool is_memory_device(const char *driver)
 	       strncmp(driver, "virtio-mem-", 11) == 0 || strcmp(driver, "virtio-mem") == 0;
 }
 
+/* Adds v to the sum m; an overflow leaves m as it was. */
+static void add_sum(struct mval *m, uint64_t v)
+{
+	uint64_t cur = m->present ? m->v.u : 0;
+	if (v <= UINT64_MAX - cur)
+		mval_set_u64(m, cur + v);
+}
+
 static void on_device(struct parse_ctx *c, const char *v, size_t vlen)
 {
 	struct opt_iter it;
 	char driver[QOPT_KEY_MAX] = "", memdev[ID_MAX] = "";
 	int fpr = -1, dod = -1, r;
+	uint64_t requested = 0;
+	bool has_requested = false;
 	qopt_begin(&it, v, vlen, "driver");
 	while ((r = qopt_next(&it, &c->kv)) == 1) {
 		const struct opt_kv *kv = &c->kv;
@@ -199,6 +214,8 @@ static void on_device(struct parse_ctx *c, const char *v, size_t vlen)
 			fpr = qopt_bool(kv);
 		else if (qopt_is(kv, "deflate-on-oom"))
 			dod = qopt_bool(kv);
+		else if (qopt_is(kv, "requested-size"))
+			has_requested = qemu_parse_size(kv->val, kv->vlen, 0, &requested) == 0;
 	}
 	/* QEMU refuses a malformed -device: so does this. */
 	if (r < 0)
@@ -210,8 +227,14 @@ static void on_device(struct parse_ctx *c, const char *v, size_t vlen)
 		c->out->config.free_page_reporting = fpr == 1;
 		c->out->config.deflate_on_oom = dod == 1;
 	}
-	if (is_memory_device(driver) && memdev[0] && grow(c, (void **)&c->devs, c->ndevs, &c->adevs, ID_MAX) == 0)
-		memcpy(c->devs[c->ndevs++], memdev, ID_MAX);
+	bool vmem = strncmp(driver, "virtio-mem", 10) == 0;
+	if (vmem && has_requested)
+		add_sum(&c->out->virtio_mem_requested, requested);
+	if (is_memory_device(driver) && memdev[0] &&
+	    grow(c, (void **)&c->devs, c->ndevs, &c->adevs, sizeof(*c->devs)) == 0) {
+		memcpy(c->devs[c->ndevs].id, memdev, ID_MAX);
+		c->devs[c->ndevs++].vmem = vmem;
+	}
 }
 
 static void on_object(struct parse_ctx *c, const char *v, size_t vlen)
@@ -529,7 +552,12 @@ static void total_memory(struct parse_ctx *c)
 	if (main_obj && main_obj->merge_off)
 		c->out->config.nosharepages = true;
 	for (size_t i = 0; i < c->ndevs; i++) {
-		const struct memobj *o = find_obj(c, c->devs[i]);
+		const struct memobj *o = find_obj(c, c->devs[i].id);
+		if (c->devs[i].vmem && o && o->has_size)
+			add_sum(&c->out->virtio_mem_size, o->size);
+	}
+	for (size_t i = 0; i < c->ndevs; i++) {
+		const struct memobj *o = find_obj(c, c->devs[i].id);
 		if (!o || !o->has_size)
 			continue;
 		if (o->size > UINT64_MAX - total)

@@ -27,17 +27,19 @@
 #define QEMU_PATH_MAX QOPT_VAL_MAX
 
 struct qemu_cmdline {
-	bool has_name;                /* -name gave a usable name */
-	char name[QEMU_NAME_MAX];     /* decoded (",," is ','), "" without */
-	bool guest_key;               /* -name guest=...: libvirt's form */
-	bool has_uuid_opt;            /* -uuid was given (libvirt, plain QEMU) */
-	char uuid[UUID_STRING_LEN];   /* -uuid, else -smbios type=1,uuid=; "" when none is valid */
-	char vmid[QEMU_VMID_MAX];     /* Proxmox -id, "" without */
-	char pidfile[QEMU_PATH_MAX];  /* -pidfile, "" without or too long */
-	struct mval memory_bytes;     /* -m size plus pc-dimm, nvdimm and virtio-mem backends */
-	struct domain_config config;  /* config.present always set */
-	char mem_path[QEMU_PATH_MAX]; /* first -mem-path or memory-backend-file mem-path; "" none */
-	bool hugetlb_memfd;           /* memory-backend-memfd,hugetlb=on */
+	bool has_name;                    /* -name gave a usable name */
+	char name[QEMU_NAME_MAX];         /* decoded (",," is ','), "" without */
+	bool guest_key;                   /* -name guest=...: libvirt's form */
+	bool has_uuid_opt;                /* -uuid was given (libvirt, plain QEMU) */
+	char uuid[UUID_STRING_LEN];       /* -uuid, else -smbios type=1,uuid=; "" when none is valid */
+	char vmid[QEMU_VMID_MAX];         /* Proxmox -id, "" without */
+	char pidfile[QEMU_PATH_MAX];      /* -pidfile, "" without or too long */
+	struct mval memory_bytes;         /* -m size plus pc-dimm, nvdimm and virtio-mem backends */
+	struct mval virtio_mem_size;      /* the virtio-mem devices' backends, summed */
+	struct mval virtio_mem_requested; /* their requested-size at start, summed */
+	struct domain_config config;      /* config.present always set */
+	char mem_path[QEMU_PATH_MAX];     /* first -mem-path or memory-backend-file mem-path; "" none */
+	bool hugetlb_memfd;               /* memory-backend-memfd,hugetlb=on */
 };
 
 /* The next element of a NUL-joined argv at *pos, its length in *alen;

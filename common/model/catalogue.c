@@ -126,6 +126,17 @@ const struct family catalogue[FAM_COUNT] = {
       "Memory configuration from the domain XML or the QEMU command line: balloon model, hugepages, KSM allowed, "
       "locked, free page reporting, deflate on OOM; always 1",
       "domain", "balloon", "hugepages", "ksm", "locked", "free_page_reporting", "deflate_on_oom"),
+    D(FAM_DOMAIN_VIRTIO_MEM_SIZE, "kvmmem_domain_virtio_mem_size_bytes", MT_GAUGE, "bytes", DF_VIRTIO_MEM_SIZE_BYTES,
+      COLL_LIBVIRT,
+      "Most memory the domain's virtio-mem devices can plug (their target size in the domain XML, or the size of "
+      "their QEMU memory backends)"),
+    D(FAM_DOMAIN_VIRTIO_MEM_REQUESTED, "kvmmem_domain_virtio_mem_requested_bytes", MT_GAUGE, "bytes",
+      DF_VIRTIO_MEM_REQUESTED_BYTES, COLL_LIBVIRT,
+      "Memory the host asked the domain's virtio-mem devices to plug (their requested size in the domain XML, or "
+      "QEMU's requested-size at start)"),
+    D(FAM_DOMAIN_VIRTIO_MEM_CURRENT, "kvmmem_domain_virtio_mem_current_bytes", MT_GAUGE, "bytes",
+      DF_VIRTIO_MEM_CURRENT_BYTES, COLL_LIBVIRT,
+      "Memory the domain's virtio-mem devices have plugged (their current size in the live domain XML)"),
     D(FAM_DOMAIN_GUEST_UNUSED, "kvmmem_domain_guest_unused_bytes", MT_GAUGE, "bytes", DF_GUEST_UNUSED_BYTES,
       COLL_LIBVIRT, "Memory the guest leaves completely unused, as the guest reports it"),
     D(FAM_DOMAIN_GUEST_AVAILABLE, "kvmmem_domain_guest_available_bytes", MT_GAUGE, "bytes", DF_GUEST_AVAILABLE_BYTES,

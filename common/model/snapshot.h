@@ -160,6 +160,13 @@ enum dom_field {
 	DF_HOST_PRESSURE_WAITING_SECONDS, /* cumulative: "some" total */
 	DF_HOST_PRESSURE_STALLED_SECONDS, /* cumulative: "full" total */
 	DF_PROCESS_SWAP_BYTES,            /* VmSwap of <procfs>/<pid>/status */
+	/* virtio-mem devices, summed over the domain's: the most they can
+	 * plug (libvirt <target><size>, QEMU's memdev size), what the host
+	 * asked them to plug (<requested>, requested-size) and what they have
+	 * plugged (<current> of the live XML only) */
+	DF_VIRTIO_MEM_SIZE_BYTES,
+	DF_VIRTIO_MEM_REQUESTED_BYTES,
+	DF_VIRTIO_MEM_CURRENT_BYTES,
 	DF_COUNT
 };
 

@@ -176,6 +176,37 @@ static void test_balloon_switches(void **state)
 	}
 }
 
+/* virtio-mem devices: size, requested and current summed over the
+ * devices that have them, each in its own unit; other memory devices and
+ * unreadable sizes are left out; none at all is absent. */
+static void test_virtio_mem(void **state)
+{
+	(void)state;
+	const char *xml = "<domain><devices>"
+	                  "<memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node>"
+	                  "<block unit='KiB'>2048</block><requested unit='KiB'>524288</requested>"
+	                  "<current unit='KiB'>262144</current></target></memory>"
+	                  "<memory model='virtio-mem'><target><size unit='GiB'>2</size>"
+	                  "<requested unit='MiB'>512</requested></target></memory>"
+	                  "<memory model='dimm'><target><size unit='KiB'>523264</size></target></memory>"
+	                  "<memory model='virtio-mem'><target><size unit='parsec'>1</size></target></memory>"
+	                  "</devices></domain>";
+	struct domxml_info info;
+	assert_int_equal(domxml_parse(xml, strlen(xml), &info), 0);
+	assert_true(info.virtio_mem_size.present);
+	assert_int_equal(info.virtio_mem_size.v.u, 3ULL << 30);
+	assert_true(info.virtio_mem_requested.present);
+	assert_int_equal(info.virtio_mem_requested.v.u, 1ULL << 30);
+	assert_true(info.virtio_mem_current.present);
+	assert_int_equal(info.virtio_mem_current.v.u, 256ULL << 20);
+	const char *none = "<domain><devices><memory model='dimm'><target><size>1</size></target></memory>"
+	                   "</devices></domain>";
+	assert_int_equal(domxml_parse(none, strlen(none), &info), 0);
+	assert_false(info.virtio_mem_size.present);
+	assert_false(info.virtio_mem_requested.present);
+	assert_false(info.virtio_mem_current.present);
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -242,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(test_cases),         cmocka_unit_test(test_balloon_is_static),
 	    cmocka_unit_test(test_malformed),     cmocka_unit_test(test_entities_not_expanded),
 	    cmocka_unit_test(test_huge_document), cmocka_unit_test(test_balloon_switches),
+	    cmocka_unit_test(test_virtio_mem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

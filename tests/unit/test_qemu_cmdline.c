@@ -210,6 +210,32 @@ static void test_huge(void **state)
 	free(cmd);
 }
 
+/* virtio-mem: the device's backend is its size, requested-size what the
+ * host asked at start; two devices add up; a DIMM is neither. */
+static void test_virtio_mem(void **state)
+{
+	(void)state;
+	static const char cmd[] =
+	    "qemu-system-x86_64\0-m\0size=1G,slots=4,maxmem=16G\0"
+	    "-object\0{\"qom-type\":\"memory-backend-ram\",\"id\":\"vm0\",\"size\":2147483648}\0"
+	    "-device\0{\"driver\":\"virtio-mem-pci\",\"memdev\":\"vm0\",\"requested-size\":1073741824}\0"
+	    "-object\0memory-backend-ram,id=vm1,size=1G\0"
+	    "-device\0virtio-mem-pci,memdev=vm1,requested-size=256M,id=virtiomem1\0"
+	    "-object\0memory-backend-ram,id=d0,size=512M\0-device\0pc-dimm,memdev=d0\0";
+	struct qemu_cmdline got;
+	assert_int_equal(qemu_cmdline_parse(cmd, sizeof(cmd) - 1, &got), 0);
+	assert_int_equal(got.memory_bytes.v.u, (1ULL << 30) + (3ULL << 30) + (512ULL << 20));
+	assert_true(got.virtio_mem_size.present);
+	assert_int_equal(got.virtio_mem_size.v.u, 3ULL << 30);
+	assert_true(got.virtio_mem_requested.present);
+	assert_int_equal(got.virtio_mem_requested.v.u, (1ULL << 30) + (256ULL << 20));
+	static const char plain[] = "qemu-system-x86_64\0-m\0"
+	                            "512\0";
+	assert_int_equal(qemu_cmdline_parse(plain, sizeof(plain) - 1, &got), 0);
+	assert_false(got.virtio_mem_size.present);
+	assert_false(got.virtio_mem_requested.present);
+}
+
 static void test_sizes(void **state)
 {
 	(void)state;
@@ -264,10 +290,8 @@ static void test_is_qemu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cases),
-	    cmocka_unit_test(test_huge),
-	    cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_is_qemu),
+	    cmocka_unit_test(test_cases),      cmocka_unit_test(test_huge),    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_virtio_mem), cmocka_unit_test(test_is_qemu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
