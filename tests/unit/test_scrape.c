@@ -262,6 +262,43 @@ static void test_concurrent_share_one_collection(void **state)
 }
 
 /* Over the cap there is no body at all, never a truncated one. */
+/* Reuse: a result younger than the window is handed out again while
+ * somebody still holds it (slow readers share its body); once nobody holds
+ * it, or without reuse, every request collects afresh. */
+static void test_reuse_while_held(void **state)
+{
+	struct fixture *f = *state;
+	struct scrape_result *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+
+	assert_int_equal(scrape_get(f->sc, &a), 0);
+	assert_int_equal(scrape_get(f->sc, &b), 0);
+	assert_ptr_not_equal(a, b);
+	assert_true(scrape_result_generation(b) > scrape_result_generation(a));
+	scrape_result_put(a);
+	scrape_result_put(b);
+
+	scrape_set_reuse(f->sc, 60000);
+	assert_int_equal(scrape_get(f->sc, &a), 0);
+	assert_int_equal(scrape_get(f->sc, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(stats_calls, 3);
+	scrape_result_put(a);
+	scrape_result_put(b);
+	/* Nobody holds it any more: forgotten, the next request collects. */
+	assert_int_equal(scrape_get(f->sc, &c), 0);
+	assert_int_equal(stats_calls, 4);
+	assert_true(scrape_result_generation(c) > 3);
+	/* Past the window a held result is not reused either. */
+	scrape_set_reuse(f->sc, 1);
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	assert_int_equal(scrape_get(f->sc, &d), 0);
+	assert_ptr_not_equal(c, d);
+	assert_int_equal(stats_calls, 5);
+	scrape_result_put(c);
+	scrape_result_put(d);
+}
+
 static void test_cap_gives_no_body(void **state)
 {
 	struct fixture *f = *state;
@@ -542,6 +579,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_concurrent_share_one_collection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reuse_while_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cap_gives_no_body, setup, teardown),
 	    cmocka_unit_test(test_gzip_is_body_without_holding_it),
 	    cmocka_unit_test(test_forms_at_once),
