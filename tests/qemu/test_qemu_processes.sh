@@ -5,7 +5,8 @@
 # line, /usr/bin/kvm's name through a symlink, Proxmox's -name, -smbios, -m size=..,maxmem=.., mem-merge=off,
 # balloon options; Debian's QEMU has no -id, so the VMID comes from the pidfile's name), one plain QEMU with
 # -name and -uuid, and one without a name, all paused (-S, TCG, no CPU used).  Checked exactly: identity,
-# source and VMID, state, maximum and configuration; then SIGSTOP (paused, 3) and SIGCONT (running, 1); a
+# source and VMID, state, maximum and configuration; then SIGSTOP (paused, 3) and SIGCONT (running, 1); the
+# collectd plugin in a real collectd (csv) with the same guests under their names and UUIDs; a
 # process killed between two scrapes is gone from the second; with KSM running (tunables saved and
 # restored), the plain guest's preallocated RAM merges and shows in its per-domain KSM.
 set -u
@@ -109,6 +110,46 @@ kill -CONT "$WEB"
 dump
 expect "SIGCONT: running" "kvmmem_domain_state_code{domain=\"$P-web\"} 1" \
 	"$(mine kvmmem_domain_state_code | grep "\"$P-web\"")"
+
+# The collectd plugin on the same processes: one read (collectd -T) through the csv plugin; the plugin
+# instance is the domain's name and UUID, the values the exporter's.
+cd_why=""
+if [ ! -f "$SO" ]; then
+	cd_why="$SO not built (collectd-dev missing)"
+elif ! command -v collectd >/dev/null; then
+	cd_why="collectd not installed"
+elif nm -D "$SO" 2>/dev/null | grep -q '__asan_init'; then
+	cd_why="$SO is a sanitizer build; collectd itself is not"
+fi
+if [ -z "$cd_why" ]; then
+	collectd_conf "$T/cd.conf" qtest 1 "  Connection \"qemu+unix:///system?socket=$T/no-libvirt\"
+  QemuServerRunPath \"$QS\"
+  PluginInstanceFormat name uuid
+  ReportHost false" "LoadPlugin csv
+<Plugin csv>
+  DataDir \"$T/csv\"
+</Plugin>"
+	start_collectd "$T/cd.conf" "$T/cd.out"
+	# cdval INSTANCE TYPE-INSTANCE: the last value collectd wrote there.
+	cdval() {
+		for f in "$T/csv/qtest/kvmmem-$1/$2-"*; do
+			[ -f "$f" ] && tail -n 1 "$f" | cut -d, -f2 && return 0
+		done
+		echo absent
+	}
+	cd_written() { [ "$(cdval "qemu-pid-$ANON:" memory-memory_maximum)" != absent ] &&
+		[ "$(cdval "$P-web:$UUID_WEB" gauge-state_code)" != absent ]; }
+	wait_until -p "$CPID" 15 cd_written || fail "collectd wrote no values of the guests within 15 s: $(tail -3 "$T/cd.out")"
+	stop_pid "$CPID" 10 || fail "collectd did not stop on SIGTERM"
+	expect "collectd: the Proxmox guest by name and UUID, maximum and state" "268435456.000000 1.000000" \
+		"$(cdval "$P-web:$UUID_WEB" memory-memory_maximum) $(cdval "$P-web:$UUID_WEB" gauge-state_code)"
+	expect "collectd: the guest without UUID, maximum" "134217728.000000" "$(cdval "$P-db:" memory-memory_maximum)"
+	expect "collectd: the plain guest by name and UUID, maximum" "67108864.000000" \
+		"$(cdval "$P-plain:$UUID_PLAIN" memory-memory_maximum)"
+	expect "collectd: the nameless guest, maximum" "33554432.000000" "$(cdval "qemu-pid-$ANON:" memory-memory_maximum)"
+else
+	skip_part "collectd plugin" "$cd_why"
+fi
 
 # A process killed between two scrapes of one running exporter: gone from the second, the rest stays.
 start_exporter "$T/host" --no-collector.libvirt --path.sysfs=/sys --path.procfs=/proc --path.cgroupfs=/sys/fs/cgroup \
