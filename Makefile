@@ -264,7 +264,7 @@ check-strict:
 e2e: all
 	tests/e2e/run.sh $(O)
 
-# A benchmark, not a test: numbers in $(O)/bench/results.md (see README, Performance).
+# A benchmark, not a test: numbers in $(O)/bench/results.md (see docs/performance.md).
 $(O)/bench/floor: bench/floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE $(CORE_CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libvirt)

@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
 	 * loop) an arena of its own, and memory freed in one is not reused by
 	 * another: at 5000 domains that was 110 MiB peak against 72 MiB with
 	 * one arena (81 MiB with two).  Collections run one at a time, so the
-	 * shared arena's lock is not contended.  See README, Performance. */
+	 * shared arena's lock is not contended.  See docs/performance.md. */
 	mallopt(M_ARENA_MAX, 1);
 	/* Blocks of 128 KiB and more (a body, a snapshot's domain array,
 	 * libvirt's answer) are mapped and unmapped on their own.  glibc

@@ -8,9 +8,9 @@
  * process (start time, field 22 of /proc/<pid>/stat) stay the same: a
  * recycled pid has another start time, a rewritten pidfile another stat.
  *
- * The cache is an array indexed by an open-addressing hash of the domain
- * name: one lookup per domain per collection must stay O(1), or a host of
- * thousands of domains pays N^2/2 string compares per collection.  The
+ * The cache is a name table (util/nametab.h) keyed by domain name: one
+ * lookup per domain per collection must stay O(1), or a host of thousands
+ * of domains pays N^2/2 string compares per collection.  The
  * /proc scan's results are sorted by name once and searched by bisection
  * for the same reason.
  */
