@@ -11,6 +11,7 @@
  * iterations, processes, qemu, pidfiles, cpu_us_mean, cpu_us_median.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,16 +112,23 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A positive count of at most a million, else def. */
+static int count(const char *s, int def)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= 1000000 ? (int)v : def;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s PROCFS QEMU_SERVER_RUN [ITERATIONS [WARMUP]]\n", argv[0]);
 		return 2;
 	}
-	int iters = argc > 3 ? atoi(argv[3]) : 20;
-	int warm = argc > 4 ? atoi(argv[4]) : 2;
-	if (iters < 1)
-		iters = 1;
+	int iters = argc > 3 ? count(argv[3], 20) : 20;
+	int warm = argc > 4 ? count(argv[4], 2) : 2;
 	struct counts c;
 	for (int i = 0; i < warm; i++)
 		one_pass(argv[1], argv[2], &c);
