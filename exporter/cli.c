@@ -245,9 +245,10 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		f = find_flag(name, len);
 		if (f == NULL) {
-			bool used_next;
-			int r = collect_flags_parse(&o->coll, name, len, eq != NULL ? eq + 1 : NULL,
-			                            i + 1 < argc ? argv[i + 1] : NULL, &used_next, err, errsz);
+			struct flag_arg fa = {name, len, eq != NULL ? eq + 1 : NULL, i + 1 < argc ? argv[i + 1] : NULL,
+			                      false};
+			int r = collect_flags_parse(&o->coll, &fa, err, errsz);
+			bool used_next = fa.used_next;
 			if (r == -ENOENT)
 				return fail(err, errsz, "unknown flag '--%.*s', try --help", (int)len, name);
 			if (r != 0)

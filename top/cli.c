@@ -191,8 +191,11 @@ int top_cli_parse(int argc, char *const argv[], struct top_opts *o, char *err, s
 		if (split_arg(argv[i], &g) != 0)
 			return fail(err, errsz, "unexpected argument '%s', try --help", argv[i]);
 		int r = own_flag(&g, next, &used_next, o, err, errsz);
-		if (r == -ENOENT && !g.is_short)
-			r = collect_flags_parse(&o->coll, g.name, g.len, g.value, next, &used_next, err, errsz);
+		if (r == -ENOENT && !g.is_short) {
+			struct flag_arg fa = {g.name, g.len, g.value, next, false};
+			r = collect_flags_parse(&o->coll, &fa, err, errsz);
+			used_next = fa.used_next;
+		}
 		if (r == -ENOENT)
 			return fail(err, errsz, "unknown flag '%s%.*s', try --help", g.is_short ? "-" : "--",
 			            (int)g.len, g.name);

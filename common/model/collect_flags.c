@@ -82,19 +82,20 @@ static int collector_switch(struct collect_flags *f, const char *name, size_t le
 	return 0;
 }
 
-int collect_flags_parse(struct collect_flags *f, const char *name, size_t len, const char *value, const char *next,
-                        bool *used_next, char *err, size_t errsz)
+int collect_flags_parse(struct collect_flags *f, struct flag_arg *a, char *err, size_t errsz)
 {
-	*used_next = false;
+	const char *name = a->name, *value = a->value;
+	size_t len = a->len;
+	a->used_next = false;
 	for (size_t i = 0; i < NPATH_FLAGS; i++) {
 		const struct path_flag *p = &path_flags[i];
 		if (strlen(p->name) != len || memcmp(p->name, name, len) != 0)
 			continue;
 		if (value == NULL) {
-			if (next == NULL)
+			if (a->next == NULL)
 				return fail(err, errsz, "flag '--%s' needs a value", p->name);
-			value = next;
-			*used_next = true;
+			value = a->next;
+			a->used_next = true;
 		}
 		if (value[0] == '\0')
 			return fail(err, errsz, "invalid value '' for flag '--%s': empty", p->name);

@@ -30,16 +30,22 @@ struct collect_flags {
 /* Fills f with the defaults: real paths, each collector as its row says. */
 void collect_flags_defaults(struct collect_flags *f);
 
+/* One command-line flag as a front-end split it. */
+struct flag_arg {
+	const char *name;  /* without the leading "--", up to any '=' */
+	size_t len;        /* of name */
+	const char *value; /* the text after '=', NULL when there was none */
+	const char *next;  /* the following argv element, NULL at the end */
+	bool used_next;    /* out: the flag took next as its value */
+};
+
 /*
- * One flag, its name without the leading "--" (name[0..len), up to any
- * '=').  value is the text after '=' or NULL when there was none; when the
- * flag needs a value and value is NULL, *used_next tells the caller that
- * next (the following argv element, NULL at the end) was taken.  Returns
- * 0, -ENOENT when name is no collection flag (err untouched), or -EINVAL
- * with a one-line message in err.
+ * Parses one flag into f.  A flag that needs a value and has none takes
+ * a->next and says so in a->used_next.  Returns 0, -ENOENT when the flag is
+ * no collection flag (err untouched), or -EINVAL with a one-line message in
+ * err.
  */
-int collect_flags_parse(struct collect_flags *f, const char *name, size_t len, const char *value, const char *next,
-                        bool *used_next, char *err, size_t errsz);
+int collect_flags_parse(struct collect_flags *f, struct flag_arg *a, char *err, size_t errsz);
 
 /* Copies the flags into a collection's options (strings stay borrowed). */
 void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o);
