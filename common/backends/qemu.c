@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends/libvirt_pid.h"
@@ -80,7 +81,8 @@ struct qemu_backend {
 	struct buf qname;     /* the name of the process being scanned */
 	struct nametab cache; /* struct cached by pid */
 	unsigned gen;
-	pid_t *known; /* other backends' pids, one collection's */
+	int qsrun_state; /* the run directory: 0 not asked yet in this collection, 1 there, -1 not */
+	pid_t *known;    /* other backends' pids, one collection's */
 	size_t aknown;
 
 	struct qemu_proc *procs;
@@ -228,6 +230,16 @@ static void vmid_from_pidfile(const struct qemu_backend *b, const char *pidfile,
 	vmid[d] = '\0';
 }
 
+/* Is there a qemu-server run directory?  Asked once per collection. */
+static bool qsrun_exists(struct qemu_backend *b)
+{
+	if (b->qsrun_state == 0) {
+		struct stat st;
+		b->qsrun_state = stat(qsrun(b), &st) == 0 && S_ISDIR(st.st_mode) ? 1 : -1;
+	}
+	return b->qsrun_state > 0;
+}
+
 /* Does <qemu-server run>/<vmid>.pid name pid?  Logs once per pidfile why
  * not, since a Proxmox guest then loses its VMID. */
 static bool pidfile_names(struct qemu_backend *b, const char *vmid, pid_t pid)
@@ -243,6 +255,13 @@ static bool pidfile_names(struct qemu_backend *b, const char *vmid, pid_t pid)
 	if (rc == 0 && libvirt_pid_parse_pidfile(text, len, &named) == 0 && named == pid) {
 		complain_key_release(b->o->env.log, b->complaints, path, "pid %d is VMID %s again", (int)pid, vmid);
 		return true;
+	}
+	/* No run directory at all: not a Proxmox VE host (a VMID on a command
+	 * line proves nothing), so no warning. */
+	if (rc == -ENOENT && !qsrun_exists(b)) {
+		log_debug(b->o->env.log, "%s: no such directory; QEMU pid %d with VMID %s is reported without it",
+		          qsrun(b), (int)pid, vmid);
+		return false;
 	}
 	if (rc < 0)
 		complain_key(b->o->env.log, b->complaints, path,
@@ -589,6 +608,7 @@ static int collect(void *self, struct snapshot *s)
 	complaint_set_begin(b->complaints);
 	procs_clear(b);
 	b->gen++;
+	b->qsrun_state = 0;
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
 	int rc = names_reset(b, s, s->ndoms);

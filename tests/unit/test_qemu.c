@@ -1,7 +1,7 @@
 /*
  * test_qemu.c - the qemu backend over the collection: the Proxmox fixture
  * host collected twice (the same domains from the cache, the stale
- * pidfile logged once), a temporary tree where a process changes its
+ * pidfile logged once) and without its run directory, a temporary tree where a process changes its
  * command line, turns into a zombie and goes away between collections,
  * and a pidfile that starts naming its process.
  */
@@ -72,6 +72,28 @@ static void test_proxmox_twice(void **state)
 	}
 	assert_string_equal(rec.text, "warn: " PVE "/qemu-server/104.pid: QEMU pid 5104 has VMID 104 but the pidfile "
 	                              "names another process; reported without VMID\n");
+	collection_free(c);
+}
+
+/* Without a qemu-server run directory (not a Proxmox VE host, whatever a
+ * command line claims) every guest is plain QEMU, the second "web" named
+ * by its pid, and nothing is logged above debug. */
+static void test_no_run_directory(void **state)
+{
+	(void)state;
+	struct logrec rec;
+	struct kvm_log lg = logrec_log(&rec, LOG_LVL_INFO);
+	struct collect_opts o = opts(PVE "/proc", "/nonexistent/kvmmem/qemu-server", &lg);
+	struct collection *c = collection_new(&o);
+	assert_non_null(c);
+	char got[1024];
+	run(c, got, sizeof(got));
+	assert_string_equal(got, "db qemu - 1\n"
+	                         "orphan qemu - 1\n"
+	                         "web qemu - 1\n"
+	                         "web#pid5103 qemu - 1\n"
+	                         "win11 qemu - 3\n");
+	assert_string_equal(rec.text, "");
 	collection_free(c);
 }
 
@@ -167,6 +189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_proxmox_twice),
+	    cmocka_unit_test(test_no_run_directory),
 	    cmocka_unit_test(test_changes_between_collections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
