@@ -148,6 +148,15 @@ static void test_changes_between_collections(void **state)
 	              "512\0"),
 	         'S', 10);
 	put_proc(&t, 701, ARGV("qemu-system-x86_64\0-name\0b\0"), 'S', 11);
+	/* A QEMU whose command line is 100 kB: more than is read, so it costs
+	 * only itself, quietly. */
+	size_t big = 100 * 1024;
+	char *huge = malloc(big);
+	assert_non_null(huge);
+	memset(huge, 'x', big);
+	memcpy(huge, "qemu-system-x86_64\0-name\0", 25);
+	put_proc(&t, 702, huge, big, 'S', 12);
+	free(huge);
 
 	struct logrec rec;
 	struct kvm_log lg = logrec_log(&rec, LOG_LVL_INFO);
