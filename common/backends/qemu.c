@@ -17,14 +17,12 @@
  * "qemu-pid-<pid>".
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "backends/libvirt_pid.h"
 #include "backends/qemu_cmdline.h"
+#include "backends/qemu_pve.h"
 #include "model/collect.h"
 #include "util/complain.h"
 #include "util/nametab.h"
@@ -81,8 +79,8 @@ struct qemu_backend {
 	struct buf qname;     /* the name of the process being scanned */
 	struct nametab cache; /* struct cached by pid */
 	unsigned gen;
-	int qsrun_state; /* the run directory: 0 not asked yet in this collection, 1 there, -1 not */
-	pid_t *known;    /* other backends' pids, one collection's */
+	struct qemu_pve pve; /* which Proxmox guest a process is */
+	pid_t *known;        /* other backends' pids, one collection's */
 	size_t aknown;
 
 	struct qemu_proc *procs;
@@ -96,11 +94,6 @@ struct qemu_backend {
 static const char *procfs(const struct qemu_backend *b)
 {
 	return b->o->env.procfs ? b->o->env.procfs : KVM_DEFAULT_PROCFS;
-}
-
-static const char *qsrun(const struct qemu_backend *b)
-{
-	return b->o->env.qemu_server_run ? b->o->env.qemu_server_run : KVM_DEFAULT_QEMU_SERVER_RUN;
 }
 
 static bool drop_all(struct nametab_node *n, void *arg)
@@ -167,6 +160,9 @@ static void *create(const struct collect_opts *o)
 	b->text = malloc(PARSE_MAX_FILE);
 	b->info = malloc(sizeof(*b->info));
 	b->complaints = complaint_set_new();
+	b->pve.run = o->env.qemu_server_run ? o->env.qemu_server_run : KVM_DEFAULT_QEMU_SERVER_RUN;
+	b->pve.log = o->env.log;
+	b->pve.complaints = b->complaints;
 	long ps = sysconf(_SC_PAGESIZE);
 	b->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	if (!b->text || !b->info || !b->complaints || nametab_init(&b->names) != 0 || nametab_init(&b->cache) != 0) {
@@ -210,68 +206,6 @@ static bool on_hugetlbfs(struct qemu_backend *b, int procfd, const char *dname, 
 		huge = tyl == 9 && memcmp(ty, "hugetlbfs", 9) == 0;
 	}
 	return huge;
-}
-
-/* The VMID of a -pidfile <qemu-server run>/<digits>.pid, else "". */
-static void vmid_from_pidfile(const struct qemu_backend *b, const char *pidfile, char vmid[DOM_VMID_MAX])
-{
-	const char *run = qsrun(b);
-	size_t rl = strlen(run);
-	while (rl > 1 && run[rl - 1] == '/')
-		rl--;
-	vmid[0] = '\0';
-	if (strncmp(pidfile, run, rl) != 0 || pidfile[rl] != '/')
-		return;
-	const char *base = pidfile + rl + 1;
-	size_t d = strspn(base, "0123456789");
-	if (d == 0 || d >= DOM_VMID_MAX - 2 || base[0] == '0' || strcmp(base + d, ".pid") != 0)
-		return;
-	memcpy(vmid, base, d);
-	vmid[d] = '\0';
-}
-
-/* Is there a qemu-server run directory?  Asked once per collection. */
-static bool qsrun_exists(struct qemu_backend *b)
-{
-	if (b->qsrun_state == 0) {
-		struct stat st;
-		b->qsrun_state = stat(qsrun(b), &st) == 0 && S_ISDIR(st.st_mode) ? 1 : -1;
-	}
-	return b->qsrun_state > 0;
-}
-
-/* Does <qemu-server run>/<vmid>.pid name pid?  Logs once per pidfile why
- * not, since a Proxmox guest then loses its VMID. */
-static bool pidfile_names(struct qemu_backend *b, const char *vmid, pid_t pid)
-{
-	char path[PATH_MAX], text[64];
-	size_t len;
-	pid_t named;
-	int n = path_join3(path, sizeof(path) - 4, qsrun(b), "/", vmid);
-	if (n < 0)
-		return false;
-	memcpy(path + n, ".pid", 5);
-	int rc = read_file(path, text, sizeof(text), &len);
-	if (rc == 0 && libvirt_pid_parse_pidfile(text, len, &named) == 0 && named == pid) {
-		complain_key_release(b->o->env.log, b->complaints, path, "pid %d is VMID %s again", (int)pid, vmid);
-		return true;
-	}
-	/* No run directory at all: not a Proxmox VE host (a VMID on a command
-	 * line proves nothing), so no warning. */
-	if (rc == -ENOENT && !qsrun_exists(b)) {
-		log_debug(b->o->env.log, "%s: no such directory; QEMU pid %d with VMID %s is reported without it",
-		          qsrun(b), (int)pid, vmid);
-		return false;
-	}
-	if (rc < 0)
-		complain_key(b->o->env.log, b->complaints, path,
-		             "QEMU pid %d has VMID %s but its pidfile cannot be read (%s); reported without VMID",
-		             (int)pid, vmid, strerrordesc_np(-rc));
-	else
-		complain_key(b->o->env.log, b->complaints, path,
-		             "QEMU pid %d has VMID %s but the pidfile names another process; reported without VMID",
-		             (int)pid, vmid);
-	return false;
 }
 
 struct scan_pass {
@@ -330,7 +264,7 @@ static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
 	if (in->vmid[0])
 		memcpy(e->vmid, in->vmid, sizeof(e->vmid));
 	else if (in->pidfile[0])
-		vmid_from_pidfile(b, in->pidfile, e->vmid);
+		qemu_pve_vmid_from_pidfile(&b->pve, in->pidfile, e->vmid);
 	e->config = in->config;
 	e->memory = in->memory_bytes;
 	e->vmem_size = in->virtio_mem_size;
@@ -388,7 +322,7 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	struct qemu_backend *b = sp->b;
 	enum dom_source src = e->libvirt ? DOM_SOURCE_LIBVIRT : DOM_SOURCE_QEMU;
 	char vmid[DOM_VMID_MAX] = "";
-	if (!e->libvirt && e->vmid[0] && pidfile_names(b, e->vmid, pid)) {
+	if (!e->libvirt && e->vmid[0] && qemu_pve_pidfile_names(&b->pve, e->vmid, pid)) {
 		src = DOM_SOURCE_PROXMOX;
 		memcpy(vmid, e->vmid, sizeof(vmid));
 	}
@@ -608,7 +542,7 @@ static int collect(void *self, struct snapshot *s)
 	complaint_set_begin(b->complaints);
 	procs_clear(b);
 	b->gen++;
-	b->qsrun_state = 0;
+	qemu_pve_begin(&b->pve);
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
 	int rc = names_reset(b, s, s->ndoms);
