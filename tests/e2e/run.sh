@@ -52,8 +52,8 @@ finish() {
 	cgroup_cleanup
 	sandbox_cleanup
 	if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
-		mkdir -p "$O/tests/logs/e2e"
-		cp -r "$E2E_TMP/logs/." "$E2E_TMP/console" "$O/tests/logs/e2e/" 2>/dev/null
+		mkdir -p "$O/tests/e2e-logs"
+		cp -r "$E2E_TMP/logs/." "$E2E_TMP/console" "$O/tests/e2e-logs/" 2>/dev/null
 		if [ "${KVMMEM_E2E_KEEP:-0}" = 1 ]; then
 			say "kept $E2E_TMP"
 		else
@@ -78,7 +78,7 @@ guest_image_build "$E2E_CACHE" || die "cannot build the guest image"
 sandbox_user || die "cannot create user $E2E_USER"
 sandbox_tree || die "cannot make the temporary tree"
 say "sandbox $E2E_TMP, user $E2E_USER ($E2E_UID)"
-rm -rf "$O/tests/logs/e2e"
+rm -rf "$O/tests/e2e-logs"
 
 spy_build || die "cannot build the virDomainMemoryStats spy"
 
@@ -139,7 +139,7 @@ if [ $COLLECTD = 0 ]; then
 	elif [ $PLUGIN_SANITIZED = 1 ]; then
 		result SKIP "collectd front-end" "$PLUGIN is a sanitizer build; collectd itself is not"
 	else
-		result FAIL "collectd front-end" "collectd did not start with $PLUGIN (see $O/tests/logs/e2e/collectd.log)"
+		result FAIL "collectd front-end" "collectd did not start with $PLUGIN (see $O/tests/e2e-logs/collectd.log)"
 	fi
 fi
 both c_up cd_up "libvirt up, host KSM served"
