@@ -5,7 +5,8 @@
 # closed), which libmicrohttpd's inactivity timeout alone never ends.  Meanwhile 15 scrapes come from
 # 127.0.0.2.  Wanted: every scrape gets 200 within 5 s; no attack connection lives past the 10 s header
 # deadline (plus the sweep and this client's 0.5 s measuring step: 12 s); one address holds at most 64
-# connections (the per-address limit) of the 512 slots.  Then the same with 700 idle connections.
+# connections (the per-address limit) of the 512 slots.  Then the same with 700 idle connections, and over
+# TLS with trickled handshakes.
 set -u
 
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -85,4 +86,39 @@ expect "scrapes beside idle connections, each within 1 s" 20 "$fast"
 
 stop_pid "$PID" 10
 expect "exit status after SIGTERM" 0 "$STATUS"
+
+# Over TLS: 600 connections from 127.0.0.1 trickle a ClientHello, a byte every 2 s, for 14 s; the header
+# deadline counts the handshake too.  10 HTTPS scrapes from 127.0.0.2 meanwhile.
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+		-subj /CN=localhost >/dev/null 2>&1 || fail "openssl req"
+	printf 'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n' >"$T/web.yml"
+	exporter_ready() {
+		curl -sfk -o /dev/null "https://127.0.0.1:$PORT/-/healthy"
+	}
+	start_exporter "$HOST" --web.config.file="$T/web.yml"
+	python3 "$TOP/tests/http/slowloris.py" "$PORT" 600 14 "$T/tls" tls &
+	ATTACK=$!
+	track_pid "$ATTACK"
+	sleep 2
+	ok_scrapes=0
+	i=0
+	while [ $i -lt 10 ]; do
+		r=$(curl -sk -o /dev/null --interface 127.0.0.2 --max-time 5 -w '%{http_code}' "https://127.0.0.1:$PORT/metrics")
+		[ "$r" = 200 ] && ok_scrapes=$((ok_scrapes + 1))
+		sleep 0.8
+		i=$((i + 1))
+	done
+	wait "$ATTACK"
+	untrack_pid "$ATTACK"
+	longest=$(awk '$1 == "longest" { print $2 }' "$T/tls")
+	echo "info TLS: 600 trickled handshakes from 127.0.0.1, the longest lived $longest s; $ok_scrapes of 10 HTTPS scrapes from 127.0.0.2 got 200"
+	expect "HTTPS scrapes from another address during the attack" 10 "$ok_scrapes"
+	awk -v s="$longest" 'BEGIN { exit !(s <= 12.5) }' && ok "trickled handshakes closed by the header deadline" ||
+		fail "a trickled handshake lived $longest s"
+	stop_pid "$PID" 10
+	expect "TLS: exit status after SIGTERM" 0 "$STATUS"
+else
+	skip_part "TLS slowloris" "openssl not installed"
+fi
 finish
