@@ -28,7 +28,7 @@ endif
 
 # pkg-config is asked lazily (=, not :=) so `make check` can install
 # packages first and only then need them.
-CORE_PKGS := libvirt libxml-2.0
+CORE_PKGS := libvirt libxml-2.0 json-c
 EXPORTER_PKGS := libmicrohttpd zlib yaml-0.1 gnutls
 CORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS))
 CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS)) -lpthread -lm

@@ -5,8 +5,8 @@
 # exact apt-get line is printed and the script fails, so nothing half-works.
 set -eu
 
-BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libcrypt-dev libgnutls28-dev libncurses-dev"
-RUNTIME="libvirt0 libxml2 libmicrohttpd12 zlib1g libyaml-0-2 libncursesw6"
+BUILD="make gcc libc6-dev pkg-config libvirt-dev libxml2-dev libjson-c-dev libmicrohttpd-dev zlib1g-dev libyaml-dev libcrypt-dev libgnutls28-dev libncurses-dev"
+RUNTIME="libvirt0 libxml2 libjson-c5 libmicrohttpd12 zlib1g libyaml-0-2 libncursesw6"
 # promtool (prometheus), a real collectd, curl for HTTP tests, cmocka for unit tests,
 # python3 and python3-yaml for the dashboard and rule checkers.
 TEST="libcmocka-dev prometheus curl collectd-core collectd-dev libvirt-clients gzip python3 python3-yaml influxdb influxdb-client qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu busybox-static iproute2"

@@ -34,6 +34,7 @@ void collect_opts_default(struct collect_opts *o)
 	for (int i = 0; i < COLL_COUNT; i++)
 		o->enabled[i] = collector_def((enum collector_id)i)->default_on;
 	o->timeout_ms = 8000;
+	o->qmp.timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
 }
 
 void collect_effective(const bool enabled[COLL_COUNT], bool run[COLL_COUNT])

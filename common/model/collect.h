@@ -24,12 +24,20 @@ struct libvirt_settings {
 	const struct libvirt_ops *ops; /* NULL: the real libvirt; the backend's test seam */
 };
 
+/* Settings of the qmp collector (backends/qmp.c). */
+struct qmp_settings {
+	int timeout_ms; /* most one VM's monitor is waited for, inside timeout_ms */
+};
+
+#define QMP_DEFAULT_TIMEOUT_MS 300
+
 /* Every setting of a collection; each collector's own are named after it. */
 struct collect_opts {
 	struct kvm_env env;       /* roots and log; borrowed */
 	bool enabled[COLL_COUNT]; /* which collectors the user wants */
 	int timeout_ms;           /* most a collection waits for a backend */
 	struct libvirt_settings libvirt;
+	struct qmp_settings qmp;
 };
 
 /* Fills o with the defaults: real paths, each collector as its row says,

@@ -24,7 +24,8 @@
 	X(LIBVIRT, libvirt)                                                                                            \
 	X(QEMU, qemu)                                                                                                  \
 	X(DOMAIN_KSM, domain_ksm)                                                                                      \
-	X(CGROUP, cgroup)
+	X(CGROUP, cgroup)                                                                                              \
+	X(QMP, qmp)
 
 enum collector_id {
 #define COLLECTOR_ID(id, name) COLL_##id,

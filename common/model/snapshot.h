@@ -131,6 +131,13 @@ enum dom_field {
 	DF_GUEST_HUGETLB_ALLOCS,   /* cumulative */
 	DF_GUEST_HUGETLB_FAILURES, /* cumulative */
 	DF_GUEST_STATS_UPDATED,    /* unix seconds of the guest's last report */
+	/* QEMU 9.2's guest-stats from guest Linux 6.12 (QMP only) */
+	DF_GUEST_OOM_KILLS,            /* cumulative */
+	DF_GUEST_ALLOC_STALLS,         /* cumulative */
+	DF_GUEST_ASYNC_SCAN_BYTES,     /* cumulative: scanned by kswapd */
+	DF_GUEST_DIRECT_SCAN_BYTES,    /* cumulative: scanned in direct reclaim */
+	DF_GUEST_ASYNC_RECLAIM_BYTES,  /* cumulative: reclaimed by kswapd */
+	DF_GUEST_DIRECT_RECLAIM_BYTES, /* cumulative: reclaimed in direct reclaim */
 	DF_RSS_BYTES,              /* host RSS of the QEMU process */
 	/* <procfs>/<pid>/ksm_stat and ksm_merging_pages of the QEMU process */
 	DF_KSM_MERGING_PAGES,
