@@ -2,6 +2,7 @@
 #
 #   make                  build build/kvmmem_exporter (and build/kvmmem.so when collectd-dev is there)
 #   make run              install missing packages (as root), build, start the exporter
+#   make demo             the same, serving the bundled sample host tests/fixtures/hosts/k6.18 on the same port
 #   make check            install what the tests need, then run every test (check-run), then the unit and
 #                         golden tests again on a WERROR=1 SANITIZE=address,undefined build (check-strict)
 #   make update-golden    regenerate golden files from the current build
@@ -72,7 +73,7 @@ else
 ALL_TARGETS := $(EXPORTER_BIN) $(O)/kvmmem-top
 endif
 
-.PHONY: all run check check-deps check-run check-strict unit integration update-golden lint format format-check clean \
+.PHONY: all run demo check check-deps check-run check-strict unit integration update-golden lint format format-check clean \
 	install uninstall e2e bench fuzz
 .DEFAULT_GOAL := all
 
@@ -229,6 +230,18 @@ run:
 	scripts/deps.sh run
 	$(MAKE) --no-print-directory $(EXPORTER_BIN)
 	$(EXPORTER_BIN) $(ARGS)
+
+# A sample host for a first look: the fixture host with domains in every
+# state, through libvirt's test driver, served where `make run` serves, so
+# every family, the landing page and the dashboards have data.  The exec
+# makes the exporter make's own child: stopping it by its pid ends make.
+DEMO_HOST := $(CURDIR)/tests/fixtures/hosts/k6.18
+demo:
+	scripts/deps.sh run
+	$(MAKE) --no-print-directory $(EXPORTER_BIN)
+	exec $(EXPORTER_BIN) --libvirt.uri=test://$(DEMO_HOST)/libvirt.xml --path.sysfs=$(DEMO_HOST)/sys \
+		--path.procfs=$(DEMO_HOST)/proc --path.libvirt-run=$(DEMO_HOST)/run \
+		--path.cgroupfs=$(DEMO_HOST)/sys/fs/cgroup --path.qemu-server-run=$(DEMO_HOST)/qemu-server $(ARGS)
 
 # --- tests -------------------------------------------------------------------
 

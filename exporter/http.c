@@ -377,6 +377,7 @@ int http_start(const struct http_opts *o, struct http **out, char *err, size_t e
 		return errbuf_fail(err, errsz, -ENOMEM, "out of memory");
 	h->telemetry_path = o->telemetry_path;
 	h->scrape = o->scrape;
+	h->live = o->landing;
 	h->log = o->log;
 	h->web = o->web;
 	h->header_timeout_s = o->header_timeout_s;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "util/log.h"
+#include "landing.h"
 #include "scrape.h"
 #include "webconfig.h"
 
@@ -26,6 +27,7 @@ struct http_opts {
 	unsigned port;
 	const char *telemetry_path;  /* borrowed */
 	struct scrape *scrape;       /* borrowed */
+	struct landing *landing;     /* borrowed: the live page at /; NULL: links only */
 	const struct kvm_log *log;   /* borrowed */
 	const struct webconfig *web; /* borrowed, with its PEM loaded; NULL: plain HTTP, no auth */
 	unsigned connection_limit;

@@ -71,8 +71,9 @@ struct http {
 	const struct webconfig *web; /* NULL: plain HTTP, no authentication */
 	unsigned header_timeout_s;
 	unsigned connection_timeout_s;
-	char *landing; /* the page at /, built once */
+	char *landing; /* the page at / with links only, built once: the fallback of live */
 	size_t landing_len;
+	struct landing *live; /* what the exporter found, for the page at /; may be NULL */
 	char priorities[128];
 	struct conns *conns;
 	struct auth *auth; /* NULL without basic auth users */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exposition.h"
+#include "landing.h"
 
 /* Bytes MHD pulls from a shared body per read callback. */
 #define BODY_BLOCK (64 * 1024)
@@ -191,6 +192,24 @@ static mhd_result serve_metrics(struct http *h, struct MHD_Connection *conn, str
 	return queue(h, conn, MHD_HTTP_OK, resp);
 }
 
+/* The page at / from the newest collection's summary, made here on the
+ * event loop (a few kB, no collection); the page with links only when it
+ * cannot be made. */
+static mhd_result serve_landing(struct http *h, struct MHD_Connection *conn)
+{
+	char *page = NULL;
+	size_t len = 0;
+
+	if (h->live == NULL || landing_page(h->live, &page, &len) != 0)
+		return http_send_static(h, conn, MHD_HTTP_OK, TEXT_HTML, h->landing, h->landing_len, NULL);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, page, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		free(page);
+	else
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_HTML);
+	return queue(h, conn, MHD_HTTP_OK, resp);
+}
+
 /* True when the request announces a body: a non-zero Content-Length or
  * any Transfer-Encoding (a chunked body has no length up front). */
 bool http_has_body(struct MHD_Connection *conn)
@@ -218,7 +237,7 @@ mhd_result http_route(struct http *h, struct MHD_Connection *conn, const char *u
 	if (r->metrics)
 		return serve_metrics(h, conn, r);
 	if (strcmp(url, "/") == 0)
-		return http_send_static(h, conn, MHD_HTTP_OK, TEXT_HTML, h->landing, h->landing_len, NULL);
+		return serve_landing(h, conn);
 	if (strcmp(url, "/-/healthy") == 0)
 		return http_send_text(h, conn, MHD_HTTP_OK, "OK");
 	return http_send_text(h, conn, MHD_HTTP_NOT_FOUND, "not found\n");

@@ -19,6 +19,7 @@
 #include "model/collect.h"
 #include "model/emit.h"
 #include "http.h"
+#include "landing.h"
 #include "logfmt.h"
 #include "scrape.h"
 #include "webconfig.h"
@@ -124,6 +125,18 @@ static void raise_fd_limit(const struct kvm_log *lg)
 		          CONNECTION_LIMIT);
 }
 
+/* One collection right after start-up, shared with any scrape that comes
+ * meanwhile: the landing page has something to show at once, and on a
+ * machine without VMs the first log lines say what was looked for
+ * (landing_observe), before anyone scrapes. */
+static void first_collection(struct scrape *sc)
+{
+	struct scrape_result *res = NULL;
+
+	if (scrape_get(sc, &res) == 0)
+		scrape_result_put(res);
+}
+
 /* Waits in the main thread for SIGTERM or SIGINT, which every thread
  * blocks, so no work ever runs inside a signal handler. */
 static int wait_for_stop(const sigset_t *set, const struct kvm_log *lg)
@@ -145,6 +158,7 @@ int main(int argc, char *argv[])
 	struct collection *coll = NULL;
 	struct scrape *sc = NULL;
 	struct http *http = NULL;
+	struct landing *landing = NULL;
 	struct webconfig *web = NULL;
 	char libvirt_version[32];
 	sigset_t stop;
@@ -215,11 +229,19 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
+	landing = landing_new(&o.coll, o.telemetry_path, &lg);
+	if (landing == NULL) {
+		log_errx(&lg, "out of memory");
+		goto out;
+	}
+	scrape_set_observer(sc, landing_observe, landing);
+
 	struct http_opts ho = {
 	    .host = o.listen_host,
 	    .port = o.listen_port,
 	    .telemetry_path = o.telemetry_path,
 	    .scrape = sc,
+	    .landing = landing,
 	    .log = &lg,
 	    .web = web,
 	    .connection_limit = CONNECTION_LIMIT,
@@ -237,11 +259,13 @@ int main(int argc, char *argv[])
 	         KVMMEM_VERSION, kvmmem_revision, o.listen_address, http_port(http),
 	         web != NULL && web->tls ? ", TLS" : "", web != NULL && web->nusers > 0 ? ", basic auth" : "",
 	         o.telemetry_path, o.coll.libvirt_uri);
+	first_collection(sc);
 	wait_for_stop(&stop, &lg);
 	status = 0;
 
 out:
 	http_stop(http);
+	landing_free(landing);
 	scrape_free(sc);
 	collection_free(coll);
 	webconfig_free(web);

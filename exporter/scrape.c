@@ -71,6 +71,8 @@ struct scrape {
 	size_t last_gz_len;
 
 	struct collection *collector;
+	scrape_observer_fn observe; /* NULL: nobody watches */
+	void *observe_ctx;
 	const struct build_labels *build;
 	size_t max_body;
 	const struct kvm_log *log;
@@ -262,6 +264,10 @@ static struct scrape_result *run_collection(struct scrape *s)
 		return NULL;
 	r->collect_rc = collection_run(s->collector, &r->snap);
 	r->done_at = clock_mono_seconds();
+	/* Still running: only this thread bumps the generation, so the next
+	 * number is known without the lock, and observers never overlap. */
+	if (s->observe != NULL)
+		s->observe(s->observe_ctx, &r->snap, r->collect_rc, s->generation + 1);
 	log_debug(s->log, "collection took %.3f s, %zu domains, status %d", clock_mono_seconds() - t0, r->snap.ndoms,
 	          r->collect_rc);
 	return r;
@@ -372,4 +378,10 @@ void scrape_set_reuse(struct scrape *s, unsigned ms)
 uint64_t scrape_result_generation(const struct scrape_result *r)
 {
 	return r->generation;
+}
+
+void scrape_set_observer(struct scrape *s, scrape_observer_fn fn, void *ctx)
+{
+	s->observe = fn;
+	s->observe_ctx = ctx;
 }

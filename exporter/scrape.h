@@ -23,6 +23,7 @@
 
 struct scrape;
 struct scrape_result;
+struct snapshot;
 
 /*
  * Makes the sharing point.  collector is borrowed and must outlive it;
@@ -50,6 +51,15 @@ int scrape_get(struct scrape *s, struct scrape_result **out);
  * of readers.  0 (the default) turns this off.
  */
 void scrape_set_reuse(struct scrape *s, unsigned ms);
+
+/*
+ * Has fn(ctx, snapshot, collect_rc, generation) called after every
+ * collection, on the collecting thread, before any request is served its
+ * result; calls never overlap, since collections do not.  The snapshot is
+ * borrowed for the call only.  Set before the first scrape_get().
+ */
+typedef void (*scrape_observer_fn)(void *ctx, const struct snapshot *snap, int collect_rc, uint64_t generation);
+void scrape_set_observer(struct scrape *s, scrape_observer_fn fn, void *ctx);
 
 /* The number of the collection r comes from: 1, 2, ... in the order they finished. */
 uint64_t scrape_result_generation(const struct scrape_result *r);
