@@ -176,6 +176,19 @@ static int get_timeout(const oconfig_item_t *ci, struct cd_conf *c, char *err, s
 	return 0;
 }
 
+/* QMPTimeout: seconds, as Timeout, but at most 10: the platform's own
+ * client waits as long behind us. */
+static int get_qmp_timeout(const oconfig_item_t *ci, struct cd_conf *c, char *err, size_t errsz)
+{
+	if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER)
+		return fail(err, errsz, "option %s needs exactly one number (seconds)", ci->key);
+	double t = ci->values[0].value.number;
+	if (!isfinite(t) || t < 0.001 || t > 10)
+		return fail(err, errsz, "option %s must be between 0.001 and 10 seconds", ci->key);
+	c->qmp_timeout_ms = (int)(t * 1000 + 0.5);
+	return 0;
+}
+
 int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, size_t errsz)
 {
 	if (errsz > 0)
@@ -217,6 +230,10 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 			r = get_bool(ci, &c->report_domain_cgroup, err, errsz);
 		else if (strcasecmp(k, "Timeout") == 0)
 			r = get_timeout(ci, c, err, errsz);
+		else if (strcasecmp(k, "QMP") == 0)
+			r = get_bool(ci, &c->qmp, err, errsz);
+		else if (strcasecmp(k, "QMPTimeout") == 0)
+			r = get_qmp_timeout(ci, c, err, errsz);
 		else
 			r = fail(err, errsz, "unknown option %s", k);
 		if (r != 0)

@@ -6,8 +6,8 @@
  * QemuServerRunPath (one string each),
  * PluginInstanceFormat name|uuid (one or both, as separate values),
  * Domain "<name>" or "/<regex>/" (repeatable), IgnoreSelected, ReportHost,
- * ReportDomains, ReportDomainKSM, ReportDomainCgroup, QemuDiscovery
- * (booleans), Timeout
+ * ReportDomains, ReportDomainKSM, ReportDomainCgroup, QemuDiscovery,
+ * QMP (booleans; QMP is off unless set), Timeout, QMPTimeout
  * (seconds).  Anything
  * else, and any bad value, is an error naming the option.
  */
@@ -48,6 +48,8 @@ struct cd_conf {
 	bool report_domain_cgroup;
 	bool qemu_discovery;    /* the qemu backend: QEMU processes found in /proc */
 	double timeout_seconds; /* 0: derived from the read interval */
+	bool qmp;               /* the qmp collector: QEMU monitors, off by default */
+	int qmp_timeout_ms;     /* 0: the core's default */
 };
 
 /* Defaults: instance "name", every report on, no domain selection. */

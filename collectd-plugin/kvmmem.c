@@ -111,6 +111,8 @@ static int kvmmem_init(void)
 		o.env.qemu_server_run = g.conf.qemu_server_run;
 	if (g.conf.uri != NULL)
 		o.libvirt.uri = g.conf.uri;
+	if (g.conf.qmp_timeout_ms > 0)
+		o.qmp.timeout_ms = g.conf.qmp_timeout_ms;
 	/* The switches name what is reported, the collectors what is read:
 	 * per-domain KSM needs the backends' domain lists even when their own
 	 * values are not reported (dispatch leaves those out). */
@@ -126,6 +128,9 @@ static int kvmmem_init(void)
 			break;
 		case COLLECTOR_PER_DOMAIN:
 			o.enabled[i] = i == COLL_CGROUP ? g.conf.report_domain_cgroup : g.conf.report_domain_ksm;
+			/* The balloon and guest values are the domains' own. */
+			if (i == COLL_QMP)
+				o.enabled[i] = g.conf.qmp && g.conf.report_domains;
 			break;
 		}
 	}

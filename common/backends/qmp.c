@@ -371,8 +371,9 @@ static void finish_one(struct qmp_coll *q, struct snapshot *s, struct conn *c, d
 		v->timeouts = 0;
 		v->retry_at = 0;
 	}
+	/* What the backend read from the command line (the maximum) stays. */
 	for (int f = 0; f < DF_COUNT; f++)
-		if (c->x.f[f].present)
+		if (c->x.f[f].present && !d->f[f].present)
 			d->f[f] = c->x.f[f];
 	set_skipped(d, c->x.skipped_version);
 }

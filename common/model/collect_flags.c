@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/env.h"
+#include "util/parse.h"
 
 struct path_flag {
 	const char *name; /* without the leading "--" */
@@ -58,6 +59,48 @@ void collect_flags_defaults(struct collect_flags *f)
 		*path_slot(f, &path_flags[i]) = path_flags[i].def;
 	for (int i = 0; i < COLL_COUNT; i++)
 		f->collectors[i] = collector_def((enum collector_id)i)->default_on;
+	f->qmp_timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
+}
+
+#define QMP_TIMEOUT_FLAG "qmp.timeout"
+#define QMP_TIMEOUT_MAX_MS 10000
+
+/* A duration "<n>ms" or "<n>s", 1 ms to 10 s: longer, and the platform's
+ * own client waits too long behind us.  0 or -EINVAL. */
+static int parse_ms(const char *v, int *out)
+{
+	size_t len = strlen(v);
+	uint64_t n, scale = 1;
+	if (len > 2 && memcmp(v + len - 2, "ms", 2) == 0) {
+		len -= 2;
+	} else if (len > 1 && v[len - 1] == 's') {
+		len -= 1;
+		scale = 1000;
+	} else {
+		return -EINVAL;
+	}
+	if (parse_u64_value(v, len, &n) != 0 || n == 0 || n > QMP_TIMEOUT_MAX_MS / scale)
+		return -EINVAL;
+	*out = (int)(n * scale);
+	return 0;
+}
+
+/* --qmp.timeout; -ENOENT when the flag is another. */
+static int qmp_flag(struct collect_flags *f, struct flag_arg *a, char *err, size_t errsz)
+{
+	const char *value = a->value;
+	if (a->len != strlen(QMP_TIMEOUT_FLAG) || memcmp(a->name, QMP_TIMEOUT_FLAG, a->len) != 0)
+		return -ENOENT;
+	if (value == NULL) {
+		if (a->next == NULL)
+			return fail(err, errsz, "flag '--%s' needs a value", QMP_TIMEOUT_FLAG);
+		value = a->next;
+		a->used_next = true;
+	}
+	if (parse_ms(value, &f->qmp_timeout_ms) != 0)
+		return fail(err, errsz, "invalid value '%s' for flag '--%s': a duration from 1ms to 10s", value,
+		            QMP_TIMEOUT_FLAG);
+	return 0;
 }
 
 /* --collector.X and --no-collector.X; -ENOENT when name is not one. */
@@ -102,6 +145,9 @@ int collect_flags_parse(struct collect_flags *f, struct flag_arg *a, char *err, 
 		*path_slot(f, p) = value;
 		return 0;
 	}
+	int q = qmp_flag(f, a, err, errsz);
+	if (q != -ENOENT)
+		return q;
 	struct collect_flags saved = *f;
 	if (collector_switch(f, name, len) != 0)
 		return -ENOENT;
@@ -122,6 +168,7 @@ void collect_flags_apply(const struct collect_flags *f, struct collect_opts *o)
 	o->libvirt.uri = f->libvirt_uri;
 	for (int i = 0; i < COLL_COUNT; i++)
 		o->enabled[i] = f->collectors[i];
+	o->qmp.timeout_ms = f->qmp_timeout_ms;
 }
 
 int collect_flags_usage_paths(struct buf *b)
@@ -130,6 +177,11 @@ int collect_flags_usage_paths(struct buf *b)
 		const struct path_flag *p = &path_flags[i];
 		buf_printf(b, "  --%s=%s\n      %s (default: \"%s\")\n", p->name, p->metavar, p->help, p->def);
 	}
+	buf_printf(
+	    b,
+	    "  --%s=DURATION\n      Deadline of each VM's QMP monitor in a collection, 1ms to 10s; the platform's "
+	    "own client (pvestatd, qm) waits at most as long. (default: \"%dms\")\n",
+	    QMP_TIMEOUT_FLAG, QMP_DEFAULT_TIMEOUT_MS);
 	return b->err;
 }
 

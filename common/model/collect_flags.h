@@ -2,8 +2,8 @@
  * collect_flags.h - the command-line flags that say what a collection
  * reads, shared by every front-end that has a command line.
  *
- * --libvirt.uri, one --path.* per root the core reads, --collector.<name>
- * and --no-collector.<name>.  A pure parser: no I/O, no exit(), no
+ * --libvirt.uri, one --path.* per root the core reads, --qmp.timeout,
+ * --collector.<name> and --no-collector.<name>.  A pure parser: no I/O, no exit(), no
  * knowledge of HTTP or terminals.  A front-end parses its own flags and
  * hands every flag it does not know to collect_flags_parse(), so a new
  * root or collector is one row here and appears in every front-end.
@@ -25,6 +25,7 @@ struct collect_flags {
 	const char *qemu_server_run;
 	const char *cgroupfs;
 	bool collectors[COLL_COUNT];
+	int qmp_timeout_ms; /* --qmp.timeout */
 };
 
 /* Fills f with the defaults: real paths, each collector as its row says. */

@@ -263,8 +263,10 @@ static void test_defaults(void **state)
 	assert_string_equal(o.coll.sysfs, "/sys");
 	assert_string_equal(o.coll.procfs, "/proc");
 	assert_string_equal(o.coll.libvirt_run, "/run/libvirt/qemu");
+	/* Every collector but qmp, which talks to QEMU's one-client monitors. */
 	for (int i = 0; i < COLL_COUNT; i++)
-		assert_true(o.coll.collectors[i]);
+		assert_int_equal(o.coll.collectors[i], i != COLL_QMP);
+	assert_int_equal(o.coll.qmp_timeout_ms, 300);
 	assert_int_equal(o.scrape_timeout_ms, 8000);
 	assert_int_equal(o.log_level, LOG_LVL_INFO);
 }
@@ -344,6 +346,9 @@ static void test_usage(void **state)
 	    "  --path.cgroupfs=DIR\n"
 	    "      cgroup file system mount point (v1: the memory controller under memory/). (default: "
 	    "\"/sys/fs/cgroup\")\n"
+	    "  --qmp.timeout=DURATION\n"
+	    "      Deadline of each VM's QMP monitor in a collection, 1ms to 10s; the platform's own client (pvestatd, "
+	    "qm) waits at most as long. (default: \"300ms\")\n"
 	    "  --scrape.timeout=DURATION\n"
 	    "      Deadline of one collection (h, m, s, ms units, e.g. 500ms, 8s, 1m). (default: \"8s\")\n"
 	    "  --log.level=LEVEL\n"
@@ -361,7 +366,10 @@ static void test_usage(void **state)
 	    "      Collect per-domain KSM from each QEMU process's ksm_stat (default: enabled).\n"
 	    "  --[no-]collector.cgroup\n"
 	    "      Collect per-domain host cost from each QEMU process's memory cgroup and VmSwap (default: "
-	    "enabled).\n";
+	    "enabled).\n"
+	    "  --[no-]collector.qmp\n"
+	    "      Collect balloon and guest memory statistics from the QMP monitors of QEMU processes without libvirt "
+	    "(Proxmox VE, plain QEMU); needs root or the sockets' group (default: disabled).\n";
 	assert_string_equal(b.data, expected);
 	buf_free(&b);
 }

@@ -82,7 +82,7 @@ static void test_mval_as_double(void **state)
 static void test_collector_names(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"ksm", "meminfo", "libvirt", "qemu", "domain_ksm", "cgroup"};
+	static const char *const names[] = {"ksm", "meminfo", "libvirt", "qemu", "domain_ksm", "cgroup", "qmp"};
 	for (int i = 0; i < COLL_COUNT; i++) {
 		enum collector_id id;
 		assert_string_equal(collector_name((enum collector_id)i), names[i]);
