@@ -16,6 +16,9 @@ Offline (always):
 Live (optional):
   * --prometheus URL runs every PromQL panel and variable query as an instant
     query and requires a non-empty result;
+  * --every-instance INSTANCE (repeated) with --prometheus requires data from
+    each of these instances: every query, with $instance set to one of them
+    alone, must return data;
   * --influxdb URL --influx-db NAME does the same for InfluxQL dashboards.
 
 Findings are printed one a line as "<file>: <where>: <problem>", sorted in
@@ -380,6 +383,34 @@ class Checker:
             elif self.args.verbose:
                 print("%s: %s: %d series" % (os.path.basename(path), where, len(result)))
 
+    def query_result(self, path, where, kind, text, overrides):
+        """The series of one live query, or None (a finding made) when it failed."""
+        base = self.args.prometheus.rstrip("/")
+        expr, label = self.promql_of(kind, self.substitute(text, kind, overrides))
+        r = self.http_json(base + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+        if r.get("status") != "success":
+            self.fail(path, where, "query failed: %s: %s" % (r.get("error"), expr))
+            return None
+        result = r["data"]["result"]
+        if label is not None:
+            result = [s for s in result if s.get("metric", {}).get(label)]
+        return result
+
+    def live_every_instance(self, overrides):
+        """Every PromQL query has data from each --every-instance host: run
+        with $instance set to that host alone, it must return series.  (A
+        top-N panel across the fleet shows only some hosts at once, so the
+        hosts are asked one by one.)  The value goes into $instance as it
+        is: a regex that matches only itself when it has no special
+        characters."""
+        for path, where, kind, text in self.queries:
+            if kind == "influxql":
+                continue
+            for inst in self.args.every_instance:
+                result = self.query_result(path, where, kind, text, dict(overrides, instance=inst))
+                if result is not None and not result:
+                    self.fail(path, where, "no data from instance %s" % inst)
+
     def live_records(self, overrides):
         """Every recording rule of --rules must have data in the live Prometheus."""
         base = self.args.prometheus.rstrip("/")
@@ -428,6 +459,8 @@ def main():
                     help="value of a dashboard variable in live queries (default: match all)")
     ap.add_argument("--live-records", action="store_true",
                     help="with --prometheus and --rules: every recording rule must return data too")
+    ap.add_argument("--every-instance", action="append", default=[], metavar="INSTANCE",
+                    help="with --prometheus: every query must have data from this instance (repeat for each)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every live query's series count")
     args = ap.parse_args()
     duration_seconds(args.rate_interval)
@@ -448,6 +481,8 @@ def main():
         c.live_prometheus(overrides)
         if args.live_records:
             c.live_records(overrides)
+        if args.every_instance:
+            c.live_every_instance(overrides)
     if args.influxdb:
         c.live_influxdb(overrides)
     for line in c.findings:

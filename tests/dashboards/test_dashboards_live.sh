@@ -3,9 +3,19 @@
 # returns data from a real Prometheus scraping the real exporter.
 #
 # One Prometheus (127.0.0.1, private tsdb, 1 s scrapes, kvmmem-rules.yml
-# loaded) scrapes four exporters on the fixture hosts:
-#   job kvmmem-host:  k6.18             -> host and domain dashboards
-#   job kvmmem-fleet: k6.18, k6.1, k5.19 -> fleet dashboard
+# loaded) scrapes five exporters on the fixture hosts:
+#   job kvmmem-host:  k6.18                       -> host and domain dashboards
+#   job kvmmem-fleet: k6.18, k6.1, k5.19, proxmox -> fleet dashboard
+# The fleet job is configured as docs/deploying.md's fleet section says:
+# file_sd files per cluster with site, cluster and platform labels, a
+# platform defaulted for targets without one, a retired cluster's file
+# dropped by relabelling (its target, the host job's exporter, must not be
+# scraped twice).  Its targets are named by a __host label (loopback
+# addresses have no host names).  The fleet dashboard's queries must return
+# data from every libvirt host, each asked alone (dashcheck
+# --every-instance), and from the Proxmox host all but exactly the panels
+# built on balloon figures; the labels must be exactly the relabelled ones,
+# and the docs' federation match[] must give every host's recorded series.
 # Every recording rule must return data too.  A domain that does not exist
 # must make the checker fail, so the live check can fail.  Finally the host
 # and domain dashboards are run against each fleet host alone and the queries
@@ -26,16 +36,40 @@ for h in k6.18 k6.1 k5.19; do
 done
 tmpdir_with_cleanup
 
-# exporter N HOST: an exporter on fixture host HOST (its port in PORT), its log in $T/exporter-N.log.
+# exporter N HOST [FLAGS...]: an exporter on fixture host HOST (its port in PORT), its log in $T/exporter-N.log.
 exporter() {
 	EXPORTER_LOG=$T/exporter-$1.log
-	start_exporter "$HOSTS/$2"
+	_host=$2
+	shift 2
+	start_exporter "$HOSTS/$_host" "$@"
 }
 exporter 1 k6.18 && E1=$PORT
 exporter 2 k6.18 && E2=$PORT
 exporter 3 k6.1 && E3=$PORT
 exporter 4 k5.19 && E4=$PORT
+# A Proxmox VE host: no libvirt, its guests found as QEMU processes.
+exporter 5 proxmox --no-collector.libvirt --path.qemu-server-run="$HOSTS/proxmox/qemu-server" && E5=$PORT
 PROM_PORT=$(free_port)
+
+mkdir -p "$T/file_sd"
+cat >"$T/file_sd/kvmmem-compute-a.yml" <<EOF
+- targets: ['127.0.0.1:$E2']
+  labels: {__host: kvm-a1, site: dc1, cluster: compute-a, platform: libvirt}
+- targets: ['127.0.0.1:$E3']
+  labels: {__host: kvm-a2, site: dc1, cluster: compute-a}
+EOF
+cat >"$T/file_sd/kvmmem-compute-b.yml" <<EOF
+- targets: ['127.0.0.1:$E4']
+  labels: {__host: kvm-b1, site: dc2, cluster: compute-b, platform: libvirt}
+- targets: ['127.0.0.1:$E5']
+  labels: {__host: pve-b2, site: dc2, cluster: compute-b, platform: proxmox}
+EOF
+cat >"$T/file_sd/kvmmem-retired-c.yml" <<EOF
+- targets: ['127.0.0.1:$E1']
+  labels: {__host: kvm-c1, site: dc2, cluster: retired-c, platform: libvirt}
+EOF
+FLEET="kvm-a1 kvm-a2 kvm-b1 pve-b2"
+LIBVIRT_FLEET="kvm-a1 kvm-a2 kvm-b1"
 
 cat >"$T/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
@@ -44,24 +78,38 @@ scrape_configs:
   - job_name: kvmmem-host
     static_configs: [{targets: ['127.0.0.1:$E1']}]
   - job_name: kvmmem-fleet
-    static_configs: [{targets: ['127.0.0.1:$E2', '127.0.0.1:$E3', '127.0.0.1:$E4']}]
+    file_sd_configs:
+      - files: ['$T/file_sd/kvmmem-*.yml']
+    relabel_configs:
+      # As docs/deploying.md: a target without a platform is a libvirt host,
+      - source_labels: [platform]
+        regex: ''
+        target_label: platform
+        replacement: libvirt
+      # and a retired cluster's hosts stay in the inventory but are not scraped.
+      - source_labels: [cluster]
+        regex: 'retired-.*'
+        action: drop
+      # Here only: the instance from the __host label, where the docs take the host name.
+      - source_labels: [__host]
+        target_label: instance
 EOF
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
 	--web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$T/prometheus.log" 2>&1 &
 track_pid $!
 PROM="http://127.0.0.1:$PROM_PORT"
 
-# Ready when all four targets have at least three samples in the last 10 s,
+# Ready when all five targets have at least three samples in the last 10 s,
 # enough for rate() over 10 s.  The first scrape comes after about 6 s.
 query_value() {
 	curl -sf "$PROM/api/v1/query" --data-urlencode "query=$1" |
 		python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
 }
-four_targets() {
-	[ "$(query_value 'count(count_over_time(kvmmem_exporter_build_info[10s]) >= 3)' 2>/dev/null)" = 4 ]
+five_targets() {
+	[ "$(query_value 'count(count_over_time(kvmmem_exporter_build_info[10s]) >= 3)' 2>/dev/null)" = 5 ]
 }
-if ! wait_until 30 four_targets; then
-	echo "FAIL: Prometheus has no data from the four exporters after 30 s"
+if ! wait_until 30 five_targets; then
+	echo "FAIL: Prometheus has no data from the five exporters after 30 s"
 	tail -n 20 "$T"/*.log
 	curl -s "$PROM/api/v1/targets" | head -c 2000
 	exit 1
@@ -79,19 +127,59 @@ run_check() { # expected-rc args...
 
 echo "== host and domain dashboards, k6.18 (job kvmmem-host), recording rules"
 run_check 0 --var job=kvmmem-host --catalogue "$TOP/common/model/catalogue.c" --rules "$RULES" --live-records "$DASH/kvmmem-host.json" "$DASH/kvmmem-domain.json"
-echo "== fleet dashboard, k6.18 + k6.1 + k5.19 (job kvmmem-fleet)"
-run_check 0 --var job=kvmmem-fleet "$DASH/kvmmem-fleet.json"
+echo "== fleet dashboard, k6.18 + k6.1 + k5.19 + proxmox (job kvmmem-fleet): series from every host"
+# shellcheck disable=SC2046,SC2086 # one --every-instance per host, split on purpose
+run_check 0 --var job=kvmmem-fleet $(printf -- '--every-instance %s ' $LIBVIRT_FLEET) "$DASH/kvmmem-fleet.json"
+# Without the qmp collector a Proxmox VE host has no balloon or guest figures:
+# exactly the panels built on them have no data from it, all others do.
+run_check 1 --var job=kvmmem-fleet --every-instance pve-b2 "$DASH/kvmmem-fleet.json"
+expect "the Proxmox host: only the balloon and guest swap panels lack its data" \
+	"kvmmem-fleet.json: panel 7 'Ballooned out' target A: no data from instance pve-b2
+kvmmem-fleet.json: panel 14 'Top domains by ballooned-out memory' target A: no data from instance pve-b2
+kvmmem-fleet.json: panel 15 'Top domains by swap rate' target A: no data from instance pve-b2
+FAIL: 1 dashboards, 16 queries, 0 parsed by promtool, 3 findings" "$(cat "$T/check.out")"
+
+# series LABELS EXPR: "label=value,..." of each series of EXPR (the value as label "value"), sorted.
+series() {
+	curl -sf "$PROM/api/v1/query" --data-urlencode "query=$2" | python3 -c '
+import json, sys
+names = sys.argv[1].split(",")
+for s in json.load(sys.stdin)["data"]["result"]:
+    m = dict(s["metric"], value=s["value"][1])
+    print(",".join("%s=%s" % (n, m.get(n, "")) for n in names))' "$1" | sort
+}
+expect "fleet targets: labelled by site, cluster and platform, the retired cluster dropped" \
+	"cluster=compute-a,instance=kvm-a1,platform=libvirt,site=dc1
+cluster=compute-a,instance=kvm-a2,platform=libvirt,site=dc1
+cluster=compute-b,instance=kvm-b1,platform=libvirt,site=dc2
+cluster=compute-b,instance=pve-b2,platform=proxmox,site=dc2" \
+	"$(series cluster,instance,platform,site 'up{job="kvmmem-fleet"}')"
+expect "fleet: exporters by platform" "platform=libvirt,value=3
+platform=proxmox,value=1" \
+	"$(series platform,value 'count by (platform) (kvmmem_exporter_build_info{job="kvmmem-fleet"})')"
+
+# docs/deploying.md's federation match[], asked of this Prometheus as the
+# global one would: every fleet host's recorded and host series are there.
+curl -sf -G "$PROM/federate" --data-urlencode 'match[]={__name__=~"instance:kvmmem_.*"}' \
+	--data-urlencode 'match[]={__name__=~"kvmmem_(libvirt_up|exporter_build_info|host_memory_.*_bytes)"}' \
+	--data-urlencode 'match[]={__name__="ALERTS", alertname=~"Kvmmem.*"}' >"$T/federate" ||
+	fail "/federate with the docs' match[] failed"
+for h in $FLEET; do
+	for m in instance:kvmmem_ksm_saved_bytes:pages_sharing kvmmem_exporter_build_info kvmmem_host_memory_total_bytes; do
+		grep -q "^$m{.*instance=\"$h\"" "$T/federate" || fail "/federate has no $m of $h"
+	done
+done
+ok "/federate with the docs' match[]: recorded KSM savings, build info and host memory of every fleet host"
 echo "== negative: a domain that does not exist gives no data"
 run_check 1 --var job=kvmmem-host --var domain=no-such-domain "$DASH/kvmmem-domain.json"
 grep -q "^kvmmem-domain.json: panel 2 'Balloon current and maximum' target A: no data: " "$T/check.out" ||
 	fail "the no-data finding for panel 2 is missing"
 
 echo "== information: queries without data on each fleet host alone"
-for e in "$E2:k6.18" "$E3:k6.1" "$E4:k5.19"; do
-	port=${e%%:*}
+for e in kvm-a1:k6.18 kvm-a2:k6.1 kvm-b1:k5.19 pve-b2:proxmox; do
 	echo "-- ${e#*:}"
 	python3 "$CHECK" --prometheus "$PROM" --rate-interval 10s --var job=kvmmem-fleet \
-		--var "instance=127.0.0.1:$port" "$DASH/kvmmem-host.json" "$DASH/kvmmem-domain.json" | sed 's/^/   /'
+		--var "instance=${e%%:*}" "$DASH/kvmmem-host.json" "$DASH/kvmmem-domain.json" | sed 's/^/   /'
 done
 
 finish

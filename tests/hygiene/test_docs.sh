@@ -8,7 +8,7 @@
 #  4. the log lines quoted in docs/troubleshooting.md are what the exporter
 #     really logs in those situations (fixture hosts, run as nobody);
 #  5. the Prometheus configuration in docs/deploying.md passes promtool and
-#     its relabelling makes instance the hypervisor's short name.
+#     its relabelling makes instance the hypervisor's short name and fills in the platform.
 set -eu
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 O=$BUILD
@@ -146,10 +146,15 @@ if command -v promtool >/dev/null; then
 		promtool check config "$b" >"$T/promtool.log" 2>&1 || { cat "$T/promtool.log"; fail "deploying.md: $(head -n1 "$b") fails promtool"; }
 	done
 	main=$(grep -l '^  - job_name: kvmmem$' "$T"/prom/block*.yml)
-	promtool check service-discovery "$main" kvmmem 2>/dev/null | grep -A12 '"labels"' |
-		sed -n 's/^ *"instance": "\(.*\)",*$/\1/p' >"$T/instances"
-	printf '%s\n' kvm-101 kvm-102 | diff -u - "$T/instances" || fail "deploying.md: relabelling does not give instance=<hypervisor>"
-	echo "5. deploying.md: $(ls "$T"/prom/block*.yml | wc -l) Prometheus configurations pass promtool; instances $(echo $(cat "$T/instances"))"
+	# Each target that is scraped, as "instance platform" after relabelling.
+	promtool check service-discovery "$main" kvmmem 2>/dev/null | python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t.get("labels"):
+        print(t["labels"]["instance"], t["labels"].get("platform", ""))' >"$T/instances"
+	printf '%s\n' 'kvm-101 libvirt' 'kvm-102 libvirt' 'pve-7 proxmox' | diff -u - "$T/instances" ||
+		fail "deploying.md: relabelling does not give instance=<hypervisor> and the platform"
+	echo "5. deploying.md: $(ls "$T"/prom/block*.yml | wc -l) Prometheus configurations pass promtool; targets $(paste -sd, "$T/instances")"
 else
 	skip_part "5. deploying.md's Prometheus configuration" "promtool not installed (apt-get install prometheus)"
 fi
