@@ -107,6 +107,22 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	uri="qemu+unix:///system?socket=$T/var/run/libvirt/libvirt-sock-ro"
 	run --libvirt.uri="$uri" --no-collector.ksm | sed "s|qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock-ro|qemu:///system|" >>"$T/log"
 	stop_pid $sock_pid 5 || true
+	# A QEMU monitor nobody may connect to (root's, 0755, as Proxmox's): one
+	# Proxmox guest whose command line names it, the only process of its procfs.
+	mkdir -p "$T/qproc/5100"
+	cp tests/fixtures/hosts/proxmox/proc/5100/stat "$T/qproc/5100/"
+	printf '/usr/bin/kvm\0-id\0100\0-name\0web\0-chardev\0socket,id=qmp,path=%s,server=on,wait=off\0-mon\0chardev=qmp,mode=control\0-device\0virtio-balloon-pci,id=balloon0\0' \
+		"$T/var/run/qemu-server/100.qmp" >"$T/qproc/5100/cmdline"
+	chmod -R a+rX "$T/qproc"
+	python3 -c 'import os,socket,sys,time; os.umask(0o022); s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)' \
+		"$T/var/run/qemu-server/100.qmp" &
+	sock_pid=$!
+	track_pid $sock_pid
+	i=0
+	while [ ! -S "$T/var/run/qemu-server/100.qmp" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	run --no-collector.libvirt --no-collector.ksm --collector.qmp --path.procfs="$T/qproc" \
+		--path.qemu-server-run="$T/var/run/qemu-server" >>"$T/log"
+	stop_pid $sock_pid 5 || true
 	# Which QEMU process is refused first varies; the pid is not the point.
 	sed -i 's|/proc/[0-9]*/|/proc/PID/|' "$T/log"
 	grep -h '^level=' docs/troubleshooting.md | while read -r line; do
