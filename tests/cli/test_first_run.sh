@@ -4,6 +4,8 @@
 # line, libvirt's connection failure and three lines that say what was looked for, where, and that `make demo`
 # shows a sample host; the page at / says so too.  With libvirt and qemu switched off, the first line names
 # the flags instead.
+# The expected lines are single-quoted text: their backquotes (`make demo`) are no command substitution.
+# shellcheck disable=SC2016
 set -u
 
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
