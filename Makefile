@@ -231,9 +231,9 @@ run:
 	$(MAKE) --no-print-directory $(EXPORTER_BIN)
 	$(EXPORTER_BIN) $(ARGS)
 
-# A sample host for a first look: the fixture host with domains in every
-# state, through libvirt's test driver, served where `make run` serves, so
-# every family, the landing page and the dashboards have data.  The exec
+# A sample host for a first look: the fixture host k6.18 (13 libvirt
+# domains, KSM, cgroups) through libvirt's test driver, served where `make
+# run` serves, so every family, the landing page and the dashboards have data.  The exec
 # makes the exporter make's own child: stopping it by its pid ends make.
 DEMO_HOST := $(CURDIR)/tests/fixtures/hosts/k6.18
 demo:
