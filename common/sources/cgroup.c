@@ -296,6 +296,7 @@ struct cgroup_src {
 	struct complaint_set *complaints;
 	/* Permission problems are one cause for every domain: logged once. */
 	struct complaint eacces;
+	bool denied; /* permission was refused in this collection */
 	/* One buffer for every file, on the heap: the collection may run on
 	 * a thread with a small stack (collectd's read threads). */
 	char buf[CG_BUF];
@@ -331,12 +332,12 @@ void cgroup_src_free(struct cgroup_src *p)
 static int read_cg(struct cgroup_src *p, int dirfd, const char *name, size_t *len)
 {
 	int r = read_file_at(dirfd, name, p->buf, sizeof(p->buf), len);
-	if (r == 0) {
-		complain_release(p->env->log, &p->eacces, "%s: readable again", p->path);
+	if (r == 0)
 		return 0;
-	}
 	if (r == -ENOENT || r == -ESRCH)
 		return r;
+	if (r == -EACCES || r == -EPERM)
+		p->denied = true;
 	if (r == -EACCES || r == -EPERM)
 		complain(p->env->log, &p->eacces,
 		         "%s: permission denied; the cgroup files and /proc/<pid>/cgroup and status are world-readable "
@@ -420,9 +421,10 @@ static int read_group(struct cgroup_src *p, enum cgroup_version v, struct dom_sn
 	}
 	if (fd < 0) {
 		int e = -errno;
-		if (e == -EACCES || e == -EPERM)
+		if (e == -EACCES || e == -EPERM) {
+			p->denied = true;
 			complain(p->env->log, &p->eacces, "%s: permission denied", p->dir);
-		else
+		} else
 			complain_key(p->env->log, p->complaints, p->dir, "%s", log_strerror(e));
 		return e;
 	}
@@ -570,7 +572,13 @@ static int collect_one(void *self, pid_t pid, struct dom_snap *d)
 static int collect(void *self, struct snapshot *s)
 {
 	struct cgroup_src *p = self;
-	return collect_each_domain(s, p->complaints, collect_one, p);
+	/* Only a collection without a refusal releases the complaint: one
+	 * readable group among unreadable ones is no recovery. */
+	p->denied = false;
+	int r = collect_each_domain(s, p->complaints, collect_one, p);
+	if (!p->denied)
+		complain_release(p->env->log, &p->eacces, "cgroup files are readable again");
+	return r;
 }
 
 const struct collector_def collector_cgroup = {

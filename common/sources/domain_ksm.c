@@ -44,6 +44,7 @@ struct domain_ksm {
 	/* Permission problems are one cause for every process: log once, not
 	 * once per pid. */
 	struct complaint eacces;
+	bool denied; /* permission was refused in this collection */
 };
 
 struct domain_ksm *domain_ksm_new(const struct kvm_env *env)
@@ -187,14 +188,14 @@ static int read_one(struct domain_ksm *p, struct proc_file *f, const char *name)
 		return -ESRCH;
 	if (r == 0) {
 		f->any = true;
-		complain_release(p->env->log, &p->eacces, "%s: readable again", f->path);
 		return 0;
 	}
 	if (r == -ENOENT)
 		return r;
-	if (r == -EACCES || r == -EPERM)
+	if (r == -EACCES || r == -EPERM) {
+		p->denied = true;
 		complain_eacces(p, f->path);
-	else
+	} else
 		complain_key(p->env->log, p->complaints, f->path, "%s",
 		             r == -EFBIG ? "file too large" : log_strerror(r));
 	return r;
@@ -295,7 +296,14 @@ static int collect_one(void *self, pid_t pid, struct dom_snap *d)
 static int collect(void *self, struct snapshot *s)
 {
 	struct domain_ksm *p = self;
-	return collect_each_domain(s, p->complaints, collect_one, p);
+	/* One process readable among others that are not is no recovery:
+	 * only a collection without a refusal releases the complaint, so a
+	 * host with one foreign QEMU does not log twice per scrape. */
+	p->denied = false;
+	int r = collect_each_domain(s, p->complaints, collect_one, p);
+	if (!p->denied)
+		complain_release(p->env->log, &p->eacces, "per-domain KSM files are readable again");
+	return r;
 }
 
 const struct collector_def collector_domain_ksm = {
