@@ -3,13 +3,15 @@
 
 Real QEMU 7.2 cannot answer with QEMU 9.2's six guest-stats counters, Proxmox VE's patched query-balloon,
 a 9.1.9x (9.2.0 release candidate) greeting, garbage, a greeting that never ends, a 10 MB reply, replies one
-byte at a time, or a monitor that accepts and never speaks; this server does, one client at a time as QEMU
+byte at a time, a monitor that accepts and never speaks, or one that greets and then takes 2 s to answer
+query-balloon (so the next client's wait behind kvmmem can be timed); this server does, one client at a time as QEMU
 does, on the socket named by the -qmp unix:PATH,server=on of its own arguments.  It is started with
 argv[0] "qemu-system-x86_64" (see test_qmp.sh) so kvmmem's qemu backend lists it as a QEMU process.  Every
 command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent.
 """
 import json
 import os
+import select
 import socket
 import sys
 import time
@@ -88,6 +90,10 @@ def serve(conn):
             cmd = json.loads(line)
             with open(LOG, "a") as log:
                 log.write("%s %s\n" % (cmd.get("execute"), cmd.get("arguments", {}).get("property", "")))
+            if MODE == "slow" and cmd.get("execute") != "qmp_capabilities":
+                # Busy for 2 s, unless the client leaves first.
+                if select.select([conn], [], [], 2.0)[0] and not conn.recv(4096):
+                    return
             if MODE == "rc" and cmd.get("arguments", {}).get("property") == "guest-stats":
                 os._exit(3)  # what 9.2.0's release candidates do: the VM crashes
             ret = answer(cmd)
@@ -109,6 +115,8 @@ def main():
     srv.listen(1)
     while True:
         conn, _ = srv.accept()
+        with open(LOG.replace(".log", ".connects"), "a") as log:
+            log.write("connect\n")
         try:
             serve(conn)
         except (BrokenPipeError, ConnectionResetError):

@@ -10,7 +10,8 @@
 # ends and a monitor that never speaks; only read-only commands reach them.  Contention: a client holds a
 # guest's monitor as pvestatd does: the scrape returns within the per-VM deadline, the other guests' values
 # are intact, the held one is marked skipped and has its values again once the holder leaves.  Two late
-# answers in a row back a monitor off.  A SIGSTOPped QEMU costs only its own values and is back after SIGCONT.
+# answers in a row back a monitor off; a client that connects while kvmmem waits on a busy monitor gets its
+# greeting within the per-VM deadline.  A SIGSTOPped QEMU costs only its own values and is back after SIGCONT.
 set -u
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 require_exporter
@@ -139,6 +140,12 @@ within "and no longer, in ms" 500 "$(qmp_ms)"
 $CLIENT set-interval "$T/a.qmp" /machine/peripheral/balloon0 7 || fail "qom-set"
 scrape
 expect "polling interval after qom-set" 7 "$(val kvmmem_domain_balloon_stats_period_seconds a)"
+# Two timeouts in a row: the silent and endless monitors are left alone for 5 s.
+silent_connects=$(wc -l <"$T/fake-silent.connects")
+scrape
+within "backed off: the late monitors are not waited for, in ms" 200 "$(qmp_ms)"
+expect "backed off: not connected, still marked" "$silent_connects 1 1" \
+	"$(wc -l <"$T/fake-silent.connects") $(val kvmmem_domain_balloon_stats_skipped fake-endless) $(val kvmmem_domain_balloon_stats_skipped fake-silent)"
 
 # --- contention: a client holds the plain guest's monitor ---------------------------------------------
 $CLIENT hold "$T/a.qmp" "$T/held" &
@@ -156,9 +163,6 @@ stop_pid "$HOLDER" 5
 scrape
 expect "holder gone: the next scrape has the values" "0 $((1024 * MiB)) 7" \
 	"$(val kvmmem_domain_balloon_stats_skipped a) $(val kvmmem_domain_balloon_current_bytes a) $(val kvmmem_domain_balloon_stats_period_seconds a)"
-within "backed off: the late monitors are not waited for, in ms" 200 "$(qmp_ms)"
-expect "backed off: still marked" "1 1" \
-	"$(val kvmmem_domain_balloon_stats_skipped fake-endless) $(val kvmmem_domain_balloon_stats_skipped fake-silent)"
 
 # --- a SIGSTOPped QEMU --------------------------------------------------------------------------------
 kill -STOP "$B"
@@ -170,6 +174,21 @@ expect "stopped: skipped, the others intact" "1  0 $((1024 * MiB))" \
 scrape
 expect "after SIGCONT: back" "0 $((512 * MiB))" \
 	"$(val kvmmem_domain_balloon_stats_skipped b) $(val kvmmem_domain_balloon_current_bytes b)"
+
+# --- a client behind kvmmem: a monitor busy for 2 s is left at the deadline, so the next client --------
+# (pvestatd) gets its greeting within it
+start_fake slow
+sleep 1.1
+curl -sf -o "$T/out" "http://127.0.0.1:$PORT/metrics" &
+SCRAPE=$!
+track_pid "$SCRAPE"
+# kvmmem's commands have arrived: it holds the monitor now.
+wait_until 5 grep -q query-balloon "$T/fake-slow.log" || fail "kvmmem did not reach the busy monitor"
+WAIT_MS=$($CLIENT greet "$T/fake-slow.qmp" | awk '{ printf "%d", $1 * 1000 }')
+stop_pid "$SCRAPE" 5
+atleast "the next client waited behind kvmmem, in ms" 50 "$WAIT_MS"
+within "and got its greeting within the per-VM deadline, in ms" 350 "$WAIT_MS"
+expect "the busy monitor: skipped" 1 "$(val kvmmem_domain_balloon_stats_skipped fake-slow)"
 
 # --- off by default: no qmp families, no connection ----------------------------------------------------
 : >"$T/fake-v92.log"
