@@ -138,7 +138,7 @@ enum dom_field {
 	DF_GUEST_DIRECT_SCAN_BYTES,    /* cumulative: scanned in direct reclaim */
 	DF_GUEST_ASYNC_RECLAIM_BYTES,  /* cumulative: reclaimed by kswapd */
 	DF_GUEST_DIRECT_RECLAIM_BYTES, /* cumulative: reclaimed in direct reclaim */
-	DF_RSS_BYTES,              /* host RSS of the QEMU process */
+	DF_RSS_BYTES,                  /* host RSS of the QEMU process */
 	/* <procfs>/<pid>/ksm_stat and ksm_merging_pages of the QEMU process */
 	DF_KSM_MERGING_PAGES,
 	DF_KSM_RMAP_ITEMS,
