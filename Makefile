@@ -179,7 +179,7 @@ $(TOP_BIN): $(O)/top/main.o $(O)/top/screen.o $(LIBTOP) $(LIBCOMMON)
 
 $(O)/tests/unit/test_top%.o: tests/unit/test_top%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itop -Itests/unit -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
+	$(CC) -Itop -Itests/unit $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
 		-DTOPDIR='"$(CURDIR)"' -c -o $@ $<
 
 $(O)/tests/bin/test_top%: $(O)/tests/unit/test_top%.o $(LIBTOP) $(LIBCOMMON)
