@@ -21,6 +21,7 @@
 #include "exposition.h"
 #include "http_listen.h"
 #include "http_shape.h"
+#include "landing.h"
 #include "http_tls.h"
 
 /* --- basic auth on the event loop ----------------------------------------- */
@@ -253,31 +254,6 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	log_debug(log, "libmicrohttpd: %s", msg);
 }
 
-static void put_html(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
 static int build_landing(struct http *h)
 {
 	struct buf b;
@@ -286,9 +262,9 @@ static int build_landing(struct http *h)
 	buf_puts(&b, "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>kvmmem exporter</title></head>\n"
 	             "<body>\n<h1>kvmmem exporter</h1>\n"
 	             "<p>virtio-balloon and KSM memory metrics of this KVM host.</p>\n<ul>\n<li><a href=\"");
-	put_html(&b, h->telemetry_path);
+	landing_put_html(&b, h->telemetry_path);
 	buf_puts(&b, "\">");
-	put_html(&b, h->telemetry_path);
+	landing_put_html(&b, h->telemetry_path);
 	buf_puts(&b, "</a></li>\n<li><a href=\"/-/healthy\">/-/healthy</a></li>\n</ul>\n</body>\n</html>\n");
 	h->landing = buf_steal(&b, &h->landing_len);
 	buf_free(&b);

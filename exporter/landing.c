@@ -82,7 +82,7 @@ int found_nothing_lines(const struct collect_flags *flags, const struct found *f
 	return b->err;
 }
 
-static void put_html(struct buf *b, const char *s)
+void landing_put_html(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {
@@ -145,7 +145,7 @@ static void put_why(struct buf *b, enum collector_id id, const struct found *f, 
 		buf_printf(&t, "%zu QEMU processes without libvirt in %s", qemu_domains(f), flags->procfs);
 	if (t.err == 0 && t.len > 0) {
 		buf_putc(&t, '\0');
-		put_html(b, t.data);
+		landing_put_html(b, t.data);
 	} else if (t.err != 0) {
 		b->err = t.err;
 	}
@@ -158,7 +158,7 @@ static void put_sources(struct buf *b, const struct found *f, const struct colle
 	for (int i = 0; i < COLL_COUNT; i++) {
 		const struct collector_def *def = collector_def((enum collector_id)i);
 		buf_puts(b, "<tr><td>");
-		put_html(b, def->name);
+		landing_put_html(b, def->name);
 		buf_printf(b, "</td><td>%s</td><td>%s</td><td>", kind_names[def->kind], status_of(&f->coll[i]));
 		put_why(b, (enum collector_id)i, f, flags);
 		buf_puts(b, "</td></tr>\n");
@@ -190,7 +190,7 @@ static void put_enabled(struct buf *b, const struct found *f)
 			continue;
 		if (!first)
 			buf_puts(b, ", ");
-		put_html(b, collector_name((enum collector_id)i));
+		landing_put_html(b, collector_name((enum collector_id)i));
 		first = false;
 	}
 	buf_puts(b, first ? "none</p>\n" : "</p>\n");
@@ -201,9 +201,9 @@ int landing_render(const struct found *f, const struct landing_view *v, struct b
 	buf_puts(b, "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>kvmmem exporter</title></head>\n"
 	            "<body>\n<h1>kvmmem exporter</h1>\n"
 	            "<p>virtio-balloon and KSM memory metrics of this KVM host.</p>\n<ul>\n<li><a href=\"");
-	put_html(b, v->telemetry_path);
+	landing_put_html(b, v->telemetry_path);
 	buf_puts(b, "\">");
-	put_html(b, v->telemetry_path);
+	landing_put_html(b, v->telemetry_path);
 	buf_puts(b, "</a></li>\n<li><a href=\"/-/healthy\">/-/healthy</a></li>\n</ul>\n<h2>What this exporter "
 	            "found</h2>\n");
 	if (!f->present) {

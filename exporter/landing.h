@@ -81,4 +81,8 @@ void landing_observe(void *ctx, const struct snapshot *s, int collect_rc, uint64
  * Returns 0, or -ENOMEM. */
 int landing_page(struct landing *l, char **data, size_t *len);
 
+/* Appends s with &, <, >, " and ' as HTML entities: the one escaper of
+ * every page the exporter serves. */
+void landing_put_html(struct buf *b, const char *s);
+
 #endif
