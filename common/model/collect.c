@@ -142,11 +142,12 @@ int collection_run(struct collection *c, struct snapshot *s)
 	return any_ran && !any_success ? -EIO : 0;
 }
 
-int collect_each_domain(struct snapshot *s, struct complaint_set *cs,
+int collect_each_domain(struct snapshot *s, struct complaint_set *cs, struct refusal *refused,
                         int (*one)(void *self, pid_t pid, struct dom_snap *d), void *self)
 {
 	int result = 0;
 	complaint_set_begin(cs);
+	refusal_begin(refused);
 	for (size_t i = 0; i < s->ndoms; i++) {
 		struct dom_snap *d = &s->doms[i];
 		if (d->pid <= 0)
@@ -156,6 +157,7 @@ int collect_each_domain(struct snapshot *s, struct complaint_set *cs,
 			result = r;
 	}
 	complaint_set_sweep(cs);
+	refusal_end(refused);
 	return result;
 }
 

@@ -62,15 +62,17 @@ void collection_free(struct collection *c);
 int collection_run(struct collection *c, struct snapshot *s);
 
 struct complaint_set;
+struct refusal;
 
 /*
  * For per-domain collectors: calls one(self, d->pid, d) for every domain
  * whose pid a backend set, as one round of the collector's complaint set
- * cs (keys of processes that are gone are forgotten).  A process that
- * exited meanwhile (-ESRCH) or a kernel without the files (-ENOENT) is no
- * failure; returns the first other error, else 0.
+ * cs (keys of processes that are gone are forgotten) and of its refusal
+ * (released only when no domain was refused; NULL if it has none).  A
+ * process that exited meanwhile (-ESRCH) or a kernel without the files
+ * (-ENOENT) is no failure; returns the first other error, else 0.
  */
-int collect_each_domain(struct snapshot *s, struct complaint_set *cs,
+int collect_each_domain(struct snapshot *s, struct complaint_set *cs, struct refusal *refused,
                         int (*one)(void *self, pid_t pid, struct dom_snap *d), void *self);
 
 /* The library version a collector talks through ("9.0.0" for libvirt),

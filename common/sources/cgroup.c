@@ -295,8 +295,7 @@ struct cgroup_src {
 	const struct kvm_env *env;
 	struct complaint_set *complaints;
 	/* Permission problems are one cause for every domain: logged once. */
-	struct complaint eacces;
-	bool denied; /* permission was refused in this collection */
+	struct refusal eacces;
 	/* One buffer for every file, on the heap: the collection may run on
 	 * a thread with a small stack (collectd's read threads). */
 	char buf[CG_BUF];
@@ -310,6 +309,8 @@ struct cgroup_src *cgroup_src_new(const struct kvm_env *env)
 	if (p == NULL)
 		return NULL;
 	p->env = env;
+	p->eacces.lg = env->log;
+	p->eacces.released = "cgroup files are readable again";
 	p->complaints = complaint_set_new();
 	if (p->complaints == NULL) {
 		free(p);
@@ -337,12 +338,10 @@ static int read_cg(struct cgroup_src *p, int dirfd, const char *name, size_t *le
 	if (r == -ENOENT || r == -ESRCH)
 		return r;
 	if (r == -EACCES || r == -EPERM)
-		p->denied = true;
-	if (r == -EACCES || r == -EPERM)
-		complain(p->env->log, &p->eacces,
-		         "%s: permission denied; the cgroup files and /proc/<pid>/cgroup and status are world-readable "
-		         "unless a security module or a private mount hides them",
-		         p->path);
+		refuse(&p->eacces,
+		       "%s: permission denied; the cgroup files and /proc/<pid>/cgroup and status are world-readable "
+		       "unless a security module or a private mount hides them",
+		       p->path);
 	else
 		complain_key(p->env->log, p->complaints, p->path, "%s",
 		             r == -EFBIG ? "file too large" : log_strerror(r));
@@ -421,10 +420,9 @@ static int read_group(struct cgroup_src *p, enum cgroup_version v, struct dom_sn
 	}
 	if (fd < 0) {
 		int e = -errno;
-		if (e == -EACCES || e == -EPERM) {
-			p->denied = true;
-			complain(p->env->log, &p->eacces, "%s: permission denied", p->dir);
-		} else
+		if (e == -EACCES || e == -EPERM)
+			refuse(&p->eacces, "%s: permission denied", p->dir);
+		else
 			complain_key(p->env->log, p->complaints, p->dir, "%s", log_strerror(e));
 		return e;
 	}
@@ -572,13 +570,7 @@ static int collect_one(void *self, pid_t pid, struct dom_snap *d)
 static int collect(void *self, struct snapshot *s)
 {
 	struct cgroup_src *p = self;
-	/* Only a collection without a refusal releases the complaint: one
-	 * readable group among unreadable ones is no recovery. */
-	p->denied = false;
-	int r = collect_each_domain(s, p->complaints, collect_one, p);
-	if (!p->denied)
-		complain_release(p->env->log, &p->eacces, "cgroup files are readable again");
-	return r;
+	return collect_each_domain(s, p->complaints, &p->eacces, collect_one, p);
 }
 
 const struct collector_def collector_cgroup = {

@@ -43,8 +43,7 @@ struct domain_ksm {
 	struct complaint_set *complaints;
 	/* Permission problems are one cause for every process: log once, not
 	 * once per pid. */
-	struct complaint eacces;
-	bool denied; /* permission was refused in this collection */
+	struct refusal eacces;
 };
 
 struct domain_ksm *domain_ksm_new(const struct kvm_env *env)
@@ -53,6 +52,8 @@ struct domain_ksm *domain_ksm_new(const struct kvm_env *env)
 	if (p == NULL)
 		return NULL;
 	p->env = env;
+	p->eacces.lg = env->log;
+	p->eacces.released = "per-domain KSM files are readable again";
 	p->complaints = complaint_set_new();
 	if (p->complaints == NULL) {
 		free(p);
@@ -159,10 +160,10 @@ static bool process_gone(const char *dir)
 
 static void complain_eacces(struct domain_ksm *p, const char *path)
 {
-	complain(p->env->log, &p->eacces,
-	         "%s: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode 0400 and need the "
-	         "process's user, root or CAP_DAC_READ_SEARCH",
-	         path);
+	refuse(&p->eacces,
+	       "%s: permission denied; /proc/<pid>/ksm_stat and ksm_merging_pages are mode 0400 and need the "
+	       "process's user, root or CAP_DAC_READ_SEARCH",
+	       path);
 }
 
 /* One file of a process's /proc directory, as read_one leaves it. */
@@ -192,10 +193,9 @@ static int read_one(struct domain_ksm *p, struct proc_file *f, const char *name)
 	}
 	if (r == -ENOENT)
 		return r;
-	if (r == -EACCES || r == -EPERM) {
-		p->denied = true;
+	if (r == -EACCES || r == -EPERM)
 		complain_eacces(p, f->path);
-	} else
+	else
 		complain_key(p->env->log, p->complaints, f->path, "%s",
 		             r == -EFBIG ? "file too large" : log_strerror(r));
 	return r;
@@ -296,14 +296,7 @@ static int collect_one(void *self, pid_t pid, struct dom_snap *d)
 static int collect(void *self, struct snapshot *s)
 {
 	struct domain_ksm *p = self;
-	/* One process readable among others that are not is no recovery:
-	 * only a collection without a refusal releases the complaint, so a
-	 * host with one foreign QEMU does not log twice per scrape. */
-	p->denied = false;
-	int r = collect_each_domain(s, p->complaints, collect_one, p);
-	if (!p->denied)
-		complain_release(p->env->log, &p->eacces, "per-domain KSM files are readable again");
-	return r;
+	return collect_each_domain(s, p->complaints, &p->eacces, collect_one, p);
 }
 
 const struct collector_def collector_domain_ksm = {

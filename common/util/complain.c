@@ -163,3 +163,27 @@ void complain_key_release(const struct kvm_log *lg, struct complaint_set *cs, co
 	 * does not fill up with healthy ones. */
 	drop(cs, (size_t)(e - cs->e));
 }
+
+void refusal_begin(struct refusal *r)
+{
+	if (r != NULL)
+		r->met = false;
+}
+
+void refuse(struct refusal *r, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	r->met = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	complain(r->lg, &r->c, "%s", msg);
+}
+
+void refusal_end(struct refusal *r)
+{
+	if (r != NULL && !r->met)
+		complain_release(r->lg, &r->c, "%s", r->released);
+}

@@ -50,4 +50,26 @@ void complain_key(const struct kvm_log *lg, struct complaint_set *cs, const char
 void complain_key_release(const struct kvm_log *lg, struct complaint_set *cs, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * One cause shared by every key of a round, such as a permission refused
+ * for every process of another user: logged once like struct complaint,
+ * and released (one info line, "released") only by a round in which no
+ * key met it.  One readable process among unreadable ones is no recovery,
+ * so a host with one foreign QEMU does not log twice per scrape.
+ */
+struct refusal {
+	struct complaint c;
+	const struct kvm_log *lg;
+	const char *released; /* the info line at the release */
+	bool met;             /* in this round */
+};
+
+/* Starts a round; NULL is fine. */
+void refusal_begin(struct refusal *r);
+/* Logs at warn as complain() does and marks the round refused. */
+void refuse(struct refusal *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ends a round: releases the complaint if nothing was refused in it.
+ * NULL is fine. */
+void refusal_end(struct refusal *r);
+
 #endif

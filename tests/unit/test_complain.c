@@ -283,6 +283,36 @@ static void test_overflow_backs_off(void **state)
 	complaint_set_free(cs);
 }
 
+/* A refusal shared by every process of a round: one line while any
+ * process of a round is refused, a readable process among refused ones
+ * releases nothing, a round without a refusal releases it once. */
+static void test_refusal_released_by_clean_round(void **state)
+{
+	(void)state;
+	struct logrec r;
+	struct kvm_log lg = logrec_log(&r, LOG_LVL_DEBUG);
+	struct refusal ref = {.lg = &lg, .released = "files are readable again"};
+
+	fake_clock(1000);
+	for (int round = 0; round < 3; round++) {
+		refusal_begin(&ref);
+		refuse(&ref, "/proc/%d/ksm_stat: permission denied", 100 + round);
+		refusal_end(&ref);
+	}
+	refusal_begin(&ref);
+	refusal_end(&ref);
+	refusal_begin(&ref);
+	refusal_end(&ref);
+	refusal_begin(&ref);
+	refuse(&ref, "/proc/400/ksm_stat: permission denied");
+	refusal_end(&ref);
+	refusal_begin(NULL);
+	refusal_end(NULL);
+	assert_string_equal(r.text, "warn: /proc/100/ksm_stat: permission denied\n"
+	                            "info: files are readable again\n"
+	                            "warn: /proc/400/ksm_stat: permission denied\n");
+}
+
 static void test_long_message(void **state)
 {
 	(void)state;
@@ -307,6 +337,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_sweep_forgets_unseen, real_clock),
 	    cmocka_unit_test_teardown(test_sweep_makes_room, real_clock),
 	    cmocka_unit_test_teardown(test_overflow_backs_off, real_clock),
+	    cmocka_unit_test_teardown(test_refusal_released_by_clean_round, real_clock),
 	    cmocka_unit_test(test_long_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
