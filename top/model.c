@@ -226,6 +226,10 @@ static void row_values(const struct top_model *m, const struct snapshot *s, cons
 	if (get_u(&f[DF_GUEST_AVAILABLE_BYTES], &a) && get_u(&f[DF_GUEST_USABLE_BYTES], &b) && a >= b)
 		mval_set_u64(&r->v[COL_USED], a - b);
 	r->v[COL_CACHE] = f[DF_GUEST_DISK_CACHES_BYTES];
+	r->guest[TG_AVAILABLE] = f[DF_GUEST_AVAILABLE_BYTES];
+	r->guest[TG_USABLE] = f[DF_GUEST_USABLE_BYTES];
+	r->guest[TG_UNUSED] = f[DF_GUEST_UNUSED_BYTES];
+	r->guest[TG_UPDATED] = f[DF_GUEST_STATS_UPDATED];
 	if (get_u(&f[DF_GUEST_STATS_UPDATED], &a) && (uint64_t)now >= a)
 		mval_set_u64(&r->v[COL_AGE], (uint64_t)now - a);
 	if (get_u(&f[DF_KSM_MERGING_PAGES], &a) && get_u(&s->host[HF_PAGE_SIZE_BYTES], &ps))
