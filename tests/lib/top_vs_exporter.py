@@ -2,7 +2,7 @@
 # top_vs_exporter.py EXPOSITION JSON [--live] [--domains=A,B,...] - does kvmmem-top --json (its first
 # document) report what the exporter's exposition does?  Prints "same", or one line per difference.
 #
-# Per domain: maximum, balloon current, the guest's own report (available, usable, unused, disk caches,
+# Which collectors succeeded, and per domain: maximum, balloon current, the guest's own report (available, usable, unused, disk caches,
 # the time of its last report, and guest used = available - usable), KSM merged (merging pages x page
 # size) and KSM profit; absent in one is absent in the other.  Without --live also RSS, host cost, the
 # host's memory and KSM totals, and the same set of domains.
@@ -27,6 +27,7 @@ if len(args) != 2:
 prom, doc = args[0], json.loads(open(args[1]).readline())
 
 series = {}
+collectors = {}
 sample = re.compile(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$')
 label = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 for line in open(prom):
@@ -36,6 +37,8 @@ for line in open(prom):
     labels = {k: re.sub(r'\\(.)', lambda e: '\n' if e.group(1) == 'n' else e.group(1), v)
               for k, v in label.findall(m.group(2) or '')}
     series[(m.group(1), labels.get('domain'))] = float(m.group(3))
+    if m.group(1) == 'kvmmem_scrape_collector_success':
+        collectors[labels.get('collector')] = float(m.group(3))
 
 
 def prom_value(name, dom=None):
@@ -58,6 +61,9 @@ def same(what, top, exp):
         bad.append('%s: kvmmem-top %r, exporter %r' % (what, top, exp))
 
 
+for c, src in sorted(doc['sources'].items()):
+    same('collector %s succeeded' % c, (1 if src['success'] else 0) if src['enabled'] else None,
+         collectors.get(c))
 page = prom_value('host_page_size_bytes')
 exp_doms = sorted(d for (n, d) in series if n == 'kvmmem_domain_state_code')
 top_doms = {d['name']: d for d in doc['domains']}
