@@ -25,7 +25,7 @@ top_json() {
 # the pair is retried until it agrees: the same guest report (same last
 # update) and the same KSM counters in both.
 c_top_json_once() {
-	local j="$E2E_TMP/top.json" p="$E2E_TMP/top-pair.prom" spid
+	local j="$E2E_TMP/logs/top.json" p="$E2E_TMP/logs/top-pair.prom" spid
 	scrape "$p" &
 	spid=$!
 	top_json "$j" || { wait "$spid"; WHY="kvmmem-top --json failed: $(tail -n 3 "$E2E_TMP/logs/kvmmem-top.log")"; return 1; }
@@ -43,7 +43,7 @@ c_top_json() {
 # --json, in human units.  The balloons do not move here (no setmem yet),
 # so one pair of collections is enough.
 c_top_once() {
-	local j="$E2E_TMP/top-once.json" t="$E2E_TMP/top-once.txt" out
+	local j="$E2E_TMP/logs/top-once.json" t="$E2E_TMP/logs/top-once.txt" out
 	top_cmd
 	"${TOP_CMD[@]}" --once --width=160 >"$t" 2>>"$E2E_TMP/logs/kvmmem-top.log" || { WHY="--once failed"; return 1; }
 	top_json "$j" || { WHY="--json failed"; return 1; }
@@ -97,7 +97,7 @@ EOS
 # QEMUs come and go): then space refreshes the screen and the pair is taken
 # again, up to five times.
 c_top_tmux_screen() {
-	local j="$E2E_TMP/top-pane.json" t="$E2E_TMP/top-pane.txt" out="" try
+	local j="$E2E_TMP/logs/top-pane.json" t="$E2E_TMP/logs/top-pane.txt" out="" try
 	WHY=""
 	top_tmux_start || { WHY="tmux or the shell in it did not start: $(tm_screen 2>&1 | tr '\n' ';')"; return 1; }
 	tm_wait "NAME " || return 1
@@ -201,6 +201,7 @@ c_top_tmux_interval() {
 	tm send-keys -t top d 0 . 5 Enter
 	tm_wait "every 0.5s" || return 1
 	poll 10 tm_age_moved "$age0"
+	tm_screen >"$E2E_TMP/logs/top-pane-refreshed.txt"
 	WHY="status: $(tm_status); e2e-a's AGE $age0 -> $(tm_age e2e-a) after ${POLL_SECS}s"
 	[ "$POLL_SECS" != ">10" ] && ! tm_has 'need two collections'
 }
