@@ -195,7 +195,7 @@ c_top_tmux_filter() {
 # age of e2e-a's last report (it reports every 2 s) moves, which at the
 # starting 600 s interval it cannot.
 c_top_tmux_interval() {
-	local age0 age
+	local age0
 	WHY=""
 	age0=$(tm_age e2e-a)
 	tm send-keys -t top d 0 . 5 Enter
