@@ -115,6 +115,12 @@ static void row(const struct top_row *r, struct buf *b)
 	    [COL_COST] = "host_memory_bytes",
 	    [COL_PSI] = "host_memory_pressure_percent",
 	};
+	static const char *const guest_keys[TG_COUNT] = {
+	    [TG_AVAILABLE] = "guest_available_bytes",
+	    [TG_USABLE] = "guest_usable_bytes",
+	    [TG_UNUSED] = "guest_unused_bytes",
+	    [TG_UPDATED] = "guest_stats_updated_timestamp_seconds",
+	};
 	bool first = false;
 
 	buf_puts(b, "{\"name\":");
@@ -132,6 +138,8 @@ static void row(const struct top_row *r, struct buf *b)
 	for (int c = 0; c < COL_COUNT; c++)
 		if (keys[c] != NULL)
 			kv(b, &first, keys[c], &r->v[c]);
+	for (int g = 0; g < TG_COUNT; g++)
+		kv(b, &first, guest_keys[g], &r->guest[g]);
 	buf_puts(b, ",\"flags\":[");
 	bool firstf = true;
 	for (int i = 0; i < TF_COUNT; i++) {

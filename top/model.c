@@ -226,6 +226,10 @@ static void row_values(const struct top_model *m, const struct snapshot *s, cons
 	if (get_u(&f[DF_GUEST_AVAILABLE_BYTES], &a) && get_u(&f[DF_GUEST_USABLE_BYTES], &b) && a >= b)
 		mval_set_u64(&r->v[COL_USED], a - b);
 	r->v[COL_CACHE] = f[DF_GUEST_DISK_CACHES_BYTES];
+	r->guest[TG_AVAILABLE] = f[DF_GUEST_AVAILABLE_BYTES];
+	r->guest[TG_USABLE] = f[DF_GUEST_USABLE_BYTES];
+	r->guest[TG_UNUSED] = f[DF_GUEST_UNUSED_BYTES];
+	r->guest[TG_UPDATED] = f[DF_GUEST_STATS_UPDATED];
 	if (get_u(&f[DF_GUEST_STATS_UPDATED], &a) && (uint64_t)now >= a)
 		mval_set_u64(&r->v[COL_AGE], (uint64_t)now - a);
 	if (get_u(&f[DF_KSM_MERGING_PAGES], &a) && get_u(&s->host[HF_PAGE_SIZE_BYTES], &ps))
@@ -354,7 +358,7 @@ static void host_sums(const struct snapshot *s, struct top_view *v)
 		mval_set_f64(&v->host[HV_OVERCOMMIT], (double)sum_max / (double)total);
 }
 
-static void view_columns(const struct top_model *m, struct top_view *v)
+static void view_columns(const struct top_model *m, const struct snapshot *s, struct top_view *v)
 {
 	for (size_t i = 0; i < v->nrows; i++)
 		for (int c = 0; c < COL_COUNT; c++)
@@ -364,8 +368,11 @@ static void view_columns(const struct top_model *m, struct top_view *v)
 	 * screen shows where the rates will be. */
 	for (size_t i = 0; i < v->nrows && !v->has_col[COL_SWAP]; i++)
 		v->has_col[COL_SWAP] = v->rows[i].v[COL_AGE].present;
-	if (m->psi_field >= 0 && v->has_col[COL_COST])
-		v->has_col[COL_PSI] = true;
+	/* Pressure's column is there as soon as its counter is, and only then:
+	 * a cgroup v1 memory controller has no pressure file, and a column
+	 * of dashes that never fills would push real ones off a narrow screen. */
+	for (size_t i = 0; m->psi_field >= 0 && i < s->ndoms && !v->has_col[COL_PSI]; i++)
+		v->has_col[COL_PSI] = s->doms[i].f[m->psi_field].present;
 }
 
 int top_model_update(struct top_model *m, const struct snapshot *s, const struct top_clock *clk, bool privileged,
@@ -401,7 +408,7 @@ int top_model_update(struct top_model *m, const struct snapshot *s, const struct
 	host_sums(s, &v);
 	host_rates(m, s, dt, &v);
 	why_line(m, s, privileged, &v);
-	view_columns(m, &v);
+	view_columns(m, s, &v);
 	free_prev(m->prev_doms, m->nprev);
 	m->prev_doms = prev;
 	m->nprev = s->ndoms;

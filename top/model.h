@@ -72,12 +72,23 @@ enum top_hval {
 	HV_COUNT
 };
 
+/* The guest's own report as it came, beside the columns derived from it,
+ * so --json gives scripts the numbers the exporter publishes. */
+enum top_guest {
+	TG_AVAILABLE, /* guest available */
+	TG_USABLE,    /* guest usable */
+	TG_UNUSED,    /* guest unused (free) */
+	TG_UPDATED,   /* unix seconds of the guest's last report */
+	TG_COUNT
+};
+
 struct top_row {
 	char *name;              /* owned; the backend's bytes, unsanitised */
 	const char *source;      /* static: "libvirt", "proxmox", "qemu" */
 	char vmid[DOM_VMID_MAX]; /* Proxmox VMID, "" elsewhere */
 	struct mval state;       /* enum dom_state */
 	struct mval v[COL_COUNT];
+	struct mval guest[TG_COUNT];
 	unsigned flags; /* enum top_flag bits */
 };
 

@@ -19,11 +19,13 @@ HERE="$TOP/tests/e2e"
 . "$HERE/lib/checks-exporter.sh"
 . "$HERE/lib/checks-collectd.sh"
 . "$HERE/lib/checks-cgroup.sh"
+. "$HERE/lib/checks-top.sh"
 
 E2E_CACHE=${KVMMEM_E2E_CACHE:-/var/cache/kvmmem-e2e}
 E2E_QEMU=/usr/bin/qemu-system-x86_64
 EXPORTER="$O/kvmmem_exporter"
 PLUGIN="$O/kvmmem.so"
+KTOP="$O/kvmmem-top"
 # Guests: two ordinary ones KSM can merge with each other, one that opts
 # out of KSM, one whose guest never reports (stats period 0).
 STATS_GUESTS="e2e-a e2e-b e2e-nsp"
@@ -40,10 +42,11 @@ die() { say "ERROR: $*"; exit 1; }
 [ "$(uname -m)" = x86_64 ] || skip "the guest kernel is linux-image-cloud-amd64; this host is $(uname -m)"
 [ -x "$E2E_QEMU" ] || skip "no $E2E_QEMU (apt-get install qemu-system-x86)"
 
-for tool in libvirtd virsh busybox setpriv flock curl ss apt-get cc pkg-config; do
+for tool in libvirtd virsh busybox setpriv flock curl ss apt-get cc pkg-config tmux python3; do
 	command -v $tool >/dev/null || die "$tool missing: run scripts/deps.sh test"
 done
 [ -x "$EXPORTER" ] || die "$EXPORTER not built: run make"
+[ -x "$KTOP" ] || die "$KTOP not built: run make"
 
 # --- set-up ------------------------------------------------------------------------
 E2E_TMP=""
@@ -155,6 +158,15 @@ check "exporter: per-domain KSM merging pages equal /proc/<qemu pid>/ksm_merging
 check "exporter: sum of merging pages consistent with host pages_shared + pages_sharing" c_ksm_sum
 check "exporter: nosharepages guest mergeable 0, merged 0" c_ksm_nosharepages
 [ $COLLECTD = 1 ] && check "collectd: KSM merging > 0 per mergeable guest, nosharepages 0/0, sum ~ host shared + sharing" cd_ksm
+# kvmmem-top on the same guests, while KSM has merged and before setmem.
+check "kvmmem-top: --json = an exporter scrape of the same moment, for every guest" c_top_json
+check "kvmmem-top: --once shows every guest's row with the balloon numbers of --json" c_top_once
+check "kvmmem-top in tmux: header (memory, KSM, sources) and every guest with its balloon numbers" c_top_tmux_screen
+check "kvmmem-top in tmux: < sorts by FLAGS, then by KSM merged" c_top_tmux_sort
+check "kvmmem-top in tmux: / filters by name" c_top_tmux_filter
+check "kvmmem-top in tmux: d 0.5 changes the interval, the rates appear" c_top_tmux_interval
+check "kvmmem-top in tmux: q quits, the terminal is restored, the shell prompt is back" c_top_tmux_quit
+top_tmux_stop
 if [ -z "$CGROUP_WHY" ]; then
 	check "exporter: guests in private v1 scopes: host memory, anon (below RSS under KSM), OOM kills, VmSwap are the kernel's" c_cgroup
 	if in_scope e2e-nsp; then

@@ -58,6 +58,11 @@ static void test_document(void **state)
 	d->source = DOM_SOURCE_PROXMOX;
 	memcpy(d->vmid, "100", 4);
 	mval_set_u64(&d->f[DF_STATS_PERIOD_SECONDS], 0);
+	/* The guest's own numbers come as they are, even when usable (and so
+	 * guest used) is missing. */
+	mval_set_u64(&d->f[DF_GUEST_AVAILABLE_BYTES], 2 * GiB);
+	mval_set_u64(&d->f[DF_GUEST_UNUSED_BYTES], GiB);
+	mval_set_u64(&d->f[DF_GUEST_STATS_UPDATED], 1699999990);
 	snap_dom(&s, "other", DOM_STATE_SHUTOFF, GiB, 0);
 	snapshot_finish(&s);
 	for (int c = 0; c < COLL_COUNT; c++)
@@ -86,8 +91,10 @@ static void test_document(void **state)
 	                "\"maximum_bytes\":18446744073709551615,\"current_bytes\":3221225472,"
 	                "\"ballooned_out_bytes\":18446744070488326143,\"guest_used_bytes\":null,"
 	                "\"guest_disk_caches_bytes\":null,\"guest_swap_bytes_per_second\":null,"
-	                "\"guest_report_age_seconds\":null,\"ksm_merged_bytes\":12288,\"ksm_profit_bytes\":-4096,"
+	                "\"guest_report_age_seconds\":10,\"ksm_merged_bytes\":12288,\"ksm_profit_bytes\":-4096,"
 	                "\"rss_bytes\":null,\"host_memory_bytes\":null,\"host_memory_pressure_percent\":null,"
+	                "\"guest_available_bytes\":2147483648,\"guest_usable_bytes\":null,"
+	                "\"guest_unused_bytes\":1073741824,\"guest_stats_updated_timestamp_seconds\":1699999990,"
 	                "\"flags\":[\"stats_period_0\",\"hugepages\"]}]}\n");
 	if (getenv("TOP_JSON_PRINT") != NULL)
 		fputs(b.data, stdout);

@@ -346,6 +346,20 @@ static void test_cgroup_columns(void **state)
 	top_view_clear(&v);
 	snapshot_clear(&s);
 
+	/* cgroup v1: host cost but no pressure file, so no PSI column, on the
+	 * first collection and after it. */
+	for (int i = 0; i < 2; i++) {
+		snap_host(&s);
+		d = snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
+		snap_ksm(d, 1, 0);
+		mval_set_u64(&d->f[DF_HOST_MEMORY_BYTES], 512 * MiB);
+		update(&m, &s, 3.5 + 0.1 * i, false, &v);
+		assert_true(v.has_col[COL_COST]);
+		assert_false(v.has_col[COL_PSI]);
+		top_view_clear(&v);
+		snapshot_clear(&s);
+	}
+
 	snap_host(&s);
 	snap_dom(&s, "a", DOM_STATE_RUNNING, GiB, GiB);
 	update(&m, &s, 4.0, false, &v);

@@ -105,6 +105,8 @@ static void golden_view(struct top_model *m, struct top_view *v)
 	snap_ksm(d, 10000, 30 * (int64_t)MiB);
 	mval_set_u64(&d->f[DF_RSS_BYTES], 2560 * MiB);
 	mval_set_u64(&d->f[DF_HOST_MEMORY_BYTES], 2 * GiB);
+	/* A cgroup v2 scope: its pressure counter brings the PSI% column. */
+	mval_set_f64(&d->f[DF_HOST_PRESSURE_WAITING_SECONDS], 1.5);
 	d = snap_dom(&s, "db-01", DOM_STATE_RUNNING, 16 * GiB, 16 * GiB);
 	snap_guest(d, 16 * GiB, 2 * GiB, 8 * GiB, NOW - 40);
 	snap_ksm(d, 0, 0);

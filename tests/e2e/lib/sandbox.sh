@@ -139,7 +139,7 @@ sandbox_cleanup() {
 	# Front-ends first, so they do not log the teardown as failures.
 	for e in $E2E_PIDS; do
 		name=${e%=*} pid=${e##*=}
-		case $name in exporter | collectd) stop_pid "$pid" ;; esac
+		case $name in exporter | collectd | tmux) stop_pid "$pid" ;; esac
 	done
 	for e in $E2E_PIDS; do
 		name=${e%=*} pid=${e##*=}
