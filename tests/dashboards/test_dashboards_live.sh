@@ -17,10 +17,12 @@
 # built on balloon figures; the labels must be exactly the relabelled ones,
 # and the docs' federation match[] must give every host's recorded series.
 # The host job's second exporter has the qmp collector on, and a procfs
-# holding one fake QEMU 9.2 monitor alone (tests/qmp/fake_qmp.py v92: Debian's
-# QEMU 7.2 has no guest OOM kill, stall, scan or reclaim counters): the guest
-# pressure panels have exactly that VM's series, and on k6.18 alone "no
-# data", never a failed query.  Every recording rule must return data too.  A domain that does not exist
+# holding one fake QEMU 9.2 monitor alone (tests/qmp/fake_qmp.py v92grow:
+# Debian's QEMU 7.2 has no guest OOM kill, stall, scan or reclaim counters),
+# whose counters grow each in its own step: the guest pressure panels have
+# exactly that VM's series, each target its own family's step (so no panel
+# shows the wrong counter), and on k6.18 alone "no data", never a failed
+# query.  Every recording rule must return data too.  A domain that does not exist
 # must make the checker fail, so the live check can fail.  Finally the host
 # and domain dashboards are run against each fleet host alone and the queries
 # without data are listed (information, not failure: older kernels lack some
@@ -55,7 +57,7 @@ exporter 4 k5.19 && E4=$PORT
 exporter 5 proxmox --no-collector.libvirt --path.qemu-server-run="$HOSTS/proxmox/qemu-server" && E5=$PORT
 # A VM without libvirt on QEMU 9.2, read over QMP; nothing else of this machine.
 V92=dash$$-v92
-start_fake_qmp_vm v92 "$V92"
+start_fake_qmp_vm v92grow "$V92"
 EXPORTER_LOG=$T/exporter-6.log
 start_exporter "$T/qmp-host" --path.procfs="$T/qmp-proc" --path.qemu-server-run="$T/qmp-host/qemu-server" \
 	--no-collector.libvirt --no-collector.ksm --no-collector.meminfo --no-collector.domain_ksm \
@@ -159,14 +161,37 @@ kvmmem-domain.json: panel 24 'Guest scans, direct and kswapd' target A: 1 series
 kvmmem-domain.json: panel 24 'Guest scans, direct and kswapd' target B: 1 series
 kvmmem-host.json: panel 28 'Guests reclaiming directly' target A: 1 series
 kvmmem-host.json: panel 29 'Guest OOM kills' target A: 1 series" "$(cat "$T/pressure.out")"
-expect "the guest's counters as its monitor gives them" "domain=$V92,value=3
-domain=$V92,value=42
-domain=$V92,value=4096000
-domain=$V92,value=40960
-domain=$V92,value=2048000
-domain=$V92,value=20480" "$(for f in oom_kills allocation_stalls async_scan_bytes direct_scan_bytes async_reclaim_bytes direct_reclaim_bytes; do
-	series domain,value "kvmmem_domain_guest_${f}_total{job=\"kvmmem-host\"}"
-done)"
+# Each target of those panels divided by the rate of the guest's OOM kills,
+# which grow by 1 a collection: the step of the family it shows (an increase
+# over the 10 s window is 10 times its rate).
+python3 - "$PROM" "$V92" "$DASH/kvmmem-domain.json" "$DASH/kvmmem-host.json" >"$T/steps.out" <<'EOP'
+import json, os, re, sys, urllib.parse, urllib.request
+prom, vm = sys.argv[1], sys.argv[2]
+sel = '{job="kvmmem-host",domain="%s"}' % vm
+per = "rate(kvmmem_domain_guest_oom_kills_total%s[10s])" % sel
+for path in sys.argv[3:]:
+    for p in json.load(open(path))["panels"]:
+        pressure = r"kvmmem_domain_guest_(oom_kills|allocation_stalls|(direct|async)_(scan|reclaim))"
+        if not any(re.search(pressure, t.get("expr", "")) for t in p.get("targets", [])):
+            continue
+        for t in p["targets"]:
+            expr = t["expr"].replace("$__rate_interval", "10s").replace('=~"$job"', '="kvmmem-host"')
+            expr = expr.replace('instance=~"$instance",', "").replace('domain=~"$domain"', 'domain="%s"' % vm)
+            q = "(%s) / on (job, instance, domain) %s" % (expr, per)
+            r = json.load(urllib.request.urlopen(prom + "/api/v1/query?" + urllib.parse.urlencode({"query": q})))
+            vals = [round(float(x["value"][1])) for x in r["data"]["result"]]
+            print("%s: panel %d %r %s %r: %s" % (os.path.basename(path), p["id"], p["title"], t["refId"],
+                                                t["legendFormat"].replace("{{domain}}", "D"), vals))
+EOP
+expect "guest pressure panels: each target its family's step" \
+	"kvmmem-domain.json: panel 21 'Guest OOM kills' A 'D': [10]
+kvmmem-domain.json: panel 22 'Guest allocation stalls' A 'D': [3]
+kvmmem-domain.json: panel 23 'Guest reclaim, direct and kswapd' A 'D direct': [1048576]
+kvmmem-domain.json: panel 23 'Guest reclaim, direct and kswapd' B 'D kswapd': [4194304]
+kvmmem-domain.json: panel 24 'Guest scans, direct and kswapd' A 'D direct': [2097152]
+kvmmem-domain.json: panel 24 'Guest scans, direct and kswapd' B 'D kswapd': [5242880]
+kvmmem-host.json: panel 28 'Guests reclaiming directly' A 'D': [1048576]
+kvmmem-host.json: panel 29 'Guest OOM kills' A 'D': [10]" "$(cat "$T/steps.out")"
 python3 "$CHECK" --prometheus "$PROM" --rate-interval 10s --var job=kvmmem-host --var "instance=127.0.0.1:$E1" \
 	"$DASH/kvmmem-domain.json" "$DASH/kvmmem-host.json" | grep -E "^kvmmem-(domain.json: panel 2[1-4]|host.json: panel 2[89]) " |
 	sed 's/: no data: .*/: no data/' >"$T/pressure-none.out"
