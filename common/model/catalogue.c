@@ -177,7 +177,8 @@ const struct family catalogue[FAM_COUNT] = {
       "Memory the guest reclaimed in direct reclaim, blocking an allocation (QMP stat-direct-reclaims)"),
     D(FAM_DOMAIN_BALLOON_STATS_SKIPPED, "kvmmem_domain_balloon_stats_skipped", MT_GAUGE, "", DF_BALLOON_STATS_SKIPPED,
       COLL_LIBVIRT,
-      "1 if libvirt skipped this running domain's balloon statistics because its job was busy (stuck guest), else 0"),
+      "1 if this domain's balloon statistics were skipped because it did not answer (libvirt: a busy job, stuck guest; "
+      "qmp: a monitor held by another client, late, backed off, garbled, or QEMU 9.1.9x), else 0"),
     D(FAM_DOMAIN_RSS, "kvmmem_domain_rss_bytes", MT_GAUGE, "bytes", DF_RSS_BYTES, COLL_LIBVIRT,
       "Resident memory of the domain's QEMU process on the host (balloon.rss)"),
     D(FAM_DOMAIN_KSM_MERGING_PAGES, "kvmmem_domain_ksm_merging_pages", MT_GAUGE, "pages", DF_KSM_MERGING_PAGES,

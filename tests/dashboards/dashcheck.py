@@ -8,7 +8,14 @@ Offline (always):
     defined, multi-value variables matched with =~, job and instance never
     hard-coded and every panel selector filtered by $job and $instance;
   * metric names: every kvmmem_* name exists in the catalogue (--catalogue)
-    or is a recording rule of the rules file (--rules);
+    or is a recording rule of the rules file (--rules); every collectd
+    type_instance an InfluxQL query names (= 'x', or each name a =~ /^a_(b|c)$/
+    spells out) is one the plugin sends (--collectd-mapping, the mapping table
+    of docs/collectd.md);
+  * absence explained: a panel that shows only families of a collector that is
+    off by default (--optional-collector, repeated) has a noValue that names it
+    (--collector.NAME for Prometheus, the collector's name for InfluxDB), so
+    Grafana's "No data" says what is missing;
   * PromQL syntax: every panel and variable expression, with Grafana's
     $__rate_interval, $__interval and $__range substituted, is written into a
     temporary rule file and parsed by `promtool check rules` (--promtool).
@@ -54,6 +61,12 @@ INFLUX_COND = re.compile(r'"?(\w+)"?\s*(=~|!~|!=|=|<>)\s*(/[^/]*/|\'[^\']*\')')
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
 QUERY_RESULT = re.compile(r"^\s*query_result\((.*)\)\s*$", re.S)
+# A row of docs/collectd.md's mapping table: family, kvmmem[-DOMAIN]/type-type_instance.
+MAPPING_ROW = re.compile(r"^\|\s*`(kvmmem_\w+)`\s*\|\s*`kvmmem(?:-DOMAIN)?/(\w+)-(\w+)`", re.M)
+# A family of the catalogue and its collector: H(FAM_X, "name", MT_..., "unit", FIELD, COLL_Y, ...) and D(...).
+CATALOGUE_ROW = re.compile(r'\b[HD]\(\s*FAM_\w+,\s*"(kvmmem_\w+)",\s*MT_\w+,\s*"[^"]*",\s*\w+,\s*COLL_(\w+)')
+# A type_instance condition of InfluxQL.
+INFLUX_TI = re.compile(r'"?type_instance"?\s*(=~|!~|!=|=|<>)\s*(/[^/]*/|\'[^\']*\')')
 ONE_SENTENCE = re.compile(r"^[A-Z0-9$].*[.]$", re.S)
 SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 
@@ -63,6 +76,8 @@ class Checker:
         self.args = args
         self.findings = []
         self.known_metrics = None
+        self.collector_of = {}     # family -> collector, from the catalogue
+        self.type_instances = None  # collectd type_instance -> family, from --collectd-mapping
         self.queries = []  # (file, where, kind, text) kind: promql | label_values | influxql
         self.records = []
         self.parsed = 0
@@ -75,7 +90,12 @@ class Checker:
         names = set()
         if self.args.catalogue:
             with open(self.args.catalogue, encoding="utf-8") as f:
-                names |= set(re.findall(r'"(kvmmem_[a-z0-9_]+)"', f.read()))
+                text = f.read()
+            names |= set(re.findall(r'"(kvmmem_[a-z0-9_]+)"', text))
+            self.collector_of = {n: c.lower() for n, c in CATALOGUE_ROW.findall(text)}
+        if self.args.collectd_mapping:
+            with open(self.args.collectd_mapping, encoding="utf-8") as f:
+                self.type_instances = {ti: fam for fam, _, ti in MAPPING_ROW.findall(f.read())}
         if self.args.rules:
             with open(self.args.rules, encoding="utf-8") as f:
                 self.records = re.findall(r"^\s*-?\s*record:\s*(\S+)\s*$", f.read(), re.M)
@@ -173,6 +193,7 @@ class Checker:
                 self.fail(path, where, "no targets")
                 continue
             refids = set()
+            families = set()
             for t in targets:
                 ref = t.get("refId")
                 tw = "%s target %s" % (where, ref)
@@ -195,10 +216,13 @@ class Checker:
                 if dstype == "prometheus":
                     self.check_metric_names(path, tw, text)
                     self.check_selectors(path, tw, text)
+                    families |= set(re.findall(r"\b(kvmmem[a-z0-9_:]*)", self.strip_strings(text)))
                     self.queries.append((path, tw, "promql", text))
                 else:
                     self.check_influx_filters(path, tw, text)
+                    families |= self.check_influx_names(path, tw, text)
                     self.queries.append((path, tw, "influxql", text))
+            self.check_no_value(path, where, panel, families, dstype)
 
     def walk_panels(self, panels, parent=None):
         for p in panels:
@@ -292,6 +316,47 @@ class Checker:
                     continue
                 self.fail(path, where, "selector %s lacks job and instance filters" % word)
             i = j
+
+    def check_influx_names(self, path, where, text):
+        """The families an InfluxQL query shows, by its type_instance
+        conditions; a name the plugin does not send is a finding."""
+        if self.type_instances is None:
+            return set()
+        families = set()
+        for op, value in INFLUX_TI.findall(text):
+            if op in ("!~", "!=", "<>"):
+                continue
+            if value.startswith("'"):
+                spelled = [value[1:-1]]
+            else:
+                spelled = spell_out(value[1:-1])
+            if spelled is None:
+                # A pattern with wildcards: it must match something.
+                matched = [ti for ti in self.type_instances if re.search(value[1:-1], ti)]
+                if not matched:
+                    self.fail(path, where, "type_instance %s matches nothing the plugin sends" % value)
+                families |= {self.type_instances[ti] for ti in matched}
+                continue
+            for name in spelled:
+                if name in self.type_instances:
+                    families.add(self.type_instances[name])
+                else:
+                    self.fail(path, where, "unknown type_instance %s" % name)
+        return families
+
+    def check_no_value(self, path, where, panel, families, dstype):
+        """A panel of an off-by-default collector's families alone says, in
+        its noValue, which collector it needs."""
+        optional = set(self.args.optional_collector)
+        colls = {self.collector_of.get(f) for f in families}
+        if not families or None in colls or not colls <= optional:
+            return
+        no_value = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("noValue")
+        for c in sorted(colls):
+            want = "--collector.%s" % c if dstype == "prometheus" else c
+            if not isinstance(no_value, str) or want.lower() not in no_value.lower():
+                self.fail(path, where, "shows only the %s collector's families (off by default): "
+                          "fieldConfig.defaults.noValue must name %s" % (c, want))
 
     def check_influx_filters(self, path, where, text):
         if not re.search(r"\$timeFilter\b", text):
@@ -437,6 +502,22 @@ class Checker:
                 print("%s: %s: %d series" % (os.path.basename(path), where, len(res["series"])))
 
 
+def spell_out(pattern):
+    """Every string an anchored pattern of plain words and (a|b) groups
+    matches, e.g. ^guest_(direct|async)_scan$; None for any other pattern."""
+    m = re.fullmatch(r"\^(.*)\$", pattern)
+    if not m:
+        return None
+    words = [""]
+    for part in re.findall(r"\(([\w|]+)\)|(\w+)|(.)", m.group(1)):
+        group, word, other = part
+        if other:
+            return None
+        alts = group.split("|") if group else [word]
+        words = [w + a for w in words for a in alts]
+    return words
+
+
 def duration_seconds(d):
     m = re.fullmatch(r"(\d+)(ms|s|m|h)", d)
     if not m:
@@ -450,6 +531,9 @@ def main():
     ap.add_argument("--promtool", help="promtool binary: parse every PromQL expression")
     ap.add_argument("--catalogue", help="common/model/catalogue.c: metric names that exist")
     ap.add_argument("--rules", help="Prometheus rules file: recording rule names that exist")
+    ap.add_argument("--collectd-mapping", help="docs/collectd.md: the collectd type_instances that exist")
+    ap.add_argument("--optional-collector", action="append", default=[], metavar="NAME",
+                    help="a collector that is off by default (repeat for each): its panels need a noValue naming it")
     ap.add_argument("--prometheus", help="base URL of a live Prometheus: every query must return data")
     ap.add_argument("--influxdb", help="base URL of a live InfluxDB 1.x: every InfluxQL query must return data")
     ap.add_argument("--influx-db", default="collectd")

@@ -277,6 +277,28 @@ start_exporter() {
 	exit 1
 }
 
+# --- a fake QEMU 9.2 guest ------------------------------------------------------------------------------
+
+# start_fake_qmp_vm MODE NAME: tests/qmp/fake_qmp.py in MODE (v92: QEMU 9.2's guest counters, which
+# Debian's QEMU 7.2 cannot give; see that file) as a QEMU process named NAME, its monitor at
+# $T/NAME.qmp, the commands it got in $T/NAME.qmp.log.  Its /proc entry is linked into $T/qmp-proc, a
+# procfs holding the fake VMs alone: an exporter or collectd given it as procfs talks to these monitors
+# only, never to another test's QEMU.  The fake runs under /usr/bin/python3 through a link named like
+# QEMU (a wrapper that dispatches on its name, such as pyenv's shims, would not do): without it the test
+# skips (77).  Sets FAKE_PID (tracked); fails the test (exit 1) when the monitor does not listen in 5 s.
+start_fake_qmp_vm() {
+	_fq_py=$(readlink -f /usr/bin/python3 2>/dev/null) || skip "no /usr/bin/python3 for the fake QMP monitor"
+	mkdir -p "$T/qmp-bin" "$T/qmp-proc"
+	[ -e "$T/qmp-bin/qemu-system-x86_64" ] || ln -s "$_fq_py" "$T/qmp-bin/qemu-system-x86_64"
+	: >"$T/$2.qmp.log"
+	"$T/qmp-bin/qemu-system-x86_64" "$TOP/tests/qmp/fake_qmp.py" "$1" "$T/$2.qmp.log" -name "$2" -m 2048 \
+		-qmp "unix:$T/$2.qmp,server=on,wait=off" -device virtio-balloon-pci,id=balloon0 &
+	FAKE_PID=$!
+	track_pid "$FAKE_PID"
+	ln -s "/proc/$FAKE_PID" "$T/qmp-proc/$FAKE_PID"
+	wait_until 5 test -S "$T/$2.qmp" || { echo "FAIL: the fake QMP monitor of $2 did not listen"; exit 1; }
+}
+
 # --- collectd and InfluxDB -----------------------------------------------------------------------------
 
 # kvmmem_fixture_block HOST_DIR: the lines of a <Plugin kvmmem> block that point the plugin at a fixture

@@ -8,6 +8,11 @@ query-balloon (so the next client's wait behind kvmmem can be timed); this serve
 does, on the socket named by the -qmp unix:PATH,server=on of its own arguments.  It is started with
 argv[0] "qemu-system-x86_64" (see test_qmp.sh) so kvmmem's qemu backend lists it as a QEMU process.  Every
 command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent.
+
+Mode "v92grow" is QEMU 9.2 whose six counters grow with each client: after the n-th qmp_capabilities each is
+its own step times (3 + n) (OOM kills 1, allocation stalls 3, async/direct scans 5/2 MiB, async/direct
+reclaims 4/1 MiB), all in proportion, so the rate of each over any window is its step times the rate of the
+OOM kills, exactly (tests/dashboards: which family each dashboard panel really shows).
 """
 import json
 import os
@@ -20,8 +25,11 @@ MODE, LOG = sys.argv[1], sys.argv[2]
 ARGS = sys.argv[3:]
 PATH = next(a.split(",")[0][5:] for i, a in enumerate(ARGS) if ARGS[i - 1] == "-qmp")
 
-VERSIONS = {"v92": (9, 2, 0), "pve": (8, 1, 5), "rc": (9, 1, 90), "bytewise": (7, 2, 19), "huge": (7, 2, 19)}
+VERSIONS = {"v92": (9, 2, 0), "v92grow": (9, 2, 0), "pve": (8, 1, 5), "rc": (9, 1, 90), "bytewise": (7, 2, 19), "huge": (7, 2, 19)}
 MiB = 1024 * 1024
+GROW_STEPS = {"stat-oom-kills": 1, "stat-alloc-stalls": 3, "stat-async-scans": 5 * MiB,
+              "stat-direct-scans": 2 * MiB, "stat-async-reclaims": 4 * MiB, "stat-direct-reclaims": MiB}
+clients = 0  # qmp_capabilities seen
 
 
 def greeting():
@@ -31,9 +39,11 @@ def greeting():
 
 
 def answer(cmd):
+    global clients
     ex = cmd.get("execute")
     args = cmd.get("arguments", {})
     if ex == "qmp_capabilities":
+        clients += 1
         return {}
     if ex == "query-balloon":
         if MODE == "huge":
@@ -44,6 +54,9 @@ def answer(cmd):
                     "minor_page_faults": 2222, "last_update": 1764600000}
         return {"actual": 1024 * MiB}
     if ex == "qom-get" and args.get("property") == "guest-stats":
+        if MODE == "v92grow":
+            stats = {k: step * (3 + clients) for k, step in GROW_STEPS.items()}
+            return {"stats": dict(stats, **{"stat-available-memory": 700 * MiB}), "last-update": 1764600100 + clients}
         if MODE == "v92":
             return {"stats": {"stat-free-memory": 100 * MiB, "stat-total-memory": 1000 * MiB,
                               "stat-available-memory": 700 * MiB, "stat-disk-caches": 300 * MiB,
