@@ -11,7 +11,9 @@
                                            kvmmem's)
   qmp_client.py hold SOCKET READYFILE      connects, reads the greeting, writes READYFILE and stays connected
                                            until killed (as pvestatd does while it polls)
-  qmp_client.py greet SOCKET               prints the seconds until the greeting arrives
+  qmp_client.py greet SOCKET [FILE TEXT]   prints the seconds until the greeting arrives; with FILE and TEXT,
+                                           connects as soon as FILE holds TEXT (no shell loop and no interpreter
+                                           start-up between the event and the connection)
 """
 import json
 import socket
@@ -83,8 +85,23 @@ def stats(s, f):
         print("%s %s" % (family, "absent" if v == ABSENT else v))
 
 
+def wait_for(file, text, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(file) as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.002)
+    sys.exit("%s: no %r within %.0f s" % (file, text, timeout))
+
+
 def main():
     what, path = sys.argv[1], sys.argv[2]
+    if what == "greet" and len(sys.argv) == 5:
+        wait_for(sys.argv[3], sys.argv[4])
     t0 = time.monotonic()
     s, f = connect(path)
     reply(f)
