@@ -106,6 +106,15 @@ start_qemu plain "$T/plain.pid" "$QEMU" -name "$P-plain" -m 256 -qmp "unix:$T/pl
 # pvestatd sets the period of a Proxmox VM when it starts.
 $CLIENT set-interval "$QS/100.qmp" /machine/peripheral/balloon0 2 || fail "qom-set on VM 100"
 VMS="100 101 plain"
+# And a VM collectd's Domain option does not select, whose monitor logs every connection: a fake
+# (tests/qmp/fake_qmp.py under Debian's python3 through a link named like QEMU), since whether a real
+# QEMU's monitor was connected to cannot be seen from outside.
+ln -s "$(readlink -f /usr/bin/python3)" "$T/bin/qemu-system-x86_64"
+"$T/bin/qemu-system-x86_64" "$TOP/tests/qmp/fake_qmp.py" v92 "$T/fake-other.log" -name "other-$P" -m 128 \
+	-qmp "unix:$T/fake-other.qmp,server=on,wait=off" -device virtio-balloon-pci,id=balloon0 &
+track_pid $!
+QPIDS="$QPIDS $!"
+wait_until 5 test -S "$T/fake-other.qmp" || { echo "FAIL: the fake monitor did not listen"; exit 1; }
 # The front-ends see a procfs of links to these three QEMUs' own /proc/<pid>: on this shared machine the
 # real /proc also lists other tests' QEMUs and fake monitors, which they would otherwise connect to,
 # holding those monitors against their tests' own clients.  Discovery in the real /proc is
@@ -287,6 +296,9 @@ expect "exporter: identity" "kvmmem_domain_info{domain=\"$P-100\",uuid=\"$U100\"
 kvmmem_domain_info{domain=\"$P-101\",uuid=\"$U101\",source=\"proxmox\",vmid=\"101\"} 1
 kvmmem_domain_info{domain=\"$P-plain\",uuid=\"\",source=\"qemu\",vmid=\"\"} 1" \
 	"$(grep "^kvmmem_domain_info{domain=\"$P-" "$T/out" | sort)"
+# So the fake is found and answers: collectd's silence towards it below is its selection's doing.
+expect "exporter (no selection): the fake VM's monitor is asked (QEMU 9.2's OOM kills)" 3 \
+	"$(grep "^kvmmem_domain_guest_oom_kills_total{domain=\"other-$P\"} " "$T/out" | cut -d' ' -f2)"
 expect "exporter: qmp collector succeeded" 1 "$(grep '^kvmmem_scrape_collector_success{collector="qmp"} ' "$T/out" | cut -d' ' -f2)"
 
 # The guest's own view and the balloon's agree whenever neither moved between the guest's line (once a
@@ -315,6 +327,8 @@ else
 fi
 
 if [ $COLLECTD = 1 ]; then
+	# Only collectd asks monitors from here to the exporter's next scrape.
+	: >"$T/fake-other.connects"
 	for v in $VMS; do
 		same_as_qemu collectd "$v"
 		expect "collectd: VM $v: the guest's own MemTotal is the balloon's total memory" \
@@ -322,6 +336,12 @@ if [ $COLLECTD = 1 ]; then
 	done
 else
 	skip_part "collectd: booted guests' values" "no collectd front-end here (above)"
+fi
+
+if [ $COLLECTD = 1 ]; then
+	sleep 2.5 # two more reads
+	expect "collectd: a VM its Domain option does not select: its monitor is never connected to" "" \
+		"$(cat "$T/fake-other.connects")"
 fi
 
 # --- a stats period changed by qom-set --------------------------------------------------------------------
