@@ -20,8 +20,12 @@
 #   - the test (never kvmmem) balloons VM 101 to 128 MiB: the guest's MemTotal drops by exactly 128 MiB,
 #     and the balloon's current and total memory follow in both front-ends;
 #   - a stats period changed by qom-set shows in the next scrape and read; a guest's last update advances;
-#   - identity (source proxmox, vmid, the SMBIOS UUID) and the command line's maximum.
-# Then every process is stopped by pid, none is left, and the temporary directory is removed.
+#   - identity (source proxmox, vmid, the SMBIOS UUID) and the command line's maximum;
+#   - collectd's Domain option leaves a VM out: that VM's monitor (a fake, fake_qmp.py, since a real
+#     QEMU's cannot tell who connected) is never connected to, while the exporter does ask it.
+# Then every process is stopped by pid, none is left, and the temporary directory is removed.  The
+# front-ends see a procfs of links to these processes only (other tests' QEMUs share the real /proc) and
+# wait up to 2 s per monitor instead of 300 ms (the machine's load; the deadline is test_qmp.sh's subject).
 #
 # Skips only where the e2e would: not root, not x86_64, no /usr/bin/qemu-system-x86_64.  A guest image
 # that cannot be built (it needs Debian's mirror once) is a failure.  Without the collectd plugin its
