@@ -119,10 +119,10 @@ ln -s "$(readlink -f /usr/bin/python3)" "$T/bin/qemu-system-x86_64"
 track_pid $!
 QPIDS="$QPIDS $!"
 wait_until 5 test -S "$T/fake-other.qmp" || { echo "FAIL: the fake monitor did not listen"; exit 1; }
-# The front-ends see a procfs of links to these three QEMUs' own /proc/<pid>: on this shared machine the
+# The front-ends see a procfs of links to these processes' own /proc/<pid>: on this shared machine the
 # real /proc also lists other tests' QEMUs and fake monitors, which they would otherwise connect to,
-# holding those monitors against their tests' own clients.  Discovery in the real /proc is
-# tests/qemu/'s and test_qmp.sh's subject.
+# holding those monitors against their tests' own clients.  Discovery in the real /proc is tests/qemu/'s
+# subject.
 mkdir -p "$T/proc"
 for p in $QPIDS; do
 	ln -s "/proc/$p" "$T/proc/$p"
