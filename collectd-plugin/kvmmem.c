@@ -87,6 +87,12 @@ static int timeout_ms(int *out)
 	return 0;
 }
 
+/* Only the domains Domain/IgnoreSelected report have their monitors asked. */
+static bool qmp_selected(void *ctx, const char *name)
+{
+	return cd_conf_domain_selected(ctx, name);
+}
+
 static int kvmmem_init(void)
 {
 	struct collect_opts o;
@@ -113,6 +119,8 @@ static int kvmmem_init(void)
 		o.libvirt.uri = g.conf.uri;
 	if (g.conf.qmp_timeout_ms > 0)
 		o.qmp.timeout_ms = g.conf.qmp_timeout_ms;
+	o.qmp.selected = qmp_selected;
+	o.qmp.selected_ctx = &g.conf;
 	/* The switches name what is reported, the collectors what is read:
 	 * per-domain KSM needs the backends' domain lists even when their own
 	 * values are not reported (dispatch leaves those out). */

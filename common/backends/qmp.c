@@ -213,6 +213,9 @@ static int start_one(struct qmp_coll *q, struct snapshot *s, size_t i, double no
 	/* Only the qemu backend's VMs: libvirtd holds its QEMUs' monitors. */
 	if (d->pid <= 0 || d->source == DOM_SOURCE_LIBVIRT)
 		return 0;
+	/* A VM the front-end does not report is no reason to hold its monitor. */
+	if (q->o->qmp.selected && !q->o->qmp.selected(q->o->qmp.selected_ctx, d->name))
+		return 0;
 	int pl = snprintf(path, sizeof(path), "%s/%d/cmdline", procfs(q), (int)d->pid);
 	/* A process gone, a command line too long, no monitor or no balloon:
 	 * nothing to ask. */

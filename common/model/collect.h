@@ -24,9 +24,15 @@ struct libvirt_settings {
 	const struct libvirt_ops *ops; /* NULL: the real libvirt; the backend's test seam */
 };
 
-/* Settings of the qmp collector (backends/qmp.c). */
+/* Settings of the qmp collector (backends/qmp.c).  selected, when set, says
+ * by name which domains the front-end reports (collectd's Domain option): a
+ * monitor serves one client at a time, so the monitors of the others are
+ * not asked at all.  It is called on the collection's thread; ctx is
+ * borrowed. */
 struct qmp_settings {
 	int timeout_ms; /* most one VM's monitor is waited for, inside timeout_ms */
+	bool (*selected)(void *ctx, const char *name);
+	void *selected_ctx;
 };
 
 #define QMP_DEFAULT_TIMEOUT_MS 300

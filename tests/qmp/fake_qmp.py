@@ -7,7 +7,9 @@ byte at a time, a monitor that accepts and never speaks, or one that greets and 
 query-balloon (so the next client's wait behind kvmmem can be timed); this server does, one client at a time as QEMU
 does, on the socket named by the -qmp unix:PATH,server=on of its own arguments.  It is started with
 argv[0] "qemu-system-x86_64" (see test_qmp.sh) so kvmmem's qemu backend lists it as a QEMU process.  Every
-command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent.
+command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent, and
+every connection to LOG's name with .connects for .log, as "connect <client pid>" (SO_PEERCRED), so a test
+on a machine where other tests' exporters may connect too sees whose connection it was.
 
 Mode "v92grow" is QEMU 9.2 whose six counters grow with each client: after the n-th qmp_capabilities each is
 its own step times (3 + n) (OOM kills 1, allocation stalls 3, async/direct scans 5/2 MiB, async/direct
@@ -18,6 +20,7 @@ import json
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -128,8 +131,9 @@ def main():
     srv.listen(1)
     while True:
         conn, _ = srv.accept()
+        pid, _, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
         with open(LOG.replace(".log", ".connects"), "a") as log:
-            log.write("connect\n")
+            log.write("connect %d\n" % pid)
         try:
             serve(conn)
         except (BrokenPipeError, ConnectionResetError):

@@ -24,10 +24,16 @@ QEMU=$(command -v qemu-system-x86_64)
 SYSPY=$(readlink -f /usr/bin/python3 2>/dev/null) || skip "no /usr/bin/python3"
 P=qm$$ # a name prefix no other test's guest has: /proc is the machine's
 QS=$T/run/qemu-server
-mkdir -p "$QS" "$T/bin"
+# The exporter sees a procfs of links to this test's own processes' /proc/<pid> (see_pid): on a machine
+# where other tests run at the same time, the real /proc also lists their late and silent fake monitors,
+# which would cost this test's collections their deadline, and their monitors this test's connections.
+mkdir -p "$QS" "$T/bin" "$T/proc"
+see_pid() { ln -s "/proc/$1" "$T/proc/$1"; }
 ln -s "$QEMU" "$T/bin/kvm"
 ln -s "$SYSPY" "$T/bin/qemu-system-x86_64"
-CLIENT="python3 $TOP/tests/qmp/qmp_client.py"
+# The client too: a pyenv shim starts in over 100 ms, and the greeting check below must connect while
+# kvmmem still waits on a busy monitor (300 ms).
+CLIENT="$SYSPY $TOP/tests/qmp/qmp_client.py"
 MiB=1048576
 
 # start_qemu PIDFILE ARGS...: a daemonized QEMU that writes PIDFILE; its pid is tracked.
@@ -41,6 +47,7 @@ start_qemu() {
 	fi
 	wait_until 5 test -s "$_pf" || { echo "FAIL: no pidfile $_pf"; exit 1; }
 	track_pid "$(cat "$_pf")"
+	see_pid "$(cat "$_pf")"
 }
 
 # start_fake MODE: a fake monitor on $T/fake-MODE.qmp, guest $P-fake-MODE, commands logged to $T/fake-MODE.log.
@@ -49,6 +56,7 @@ start_fake() {
 	"$T/bin/qemu-system-x86_64" "$TOP/tests/qmp/fake_qmp.py" "$1" "$T/fake-$1.log" -name "$P-fake-$1" -m 128 \
 		-qmp "unix:$T/fake-$1.qmp,server=on,wait=off" -device virtio-balloon-pci,id=balloon0 &
 	track_pid $!
+	see_pid $!
 	eval "FAKE_$1=$!"
 	wait_until 5 test -S "$T/fake-$1.qmp" || { echo "FAIL: fake $1 did not listen"; exit 1; }
 }
@@ -69,8 +77,8 @@ for m in v92 pve rc bytewise garbage huge endless silent; do
 	start_fake $m
 done
 
-start_exporter / --path.sysfs=/sys --path.procfs=/proc --path.cgroupfs=/sys/fs/cgroup --path.qemu-server-run="$QS" \
-	--no-collector.libvirt --no-collector.domain_ksm --no-collector.cgroup --collector.qmp --qmp.timeout=300ms
+start_exporter / --path.sysfs=/sys --path.procfs="$T/proc" --path.cgroupfs=/sys/fs/cgroup --path.qemu-server-run="$QS" \
+	--no-collector.ksm --no-collector.meminfo --no-collector.libvirt --no-collector.domain_ksm --no-collector.cgroup --collector.qmp --qmp.timeout=300ms
 
 # scrape: one /metrics into $T/out, its wall time in MS.  A collection less than a second old is shared, so
 # each scrape waits that long first.
@@ -182,10 +190,12 @@ sleep 1.1
 curl -sf -o "$T/out" "http://127.0.0.1:$PORT/metrics" &
 SCRAPE=$!
 track_pid "$SCRAPE"
-# kvmmem's commands have arrived: it holds the monitor now.
-wait_until 5 grep -q query-balloon "$T/fake-slow.log" || fail "kvmmem did not reach the busy monitor"
-WAIT_MS=$($CLIENT greet "$T/fake-slow.qmp" | awk '{ printf "%d", $1 * 1000 }')
-stop_pid "$SCRAPE" 5
+# Once kvmmem's commands have arrived it holds the monitor: the client connects then.
+WAIT_MS=$($CLIENT greet "$T/fake-slow.qmp" "$T/fake-slow.log" query-balloon | awk '{ printf "%d", $1 * 1000 }')
+[ -n "$WAIT_MS" ] || fail "kvmmem did not reach the busy monitor"
+# The scrape ends by itself once the deadline frees it; its output is read below.
+wait "$SCRAPE" || fail "the scrape behind the busy monitor failed"
+untrack_pid "$SCRAPE"
 atleast "the next client waited behind kvmmem, in ms" 50 "$WAIT_MS"
 within "and got its greeting within the per-VM deadline, in ms" 350 "$WAIT_MS"
 expect "the busy monitor: skipped" 1 "$(val kvmmem_domain_balloon_stats_skipped fake-slow)"
