@@ -276,12 +276,14 @@ for n in $NS; do
 	got_info=$(echo '^kvmmem_domain_info\{domain="qb-[0-9]+"' | count_lines "$WORK"/with/[0-9]*-*)
 	got_cur=$(echo '^kvmmem_domain_balloon_current_bytes\{domain="qb-[0-9]+"\} ' | count_lines "$WORK"/with/[0-9]*-*)
 	got_ok=$(echo '^kvmmem_domain_balloon_stats_skipped\{domain="qb-[0-9]+"\} 0$' | count_lines "$WORK"/with/[0-9]*-*)
-	GOT[$n]="$((got_cur / bodies))/$n"
+	GOT[$n]=$(awk -v g="$got_cur" -v b="$bodies" -v n="$n" 'BEGIN { printf "%.1f/%d", g / b, n }')
 	[ "$got_info" = $((n * bodies)) ] || die "kvmmem with qmp at N=$n listed $got_info guests in $bodies scrapes, not $((n * bodies))"
 	[ "$got_cur" = $((n * bodies)) ] && [ "$got_ok" = $((n * bodies)) ] ||
 		echo "qmp N=$n: only $got_cur balloon values and $got_ok answered guests in $bodies scrapes of $n guests" | tee -a "$RAW" >&2
-	sum=$(grep -h -E '^kvmmem_domain_balloon_current_bytes\{domain="qb-[0-9]+"\} ' "$WORK/with/0-1" | awk '{ s += $2 } END { printf "%.0f", s }')
-	[ "$sum" = "$actual_sum" ] || die "kvmmem's balloon values at N=$n sum to $sum, QEMU's (the floor's) to $actual_sum"
+	# Every guest has -m 1024 and no balloon driver: QEMU answers actual 1 GiB for each, as the floor saw.
+	[ "$actual_sum" = $((n * 1073741824)) ] || die "the floor's balloon values at N=$n sum to $actual_sum, not $n GiB"
+	wrong=$(grep -h -E '^kvmmem_domain_balloon_current_bytes\{domain="qb-[0-9]+"\} ' "$WORK"/with/[0-9]*-* | grep -vc ' 1073741824$')
+	[ "$wrong" = 0 ] || die "kvmmem with qmp at N=$n: $wrong balloon values are not QEMU's 1 GiB"
 	got_wo=$(echo '^kvmmem_domain_info\{domain="qb-[0-9]+"' | count_lines "$WORK"/without/[0-9]*-*)
 	[ "$got_wo" = $((n * bodies)) ] || die "kvmmem without qmp at N=$n listed $got_wo guests in $bodies scrapes"
 	echo '^kvmmem_domain_balloon_current_bytes' | count_lines "$WORK"/without/[0-9]*-* >/dev/null &&
