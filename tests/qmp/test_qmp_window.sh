@@ -1,0 +1,87 @@
+#!/bin/sh
+# test_qmp_window.sh - how many QEMU monitors the qmp collector holds at once, and when it stops starting.
+#
+# 24 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon, each client's arrival and
+# departure noted): kvmmem holds exactly 16 of them at once, never more, reaches all 24 and takes two waves of
+# about 150 ms.  20 monitors that never speak, with --scrape.timeout=1s: the first 16 get their 300 ms, the
+# other 4 are not connected at all (no connection starts that could end after half the scrape deadline), and
+# every one of the 20 is marked skipped.  The fakes are the only QEMU processes kvmmem sees and kvmmem the
+# only client they see: the test runs in PID and mount namespaces of its own (unshare), so its /proc holds
+# no other test's QEMU (which would take places in the window), and the sockets live on a tmpfs mounted only
+# there (another test's exporter with the qmp collector finds the fakes in the machine's /proc, but not
+# their sockets).
+set -u
+. "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+require_exporter
+require_tools python3 unshare
+
+if [ -z "${KVMMEM_QMP_WINDOW_NS:-}" ]; then
+	unshare --pid --fork --mount-proc true 2>/dev/null ||
+		skip "no private PID namespace (unshare --pid --mount-proc, needs root)"
+	KVMMEM_QMP_WINDOW_NS=1 exec unshare --pid --fork --mount-proc sh "$0"
+fi
+tmpdir_with_cleanup
+mkdir "$T/s"
+mount -t tmpfs -o size=1m,mode=700 kvmmem-test "$T/s" || skip "cannot mount a tmpfs in the namespace"
+# common.sh's cleanup, with the mount let go before the directory goes.
+trap 'for p in $_TRACKED; do stop_pid "$p" 5; done; umount "$T/s"; rm -rf "$T"' EXIT
+
+SYSPY=$(readlink -f /usr/bin/python3 2>/dev/null) || skip "no /usr/bin/python3"
+mkdir -p "$T/bin"
+ln -s "$SYSPY" "$T/bin/qemu-system-x86_64"
+
+# start_fakes MODE COUNT: COUNT fake monitors $T/s/MODE-<i>.qmp, guests MODE-<i>, logs $T/MODE-<i>.*.
+start_fakes() {
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		: >"$T/$1-$_i.log"
+		"$T/bin/qemu-system-x86_64" "$TOP/tests/qmp/fake_qmp.py" "$1" "$T/$1-$_i.log" -name "$1-$_i" -m 128 \
+			-qmp "unix:$T/s/$1-$_i.qmp,server=on,wait=off" -device virtio-balloon-pci,id=balloon0 &
+		track_pid $!
+		_i=$((_i + 1))
+	done
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		wait_until 10 test -S "$T/s/$1-$_i.qmp" || { echo "FAIL: fake $1-$_i did not listen"; exit 1; }
+		_i=$((_i + 1))
+	done
+}
+
+# dump ARGS...: one collection of the qmp collector alone into $T/out.
+dump() {
+	"$BIN" --dump --log.level=error --no-collector.libvirt --no-collector.ksm --no-collector.meminfo \
+		--no-collector.domain_ksm --no-collector.cgroup --path.procfs=/proc --collector.qmp --qmp.timeout=300ms \
+		"$@" >"$T/out" 2>"$T/err"
+}
+qmp_ms() {
+	grep '^kvmmem_scrape_collector_duration_seconds{collector="qmp"} ' "$T/out" | cut -d' ' -f2 |
+		awk '{ printf "%d", $1 * 1000 }'
+}
+# count FAMILY MODE VALUE: the guests MODE-* whose FAMILY sample is VALUE.
+count() {
+	grep -c "^$1{domain=\"$2-[0-9]*\"} $3\$" "$T/out"
+}
+within() { # NAME LOW HIGH GOT: LOW <= GOT <= HIGH
+	if [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then ok "$1 ($2 <= $4 <= $3)"; else fail "$1: $4 not in $2..$3"; fi
+}
+
+# --- 24 monitors, each 150 ms: a window of 16 -----------------------------------------------------------
+start_fakes lag 24
+dump
+expect "every monitor reached, its balloon as the fake says" "24 24" \
+	"$(count kvmmem_domain_balloon_current_bytes lag 1073741824) $(count kvmmem_domain_balloon_stats_skipped lag 0)"
+# The most clients the fakes had at once, from every arrival (+1) and departure (-1) in time order.
+expect "at most 16 monitors held at once" 16 \
+	"$(cat "$T"/lag-*.times | sort -g | awk '{ n += $2; if (n > m) m = n } END { print m + 0 }')"
+expect "each monitor asked once" 48 "$(cat "$T"/lag-*.times | wc -l | tr -d ' ')"
+within "two waves of 150 ms, in ms" 290 900 "$(qmp_ms)"
+for p in $_TRACKED; do stop_pid "$p" 5; done
+
+# --- 20 silent monitors and a 1 s scrape deadline: no connection starts after 200 ms -------------------
+start_fakes silent 20
+dump --scrape.timeout=1s
+expect "the first window only was connected" 16 "$(cat "$T"/silent-*.connects | wc -l | tr -d ' ')"
+expect "all 20 marked skipped, none has a balloon value" "20 0" \
+	"$(count kvmmem_domain_balloon_stats_skipped silent 1) $(grep -c '^kvmmem_domain_balloon_current_bytes{domain="silent-' "$T/out")"
+within "the collector within half the scrape deadline, in ms" 290 520 "$(qmp_ms)"
+finish
