@@ -20,9 +20,11 @@
 # close only, seccomp-filtered) for BENCH_QMP_TRACED (3) scrapes, whose connect-to-close time per monitor is
 # taken as it is, strace's own delay included.  Both are compared with --qmp.timeout.
 #
-# The whole case runs in a private PID namespace (unshare --pid --mount-proc): its /proc holds only these QEMU
-# processes, so kvmmem asks no other QEMU on the machine (another user's test monitors) and none of theirs is in
-# the figures.  Without unshare, or without qemu-system-x86_64, the case prints SKIP and why.
+# The whole case runs in private PID and mount namespaces (unshare --pid --mount-proc): its /proc holds only these
+# QEMU processes, so kvmmem asks no other QEMU on the machine (another user's test monitors) and none of theirs
+# is in the figures; and the monitors' sockets live on a tmpfs mounted only there, so no other exporter on the
+# machine that finds these QEMUs in its /proc can connect to them in the middle of a measurement.  Without
+# unshare, or without qemu-system-x86_64, the case prints SKIP and why.
 #
 # Results: a table on stdout and in BUILD_DIR/bench/qmp.md (BENCH_RESULTS), raw lines in qmp-raw.txt there.
 set -u
@@ -59,6 +61,7 @@ QEMU=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 missing (apt-g
 # ends every process left in the namespace.
 if [ -z "${KVMMEM_QMP_BENCH_NS:-}" ]; then
 	for u in "unshare --pid --fork --mount-proc" "unshare --user --map-root-user --pid --fork --mount-proc"; do
+		# shellcheck disable=SC2086
 		if $u true 2>/dev/null; then
 			KVMMEM_QMP_BENCH_NS=1 exec $u "$BASH" "$0" "$O"
 		fi
@@ -74,12 +77,15 @@ QPIDS=""
 SRVS=""
 cleanup() {
 	for p in $SRVS $QPIDS; do kill "$p" 2>/dev/null; done
+	# Lazily: QEMU processes that are still exiting hold their sockets on it.
+	umount -l "$WORK/qemu-server" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 QS="$WORK/qemu-server"
 mkdir -p "$QS" "$WORK/bin"
+mount -t tmpfs -o size=16m,mode=700 kvmmem-bench "$QS" || skip "cannot mount a tmpfs for the monitors' sockets"
 ln -s "$QEMU" "$WORK/bin/kvm"
 
 free_port() {
