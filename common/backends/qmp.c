@@ -47,9 +47,10 @@
 #define BACKOFF_FIRST_S 5.0
 #define BACKOFF_MAX_S 300.0
 #define READ_CHUNK 65536
-/* Enough exchanges at once to keep every core of a small host busy in
- * QEMU, few enough that a monitor waits behind at most 15 others. */
-#define QMP_IN_FLIGHT 16
+/* Enough exchanges at once that a wake-up of the poll loop finds several
+ * replies and every core of the host is kept busy in QEMU, few enough that
+ * a monitor waits behind at most 63 others. */
+#define QMP_IN_FLIGHT 64
 
 /* What is remembered of a VM between collections. */
 struct vm_state {
@@ -57,6 +58,13 @@ struct vm_state {
 	unsigned timeouts; /* in a row */
 	double retry_at;   /* monotonic seconds; 0 when not backed off */
 	bool seen;
+	/* The command line its monitor was looked for in, and what was found:
+	 * a QEMU's command line does not change, so it is parsed again only
+	 * when the bytes read differ (the pid now being another process). */
+	char *cmdline;
+	size_t cmdlen;
+	int mon_rc; /* of qemu_monitor_find() */
+	struct qemu_monitor mon;
 };
 
 struct conn {
@@ -91,6 +99,8 @@ static void destroy(void *self)
 	struct qmp_coll *q = self;
 	if (!q)
 		return;
+	for (size_t i = 0; i < q->nvms; i++)
+		free(q->vms[i].cmdline);
 	free(q->vms);
 	free(q->conns);
 	free(q->text);
@@ -146,11 +156,16 @@ static struct vm_state *vm_get(struct qmp_coll *q, pid_t pid)
 static void vm_sweep(struct qmp_coll *q)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < q->nvms; i++)
-		if (q->vms[i].seen) {
-			q->vms[i].seen = false;
-			q->vms[k++] = q->vms[i];
+	for (size_t i = 0; i < q->nvms; i++) {
+		if (!q->vms[i].seen) {
+			free(q->vms[i].cmdline);
+			continue;
 		}
+		q->vms[i].seen = false;
+		if (k != i)
+			q->vms[k] = q->vms[i];
+		k++;
+	}
 	q->nvms = k;
 }
 
@@ -220,19 +235,30 @@ static int prepare_one(struct qmp_coll *q, struct snapshot *s, size_t i, double 
 	struct dom_snap *d = &s->doms[i];
 	char path[PATH_MAX];
 	size_t len;
-	struct qemu_monitor mon;
 	/* Only the qemu backend's VMs: libvirtd holds its QEMUs' monitors. */
 	if (d->pid <= 0 || d->source == DOM_SOURCE_LIBVIRT)
 		return 0;
 	int pl = snprintf(path, sizeof(path), "%s/%d/cmdline", procfs(q), (int)d->pid);
-	/* A process gone, a command line too long, no monitor or no balloon:
-	 * nothing to ask. */
-	if (pl < 0 || (size_t)pl >= sizeof(path) || read_file(path, q->text, PARSE_MAX_FILE, &len) < 0 ||
-	    qemu_monitor_find(q->text, len, &mon) < 0 || !mon.balloon)
+	/* A process gone or a command line too long: nothing to ask. */
+	if (pl < 0 || (size_t)pl >= sizeof(path) || read_file(path, q->text, PARSE_MAX_FILE, &len) < 0)
 		return 0;
 	struct vm_state *v = vm_get(q, d->pid);
 	if (!v)
 		return -ENOMEM;
+	if (!v->cmdline || v->cmdlen != len || memcmp(v->cmdline, q->text, len) != 0) {
+		char *copy = malloc(len + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, q->text, len);
+		free(v->cmdline);
+		v->cmdline = copy;
+		v->cmdlen = len;
+		v->mon_rc = qemu_monitor_find(q->text, len, &v->mon);
+	}
+	const struct qemu_monitor *mon = &v->mon;
+	/* No monitor or no balloon: nothing to ask. */
+	if (v->mon_rc < 0 || !mon->balloon)
+		return 0;
 	/* A stopped process (SIGSTOP, a debugger) answers nothing. */
 	if ((d->f[DF_STATE].present && d->f[DF_STATE].v.u == DOM_STATE_PAUSED) || v->retry_at > now) {
 		set_skipped(d, true);
@@ -246,8 +272,8 @@ static int prepare_one(struct qmp_coll *q, struct snapshot *s, size_t i, double 
 	c->fd = -1;
 	c->started = false;
 	qmp_rx_init(&c->rx, QMP_REPLY_MAX);
-	qmp_xchg_init(&c->x, &mon);
-	memcpy(c->path, mon.path, sizeof(c->path));
+	qmp_xchg_init(&c->x, mon);
+	memcpy(c->path, mon->path, sizeof(c->path));
 	return 0;
 }
 
@@ -291,7 +317,8 @@ static void conn_read(struct qmp_coll *q, struct conn *c)
 			c->x.state = QX_FAILED;
 			c->x.why = r == -EFBIG ? "a reply over 1 MiB" : r == -ENOMEM ? "out of memory" : "not QMP";
 		}
-		if (c->x.state == QX_DONE || c->x.state == QX_FAILED)
+		/* A short read emptied the socket: poll() says when more comes. */
+		if (c->x.state == QX_DONE || c->x.state == QX_FAILED || (size_t)n < READ_CHUNK)
 			return;
 	}
 }

@@ -1,11 +1,12 @@
 #!/bin/sh
 # test_qmp_window.sh - how many QEMU monitors the qmp collector holds at once, and when it stops starting.
 #
-# 24 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon, each client's arrival and
-# departure noted): kvmmem holds exactly 16 of them at once, never more, reaches all 24 and takes two waves of
-# about 150 ms.  20 monitors that never speak, with --scrape.timeout=1s: the first 16 get their 300 ms, the
-# other 4 are not connected at all (no connection starts that could end after half the scrape deadline), and
-# every one of the 20 is marked skipped.  The fakes are the only QEMU processes kvmmem sees and kvmmem the
+# 66 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon, each client's arrival and
+# departure noted): kvmmem holds exactly 64 of them at once, never more, reaches all 66 and takes two waves of
+# about 150 ms.  With --scrape.timeout=4s (half of it, 2 s, is the collector's budget, all of it taken by one
+# --qmp.timeout) only the first window is connected: 64 answer, the other 2 are not asked and are marked
+# skipped.  --qmp.timeout=2s throughout: 64 Python fakes answering at once on a small, busy machine can take
+# longer than the default 300 ms, and the window, not the deadline, is what is tested here.  The fakes are the only QEMU processes kvmmem sees and kvmmem the
 # only client they see: the test runs in PID and mount namespaces of its own (unshare), so its /proc holds
 # no other test's QEMU (which would take places in the window), and the sockets live on a tmpfs mounted only
 # there (another test's exporter with the qmp collector finds the fakes in the machine's /proc, but not
@@ -50,7 +51,7 @@ start_fakes() {
 # dump ARGS...: one collection of the qmp collector alone into $T/out.
 dump() {
 	"$BIN" --dump --log.level=error --no-collector.libvirt --no-collector.ksm --no-collector.meminfo \
-		--no-collector.domain_ksm --no-collector.cgroup --path.procfs=/proc --collector.qmp --qmp.timeout=300ms \
+		--no-collector.domain_ksm --no-collector.cgroup --path.procfs=/proc --collector.qmp --qmp.timeout=2s \
 		"$@" >"$T/out" 2>"$T/err"
 }
 qmp_ms() {
@@ -65,23 +66,21 @@ within() { # NAME LOW HIGH GOT: LOW <= GOT <= HIGH
 	if [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then ok "$1 ($2 <= $4 <= $3)"; else fail "$1: $4 not in $2..$3"; fi
 }
 
-# --- 24 monitors, each 150 ms: a window of 16 -----------------------------------------------------------
-start_fakes lag 24
+# --- 66 monitors, each 150 ms: a window of 64 -----------------------------------------------------------
+start_fakes lag 66
 dump
-expect "every monitor reached, its balloon as the fake says" "24 24" \
+expect "every monitor reached, its balloon as the fake says" "66 66" \
 	"$(count kvmmem_domain_balloon_current_bytes lag 1073741824) $(count kvmmem_domain_balloon_stats_skipped lag 0)"
 # The most clients the fakes had at once, from every arrival (+1) and departure (-1) in time order.
-expect "at most 16 monitors held at once" 16 \
+expect "at most 64 monitors held at once" 64 \
 	"$(cat "$T"/lag-*.times | sort -g | awk '{ n += $2; if (n > m) m = n } END { print m + 0 }')"
-expect "each monitor asked once" 48 "$(cat "$T"/lag-*.times | wc -l | tr -d ' ')"
-within "two waves of 150 ms, in ms" 290 900 "$(qmp_ms)"
-for p in $_TRACKED; do stop_pid "$p" 5; done
+expect "each monitor asked once" 132 "$(cat "$T"/lag-*.times | wc -l | tr -d ' ')"
+within "two waves of 150 ms, in ms" 290 4000 "$(qmp_ms)"
 
-# --- 20 silent monitors and a 1 s scrape deadline: no connection starts after 200 ms -------------------
-start_fakes silent 20
-dump --scrape.timeout=1s
-expect "the first window only was connected" 16 "$(cat "$T"/silent-*.connects | wc -l | tr -d ' ')"
-expect "all 20 marked skipped, none has a balloon value" "20 0" \
-	"$(count kvmmem_domain_balloon_stats_skipped silent 1) $(grep -c '^kvmmem_domain_balloon_current_bytes{domain="silent-' "$T/out")"
-within "the collector within half the scrape deadline, in ms" 290 520 "$(qmp_ms)"
+# --- a 4 s scrape deadline: no connection starts after the first window ---------------------------------
+dump --scrape.timeout=4s
+expect "the first window only was connected" 64 "$(($(cat "$T"/lag-*.times | wc -l) / 2 - 66))"
+expect "64 answered, the other 2 not asked and marked skipped" "64 64 2" \
+	"$(count kvmmem_domain_balloon_current_bytes lag 1073741824) $(count kvmmem_domain_balloon_stats_skipped lag 0) $(count kvmmem_domain_balloon_stats_skipped lag 1)"
+within "one wave, in ms" 140 2100 "$(qmp_ms)"
 finish
