@@ -73,6 +73,7 @@ mkdir -p "$RES"
 RAW="$RES/qmp-raw.txt"
 : >"$RAW"
 WORK=$(mktemp -d /tmp/kvmmem-bench-qmp.XXXXXX)
+echo "qmp work=$WORK" >>"$RAW"
 QPIDS=""
 SRVS=""
 cleanup() {
