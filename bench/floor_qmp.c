@@ -123,7 +123,8 @@ static void take(struct vm *v, const char *p, const char *end)
 		if (number_after(p, end, "\"last-update\":") > 0)
 			for (const char *s = p; (s = memmem(s, (size_t)(end - s), "\"stat-", 6)) != NULL; s += 6) {
 				const char *colon = memchr(s, ':', (size_t)(end - s));
-				if (colon && number_after(colon, end, ":") >= 0 && number_after(colon, end, ":") < INT64_MAX)
+				if (colon && number_after(colon, end, ":") >= 0 &&
+				    number_after(colon, end, ":") < INT64_MAX)
 					v->stats++;
 			}
 		break;
@@ -187,7 +188,8 @@ static void pass_seq(struct vm *vms, size_t n, struct totals *t, double *hold)
 					break;
 				if (v->replies >= 0 && !sent) {
 					sent = 1;
-					if (write(fd, commands, sizeof(commands) - 1) != (ssize_t)(sizeof(commands) - 1))
+					if (write(fd, commands, sizeof(commands) - 1) !=
+					    (ssize_t)(sizeof(commands) - 1))
 						break;
 				}
 				if (v->len == sizeof(v->buf))
@@ -209,7 +211,8 @@ static void pass_par(struct vm *vms, size_t n, struct totals *t, double *hold, s
 		begin(v);
 		v->t_connect = mono_us();
 		v->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (v->fd >= 0 && connect(v->fd, (struct sockaddr *)&v->sa, sizeof(v->sa)) < 0 && errno != EINPROGRESS) {
+		if (v->fd >= 0 && connect(v->fd, (struct sockaddr *)&v->sa, sizeof(v->sa)) < 0 &&
+		    errno != EINPROGRESS) {
 			close(v->fd);
 			v->fd = -1;
 		}
