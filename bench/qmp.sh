@@ -216,7 +216,7 @@ traced() {
 }
 
 declare -A K_WITH K_WITHOUT K_SHARE K_RATIO K_RSUM F_PAR Q_WITH Q_WITHOUT Q_FLOOR Q_SEQ WALL_WITH WALL_WITHOUT
-declare -A WALL_FLOOR F_SEQ WALL_SEQ HOLD_DUR HOLD_TRACE HOLD_FLOOR HOLD_SEQ GOT START_S
+declare -A WALL_FLOOR F_SEQ WALL_SEQ HOLD_DUR HOLD_TRACE HOLD_MAX HOLD_FLOOR HOLD_SEQ GOT START_S
 started=0
 for n in $NS; do
 	t0=$(date +%s.%N)
@@ -311,9 +311,10 @@ for n in $NS; do
 	if [ "$TRACED" -gt 0 ] && command -v strace >/dev/null; then
 		traced "$n"
 		HOLD_TRACE[$n]=$(sort -g "$WORK/trace.ms" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f/%.1f (%d)", v[int((NR + 1) / 2)], v[NR], NR; else print "-" }')
+		HOLD_MAX[$n]=$(sort -g "$WORK/trace.ms" | tail -1)
 		echo "qmp N=$n traced connect-to-close ms median/max (connections) ${HOLD_TRACE[$n]} in $TRACED scrapes" | tee -a "$RAW" >&2
 	else
-		HOLD_TRACE[$n]="-"
+		HOLD_TRACE[$n]="-" HOLD_MAX[$n]="-"
 		echo "qmp N=$n: SKIP traced hold times (BENCH_QMP_TRACED=0 or strace missing)" | tee -a "$RAW" >&2
 	fi
 	echo "qmp N=$n done" >&2
@@ -329,20 +330,22 @@ QPIDS=""
 	echo "(--qmp.timeout=${TIMEOUT_MS}ms); the floor (bench/floor_qmp) asks every monitor the same commands and takes"
 	echo "out only the numbers, all at once (parallel) or one after the other (sequential). CPU: ms per scrape"
 	echo "or pass, medians of $ROUNDS interleaved rounds of $SCRAPES; QEMU: the QEMU processes' own CPU over the same"
-	echo "scrapes; wall: median/p99 of every scrape (floor parallel: of the rounds' medians)."
+	echo "scrapes; wall: median/p99 of every scrape (floor parallel: of the rounds' medians); a monitor held:"
+	echo "connect to close, kvmmem's traced with strace over $TRACED more scrapes (strace's delay included), the"
+	echo "floor's measured inside it over every pass."
 	echo
 	echo "| N | program | CPU ms | QEMU CPU ms | wall ms median/p99 | monitor held at most, ms |"
 	echo "|---|---|---|---|---|---|"
 	for n in $NS; do
-		echo "| $n | kvmmem with qmp | ${K_WITH[$n]} | ${Q_WITH[$n]} | ${WALL_WITH[$n]} | ${HOLD_DUR[$n]} (qmp collector's duration) |"
+		echo "| $n | kvmmem with qmp | ${K_WITH[$n]} | ${Q_WITH[$n]} | ${WALL_WITH[$n]} | ${HOLD_MAX[$n]} |"
 		echo "| $n | kvmmem without qmp | ${K_WITHOUT[$n]} | ${Q_WITHOUT[$n]} | ${WALL_WITHOUT[$n]} | - |"
 		echo "| $n | floor, parallel | ${F_PAR[$n]} | ${Q_FLOOR[$n]} | ${WALL_FLOOR[$n]} | ${HOLD_FLOOR[$n]} |"
 		echo "| $n | floor, sequential | ${F_SEQ[$n]} | ${Q_SEQ[$n]} | ${WALL_SEQ[$n]} | ${HOLD_SEQ[$n]} |"
 	done
 	echo
-	echo "| N | qmp's share of kvmmem's CPU, ms | share/floor parallel | with/(without + floor parallel) | balloon values per scrape | traced connect-to-close ms median/max (connections) | --qmp.timeout ms | QEMU started in s |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| N | qmp's share of kvmmem's CPU, ms | share/floor parallel | with/(without + floor parallel) | balloon values per scrape | traced connect-to-close ms median/max (connections) | --qmp.timeout ms | qmp collector's longest duration, ms | QEMU started in s |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for n in $NS; do
-		echo "| $n | ${K_SHARE[$n]} | ${K_RATIO[$n]} | ${K_RSUM[$n]} | ${GOT[$n]} | ${HOLD_TRACE[$n]} | $TIMEOUT_MS | ${START_S[$n]} |"
+		echo "| $n | ${K_SHARE[$n]} | ${K_RATIO[$n]} | ${K_RSUM[$n]} | ${GOT[$n]} | ${HOLD_TRACE[$n]} | $TIMEOUT_MS | ${HOLD_DUR[$n]} | ${START_S[$n]} |"
 	done
 } | tee "$RES/qmp.md"
