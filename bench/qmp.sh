@@ -311,7 +311,7 @@ for n in $NS; do
 	if [ "$TRACED" -gt 0 ] && command -v strace >/dev/null; then
 		traced "$n"
 		HOLD_TRACE[$n]=$(sort -g "$WORK/trace.ms" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f/%.1f (%d)", v[int((NR + 1) / 2)], v[NR], NR; else print "-" }')
-		HOLD_MAX[$n]=$(sort -g "$WORK/trace.ms" | tail -1)
+		HOLD_MAX[$n]=$(sort -g "$WORK/trace.ms" | tail -1 | awk '{ printf "%.1f", $1 }')
 		echo "qmp N=$n traced connect-to-close ms median/max (connections) ${HOLD_TRACE[$n]} in $TRACED scrapes" | tee -a "$RAW" >&2
 	else
 		HOLD_TRACE[$n]="-" HOLD_MAX[$n]="-"

@@ -2,15 +2,15 @@
 # test_qmp_window.sh - how many QEMU monitors the qmp collector holds at once, and when it stops starting.
 #
 # 66 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon, each client's arrival and
-# departure noted): kvmmem holds exactly 64 of them at once, never more, reaches all 66 and takes two waves of
-# about 150 ms.  With --scrape.timeout=4s (half of it, 2 s, is the collector's budget, all of it taken by one
-# --qmp.timeout) only the first window is connected: 64 answer, the other 2 are not asked and are marked
-# skipped.  --qmp.timeout=2s throughout: 64 Python fakes answering at once on a small, busy machine can take
-# longer than the default 300 ms, and the window, not the deadline, is what is tested here.  The fakes are the only QEMU processes kvmmem sees and kvmmem the
-# only client they see: the test runs in PID and mount namespaces of its own (unshare), so its /proc holds
-# no other test's QEMU (which would take places in the window), and the sockets live on a tmpfs mounted only
-# there (another test's exporter with the qmp collector finds the fakes in the machine's /proc, but not
-# their sockets).
+# departure noted): kvmmem holds exactly 64 of them at once, never more, reaches all 66 and takes two waves
+# of about 150 ms.  With --scrape.timeout=4s (the collection gets 3.6 s of it, the collector half of that,
+# 1.8 s, to which the one --qmp.timeout of 2 s is cut) only the first window is connected: 64 answer, the
+# other 2 are not asked and are marked skipped.  --qmp.timeout=2s throughout: 64 Python fakes answering at
+# once on a small, busy machine can take longer than the default 300 ms, and the window, not the deadline,
+# is what is tested here.  The fakes are the only QEMU processes kvmmem sees and kvmmem the only client they
+# see: the test runs in PID and mount namespaces of its own (unshare), so its /proc holds no other test's
+# QEMU (which would take places in the window), and the sockets live on a tmpfs mounted only there (another
+# test's exporter with the qmp collector finds the fakes in the machine's /proc, but not their sockets).
 set -u
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 require_exporter
