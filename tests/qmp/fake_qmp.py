@@ -5,8 +5,7 @@ Real QEMU 7.2 cannot answer with QEMU 9.2's six guest-stats counters, Proxmox VE
 a 9.1.9x (9.2.0 release candidate) greeting, garbage, a greeting that never ends, a 10 MB reply, replies one
 byte at a time, a monitor that accepts and never speaks, or one that greets and then takes 2 s to answer
 query-balloon (so the next client's wait behind kvmmem can be timed), or one that takes 150 ms over each
-query-balloon and notes when each client came and left ("lag": how many monitors kvmmem holds at once); this
-server does, one client at a time as QEMU
+query-balloon ("lag": how many monitors kvmmem holds at once); this server does, one client at a time as QEMU
 does, on the socket named by the -qmp unix:PATH,server=on of its own arguments.  It is started with
 argv[0] "qemu-system-x86_64" (see test_qmp.sh) so kvmmem's qemu backend lists it as a QEMU process.  Every
 command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent.
@@ -121,17 +120,11 @@ def main():
         conn, _ = srv.accept()
         with open(LOG.replace(".log", ".connects"), "a") as log:
             log.write("connect\n")
-        if MODE == "lag":
-            with open(LOG.replace(".log", ".times"), "a") as log:
-                log.write("%.6f 1\n" % time.time())
         try:
             serve(conn)
         except (BrokenPipeError, ConnectionResetError):
             pass
         conn.close()
-        if MODE == "lag":
-            with open(LOG.replace(".log", ".times"), "a") as log:
-                log.write("%.6f -1\n" % time.time())
 
 
 main()

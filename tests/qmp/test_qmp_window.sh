@@ -1,8 +1,8 @@
 #!/bin/sh
 # test_qmp_window.sh - how many QEMU monitors the qmp collector holds at once, and when it stops starting.
 #
-# 66 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon, each client's arrival and
-# departure noted): kvmmem holds exactly 64 of them at once, never more, reaches all 66 and takes two waves
+# 66 fake monitors (tests/qmp/fake_qmp.py "lag": 150 ms over each query-balloon): kvmmem, its connect() and
+# close() calls traced with strace (one thread's calls, in their order), holds exactly 64 of them at once, never more, reaches all 66 and takes two waves
 # of about 150 ms.  With --scrape.timeout=4s (the collection gets 3.6 s of it, the collector half of that,
 # 1.8 s, to which the one --qmp.timeout of 2 s is cut) only the first window is connected: 64 answer, the
 # other 2 are not asked and are marked skipped.  --qmp.timeout=2s throughout: 64 Python fakes answering at
@@ -14,7 +14,7 @@
 set -u
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 require_exporter
-require_tools python3 unshare
+require_tools python3 unshare strace
 
 if [ -z "${KVMMEM_QMP_WINDOW_NS:-}" ]; then
 	unshare --pid --fork --mount-proc true 2>/dev/null ||
@@ -48,9 +48,9 @@ start_fakes() {
 	done
 }
 
-# dump ARGS...: one collection of the qmp collector alone into $T/out.
+# dump ARGS...: one collection of the qmp collector alone into $T/out, its connects and closes into $T/trace.
 dump() {
-	"$BIN" --dump --log.level=error --no-collector.libvirt --no-collector.ksm --no-collector.meminfo \
+	strace -f --seccomp-bpf -e trace=connect,close -o "$T/trace" "$BIN" --dump --log.level=error --no-collector.libvirt --no-collector.ksm --no-collector.meminfo \
 		--no-collector.domain_ksm --no-collector.cgroup --path.procfs=/proc --collector.qmp --qmp.timeout=2s \
 		"$@" >"$T/out" 2>"$T/err"
 }
@@ -71,15 +71,19 @@ start_fakes lag 66
 dump
 expect "every monitor reached, its balloon as the fake says" "66 66" \
 	"$(count kvmmem_domain_balloon_current_bytes lag 1073741824) $(count kvmmem_domain_balloon_stats_skipped lag 0)"
-# The most clients the fakes had at once, from every arrival (+1) and departure (-1) in time order.
-expect "at most 64 monitors held at once" 64 \
-	"$(cat "$T"/lag-*.times | sort -g | awk '{ n += $2; if (n > m) m = n } END { print m + 0 }')"
-expect "each monitor asked once" 132 "$(cat "$T"/lag-*.times | wc -l | tr -d ' ')"
+# The most monitors open at once: +1 at each connect() to one, -1 at the close() of its descriptor.
+held_at_once() {
+	awk '/ connect\(/ && /\.qmp"/ { s = $0; sub(/.*connect\(/, "", s); open[s + 0] = 1; n++; if (n > m) m = n; next }
+		/ close\(/ { s = $0; sub(/.*close\(/, "", s); if ((s + 0) in open) { delete open[s + 0]; n-- } }
+		END { print m + 0 }' "$T/trace"
+}
+expect "at most 64 monitors held at once" 64 "$(held_at_once)"
+expect "each monitor asked once" 66 "$(cat "$T"/lag-*.connects | wc -l | tr -d ' ')"
 within "two waves of 150 ms, in ms" 290 4000 "$(qmp_ms)"
 
 # --- a 4 s scrape deadline: no connection starts after the first window ---------------------------------
 dump --scrape.timeout=4s
-expect "the first window only was connected" 64 "$(($(cat "$T"/lag-*.times | wc -l) / 2 - 66))"
+expect "the first window only was connected" 130 "$(cat "$T"/lag-*.connects | wc -l | tr -d ' ')"
 expect "64 answered, the other 2 not asked and marked skipped" "64 64 2" \
 	"$(count kvmmem_domain_balloon_current_bytes lag 1073741824) $(count kvmmem_domain_balloon_stats_skipped lag 0) $(count kvmmem_domain_balloon_stats_skipped lag 1)"
 within "one wave, in ms" 140 2100 "$(qmp_ms)"
