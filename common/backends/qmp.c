@@ -71,7 +71,6 @@ struct conn {
 	size_t dom; /* index into s->doms */
 	pid_t pid;
 	int fd;          /* -1 before its connect and after its close */
-	bool started;    /* connect() was tried */
 	double deadline; /* monotonic seconds: its connect + the per-VM deadline */
 	struct qmp_rx rx;
 	struct qmp_xchg x;
@@ -270,7 +269,6 @@ static int prepare_one(struct qmp_coll *q, struct snapshot *s, size_t i, double 
 	c->dom = i;
 	c->pid = d->pid;
 	c->fd = -1;
-	c->started = false;
 	qmp_rx_init(&c->rx, QMP_REPLY_MAX);
 	qmp_xchg_init(&c->x, mon);
 	memcpy(c->path, mon->path, sizeof(c->path));
@@ -281,7 +279,6 @@ static int prepare_one(struct qmp_coll *q, struct snapshot *s, size_t i, double 
 static void conn_start(struct qmp_coll *q, struct snapshot *s, size_t k, double now, int per_vm)
 {
 	struct conn *c = &q->conns[k];
-	c->started = true;
 	int r = connect_unix(c->path, &c->fd);
 	if (r < 0) {
 		c->fd = -1;
