@@ -288,7 +288,12 @@ $(O)/bench/floor_discovery: bench/floor_discovery.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE -o $@ $<
 
-bench: all $(O)/bench/floor $(O)/bench/floor_discovery
+# The QMP case (bench/qmp.sh): the qmp collector against the least work of asking every QEMU monitor.
+$(O)/bench/floor_qmp: bench/floor_qmp.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+
+bench: all $(O)/bench/floor $(O)/bench/floor_discovery $(O)/bench/floor_qmp
 	bench/run.sh $(O)
 
 update-golden: all

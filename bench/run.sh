@@ -580,3 +580,10 @@ if [ "${BENCH_DISCOVERY:-1}" != 0 ]; then
 	BENCH_RESULTS="$RES" BENCH_ROUNDS="$ROUNDS" "$TOP/bench/discovery.sh" "$O" | tee -a "$RES/results.md"
 	[ "${PIPESTATUS[0]}" = 0 ] || die "discovery case failed"
 fi
+
+# The QMP case: real QEMU monitors asked by the qmp collector (bench/qmp.sh, its own table; BENCH_QMP=0 leaves
+# it out).
+if [ "${BENCH_QMP:-1}" != 0 ]; then
+	BENCH_RESULTS="$RES" BENCH_ROUNDS="$ROUNDS" "$TOP/bench/qmp.sh" "$O" | tee -a "$RES/results.md"
+	[ "${PIPESTATUS[0]}" = 0 ] || die "QMP case failed"
+fi

@@ -4,14 +4,23 @@
  *
  * Off by default: a QEMU monitor serves one client at a time, so while
  * kvmmem talks to it the platform's own client (pvestatd, qm) waits.  So
- * every VM gets one non-blocking connection per collection, all VMs at
- * once under one poll(), each at most the per-VM deadline (--qmp.timeout,
- * inside the collection's), closed as soon as its last reply is in.  A VM
- * that does not answer in time is marked kvmmem_domain_balloon_stats_skipped
- * 1; a VM that times out twice in a row is not asked again for a while
- * (5 s, doubling to 5 min), since one late answer is usually another
- * client holding the socket for a moment, two a stuck monitor.  libvirt's
- * QEMUs are never asked: libvirtd holds their monitors.
+ * every VM gets one non-blocking connection per collection, at most
+ * QMP_IN_FLIGHT of them open at once under one poll(), each closed as soon
+ * as its last reply is in or its per-VM deadline (--qmp.timeout, counted
+ * from its own connect) passes.  A window rather than every VM at once:
+ * QEMU spends CPU on each exchange, and with hundreds of monitors asked at
+ * once on a host with few cores the last answers wait for all the others,
+ * so each monitor would be held for the whole round and the late ones
+ * would miss their deadline; in a window each is held for about its own
+ * exchange, and the round as a whole takes as long.  The collector starts
+ * no connection that could end later than half the collection's deadline
+ * (--scrape.timeout) after it began, so monitors that all hang leave the
+ * scrape its time; a VM not reached is marked skipped.  A VM that does not
+ * answer in time is marked kvmmem_domain_balloon_stats_skipped 1; a VM
+ * that times out twice in a row is not asked again for a while (5 s,
+ * doubling to 5 min), since one late answer is usually another client
+ * holding the socket for a moment, two a stuck monitor.  libvirt's QEMUs
+ * are never asked: libvirtd holds their monitors.
  *
  * The monitor path comes from /proc/<pid>/cmdline, read again here before
  * each connection rather than carried from the qemu backend: a socket is
@@ -38,6 +47,10 @@
 #define BACKOFF_FIRST_S 5.0
 #define BACKOFF_MAX_S 300.0
 #define READ_CHUNK 65536
+/* Enough exchanges at once that a wake-up of the poll loop finds several
+ * replies and every core of the host is kept busy in QEMU, few enough that
+ * a monitor waits behind at most 63 others. */
+#define QMP_IN_FLIGHT 64
 
 /* What is remembered of a VM between collections. */
 struct vm_state {
@@ -45,12 +58,20 @@ struct vm_state {
 	unsigned timeouts; /* in a row */
 	double retry_at;   /* monotonic seconds; 0 when not backed off */
 	bool seen;
+	/* The command line its monitor was looked for in, and what was found:
+	 * a QEMU's command line does not change, so it is parsed again only
+	 * when the bytes read differ (the pid now being another process). */
+	char *cmdline;
+	size_t cmdlen;
+	int mon_rc; /* of qemu_monitor_find() */
+	struct qemu_monitor mon;
 };
 
 struct conn {
 	size_t dom; /* index into s->doms */
 	pid_t pid;
-	int fd;
+	int fd;          /* -1 before its connect and after its close */
+	double deadline; /* monotonic seconds: its connect + the per-VM deadline */
 	struct qmp_rx rx;
 	struct qmp_xchg x;
 	char path[QOPT_VAL_MAX];
@@ -64,9 +85,11 @@ struct qmp_coll {
 	struct complaint access;
 	struct vm_state *vms;
 	size_t nvms, avms;
-	struct conn *conns;
+	struct conn *conns; /* every VM to ask in this collection */
 	size_t nconns, aconns;
-	struct pollfd *pfds;
+	size_t live[QMP_IN_FLIGHT]; /* indexes into conns of the open ones */
+	size_t nlive;
+	struct pollfd pfds[QMP_IN_FLIGHT];
 	int rc; /* of this collection */
 };
 
@@ -75,9 +98,10 @@ static void destroy(void *self)
 	struct qmp_coll *q = self;
 	if (!q)
 		return;
+	for (size_t i = 0; i < q->nvms; i++)
+		free(q->vms[i].cmdline);
 	free(q->vms);
 	free(q->conns);
-	free(q->pfds);
 	free(q->text);
 	free(q->chunk);
 	complaint_set_free(q->complaints);
@@ -131,11 +155,16 @@ static struct vm_state *vm_get(struct qmp_coll *q, pid_t pid)
 static void vm_sweep(struct qmp_coll *q)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < q->nvms; i++)
-		if (q->vms[i].seen) {
-			q->vms[i].seen = false;
-			q->vms[k++] = q->vms[i];
+	for (size_t i = 0; i < q->nvms; i++) {
+		if (!q->vms[i].seen) {
+			free(q->vms[i].cmdline);
+			continue;
 		}
+		q->vms[i].seen = false;
+		if (k != i)
+			q->vms[k] = q->vms[i];
+		k++;
+	}
 	q->nvms = k;
 }
 
@@ -169,13 +198,9 @@ static struct conn *conn_add(struct qmp_coll *q)
 	if (q->nconns == q->aconns) {
 		size_t n = q->aconns ? q->aconns * 2 : 16;
 		struct conn *c = realloc(q->conns, n * sizeof(*c));
-		struct pollfd *p = realloc(q->pfds, n * sizeof(*p));
-		if (c)
-			q->conns = c;
-		if (p)
-			q->pfds = p;
-		if (!c || !p)
+		if (!c)
 			return NULL;
+		q->conns = c;
 		q->aconns = n;
 	}
 	return &q->conns[q->nconns++];
@@ -203,13 +228,12 @@ static void connect_failed(struct qmp_coll *q, struct dom_snap *d, const char *p
 	complain_key(lg, q->complaints, path, "cannot connect to the QEMU monitor: %s", strerrordesc_np(-r));
 }
 
-/* Starts the exchange with domain i's monitor, if it has one to ask. */
-static int start_one(struct qmp_coll *q, struct snapshot *s, size_t i, double now)
+/* Queues the exchange with domain i's monitor, if it has one to ask. */
+static int prepare_one(struct qmp_coll *q, struct snapshot *s, size_t i, double now)
 {
 	struct dom_snap *d = &s->doms[i];
 	char path[PATH_MAX];
 	size_t len;
-	struct qemu_monitor mon;
 	/* Only the qemu backend's VMs: libvirtd holds its QEMUs' monitors. */
 	if (d->pid <= 0 || d->source == DOM_SOURCE_LIBVIRT)
 		return 0;
@@ -217,36 +241,55 @@ static int start_one(struct qmp_coll *q, struct snapshot *s, size_t i, double no
 	if (q->o->qmp.selected && !q->o->qmp.selected(q->o->qmp.selected_ctx, d->name))
 		return 0;
 	int pl = snprintf(path, sizeof(path), "%s/%d/cmdline", procfs(q), (int)d->pid);
-	/* A process gone, a command line too long, no monitor or no balloon:
-	 * nothing to ask. */
-	if (pl < 0 || (size_t)pl >= sizeof(path) || read_file(path, q->text, PARSE_MAX_FILE, &len) < 0 ||
-	    qemu_monitor_find(q->text, len, &mon) < 0 || !mon.balloon)
+	/* A process gone or a command line too long: nothing to ask. */
+	if (pl < 0 || (size_t)pl >= sizeof(path) || read_file(path, q->text, PARSE_MAX_FILE, &len) < 0)
 		return 0;
 	struct vm_state *v = vm_get(q, d->pid);
 	if (!v)
 		return -ENOMEM;
+	if (!v->cmdline || v->cmdlen != len || memcmp(v->cmdline, q->text, len) != 0) {
+		char *copy = malloc(len + 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, q->text, len);
+		free(v->cmdline);
+		v->cmdline = copy;
+		v->cmdlen = len;
+		v->mon_rc = qemu_monitor_find(q->text, len, &v->mon);
+	}
+	const struct qemu_monitor *mon = &v->mon;
+	/* No monitor or no balloon: nothing to ask. */
+	if (v->mon_rc < 0 || !mon->balloon)
+		return 0;
 	/* A stopped process (SIGSTOP, a debugger) answers nothing. */
 	if ((d->f[DF_STATE].present && d->f[DF_STATE].v.u == DOM_STATE_PAUSED) || v->retry_at > now) {
 		set_skipped(d, true);
 		return 0;
 	}
-	int fd = -1, r = connect_unix(mon.path, &fd);
-	if (r < 0) {
-		connect_failed(q, d, mon.path, r);
-		return 0;
-	}
 	struct conn *c = conn_add(q);
-	if (!c) {
-		close(fd);
+	if (!c)
 		return -ENOMEM;
-	}
 	c->dom = i;
 	c->pid = d->pid;
-	c->fd = fd;
+	c->fd = -1;
 	qmp_rx_init(&c->rx, QMP_REPLY_MAX);
-	qmp_xchg_init(&c->x, &mon);
-	memcpy(c->path, mon.path, sizeof(c->path));
+	qmp_xchg_init(&c->x, mon);
+	memcpy(c->path, mon->path, sizeof(c->path));
 	return 0;
+}
+
+/* Connects c, which then counts as open until finish_one(). */
+static void conn_start(struct qmp_coll *q, struct snapshot *s, size_t k, double now, int per_vm)
+{
+	struct conn *c = &q->conns[k];
+	int r = connect_unix(c->path, &c->fd);
+	if (r < 0) {
+		c->fd = -1;
+		connect_failed(q, &s->doms[c->dom], c->path, r);
+		return;
+	}
+	c->deadline = now + per_vm / 1000.0;
+	q->live[q->nlive++] = k;
 }
 
 /* Reads what is there; the exchange moves on with each whole line. */
@@ -274,7 +317,8 @@ static void conn_read(struct qmp_coll *q, struct conn *c)
 			c->x.state = QX_FAILED;
 			c->x.why = r == -EFBIG ? "a reply over 1 MiB" : r == -ENOMEM ? "out of memory" : "not QMP";
 		}
-		if (c->x.state == QX_DONE || c->x.state == QX_FAILED)
+		/* A short read emptied the socket: poll() says when more comes. */
+		if (c->x.state == QX_DONE || c->x.state == QX_FAILED || (size_t)n < READ_CHUNK)
 			return;
 	}
 }
@@ -307,42 +351,6 @@ static void conn_close(struct conn *c)
 		close(c->fd);
 	c->fd = -1;
 	qmp_rx_free(&c->rx);
-}
-
-/* Every connection at once until each is done or the deadline passed. */
-static void poll_all(struct qmp_coll *q, double deadline)
-{
-	for (;;) {
-		nfds_t n = 0;
-		for (size_t i = 0; i < q->nconns; i++) {
-			struct conn *c = &q->conns[i];
-			if (c->fd >= 0 && !conn_open(c))
-				conn_close(c); /* at once: the platform's client may be waiting */
-			if (!conn_open(c))
-				continue;
-			q->pfds[n].fd = c->fd;
-			q->pfds[n].events = (short)(POLLIN | (c->x.outlen ? POLLOUT : 0));
-			q->pfds[n].revents = 0;
-			n++;
-		}
-		double left_ms = (deadline - clock_mono_seconds()) * 1000.0;
-		if (n == 0 || left_ms <= 0)
-			return;
-		int r = poll(q->pfds, n, (int)left_ms + 1);
-		if (r < 0 && errno != EINTR)
-			return;
-		nfds_t k = 0;
-		for (size_t i = 0; i < q->nconns && r > 0; i++) {
-			struct conn *c = &q->conns[i];
-			if (!conn_open(c))
-				continue;
-			short ev = q->pfds[k++].revents;
-			if (ev & (POLLIN | POLLHUP | POLLERR))
-				conn_read(q, c);
-			if (conn_open(c) && (ev & POLLOUT))
-				conn_write(c);
-		}
-	}
 }
 
 /* What one connection brought: its values into the domain, its VM's
@@ -381,24 +389,85 @@ static void finish_one(struct qmp_coll *q, struct snapshot *s, struct conn *c, d
 	set_skipped(d, c->x.skipped_version);
 }
 
+/* Closes the open connection live[j] and takes in what it brought. */
+static void live_finish(struct qmp_coll *q, struct snapshot *s, size_t j, double now)
+{
+	finish_one(q, s, &q->conns[q->live[j]], now);
+	q->live[j] = q->live[--q->nlive];
+}
+
+/* Moves every open connection on by what poll() saw; ends the finished
+ * ones at once (the platform's client may be waiting) and the late ones. */
+static void live_service(struct qmp_coll *q, struct snapshot *s, double now)
+{
+	for (size_t j = q->nlive; j-- > 0;) {
+		struct conn *c = &q->conns[q->live[j]];
+		short ev = q->pfds[j].revents;
+		if (ev & (POLLIN | POLLHUP | POLLERR))
+			conn_read(q, c);
+		if (conn_open(c) && (ev & POLLOUT))
+			conn_write(c);
+		if (!conn_open(c) || now >= c->deadline)
+			live_finish(q, s, j, now);
+	}
+}
+
+/*
+ * Asks every queued VM, QMP_IN_FLIGHT at a time, each until it is done or
+ * its own deadline passed; no connection starts after last_start.
+ */
+static void run_window(struct qmp_coll *q, struct snapshot *s, int per_vm, double last_start)
+{
+	size_t next = 0;
+	double now = clock_mono_seconds();
+	for (;;) {
+		/* The first window starts whatever the budget: its deadlines
+		 * are inside it. */
+		while (q->nlive < QMP_IN_FLIGHT && next < q->nconns && (next < QMP_IN_FLIGHT || now <= last_start))
+			conn_start(q, s, next++, now, per_vm);
+		if (q->nlive == 0)
+			break;
+		double first = q->conns[q->live[0]].deadline;
+		for (size_t j = 0; j < q->nlive; j++) {
+			struct conn *c = &q->conns[q->live[j]];
+			q->pfds[j].fd = c->fd;
+			q->pfds[j].events = (short)(POLLIN | (c->x.outlen ? POLLOUT : 0));
+			q->pfds[j].revents = 0;
+			if (c->deadline < first)
+				first = c->deadline;
+		}
+		double left_ms = (first - now) * 1000.0;
+		int r = poll(q->pfds, q->nlive, left_ms <= 0 ? 0 : (int)left_ms + 1);
+		if (r < 0 && errno != EINTR)
+			break;
+		now = clock_mono_seconds();
+		live_service(q, s, now);
+	}
+	/* poll() failing (no memory for its table) leaves VMs open. */
+	while (q->nlive > 0)
+		live_finish(q, s, q->nlive - 1, now);
+	/* The VMs the collection had no time left for. */
+	for (size_t k = next; k < q->nconns; k++)
+		set_skipped(&s->doms[q->conns[k].dom], true);
+}
+
 static int collect(void *self, struct snapshot *s)
 {
 	struct qmp_coll *q = self;
 	double t0 = clock_mono_seconds();
 	int per_vm = q->o->qmp.timeout_ms > 0 ? q->o->qmp.timeout_ms : QMP_DEFAULT_TIMEOUT_MS;
-	if (q->o->timeout_ms > 0 && q->o->timeout_ms < per_vm)
-		per_vm = q->o->timeout_ms;
+	int budget = q->o->timeout_ms > 0 ? q->o->timeout_ms / 2 : per_vm;
+	if (budget < per_vm)
+		per_vm = budget;
 	int rc = 0;
 
 	complaint_set_begin(q->complaints);
 	q->rc = 0;
 	q->nconns = 0;
+	q->nlive = 0;
 	for (size_t i = 0; i < s->ndoms && rc == 0; i++)
-		rc = start_one(q, s, i, t0);
-	poll_all(q, t0 + per_vm / 1000.0);
-	double now = clock_mono_seconds();
-	for (size_t i = 0; i < q->nconns; i++)
-		finish_one(q, s, &q->conns[i], now);
+		rc = prepare_one(q, s, i, t0);
+	run_window(q, s, per_vm, t0 + (budget - per_vm) / 1000.0);
 	q->nconns = 0;
 	vm_sweep(q);
 	complaint_set_sweep(q->complaints);

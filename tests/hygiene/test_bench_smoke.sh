@@ -32,7 +32,8 @@ elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
 	modes=inproc
 fi
 
-BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$T/floor" \
+# The QMP case has a smoke of its own (test_bench_qmp.sh).
+BENCH_QMP=0 BENCH_MODES=$modes BENCH_N=20 BENCH_ROUNDS=3 BENCH_SCRAPES=3 BENCH_SCALE=0 BENCH_ANCHOR=0 BENCH_COLLECTD=0 BENCH_CALLGRIND=0 BENCH_FLOOR="$T/floor" \
 	BENCH_DISC_FLOOR="$T/floor_discovery" BENCH_DISC_P=100 BENCH_DISC_SCRAPES=3 BENCH_QEMU_REAL=$real BENCH_DISC_LIBVIRT_N=20 \
 	BENCH_RESULTS="$T/out" "$TOP/bench/run.sh" "$O" >"$T/stdout" 2>"$T/stderr"
 rc=$?

@@ -4,7 +4,8 @@
 Real QEMU 7.2 cannot answer with QEMU 9.2's six guest-stats counters, Proxmox VE's patched query-balloon,
 a 9.1.9x (9.2.0 release candidate) greeting, garbage, a greeting that never ends, a 10 MB reply, replies one
 byte at a time, a monitor that accepts and never speaks, or one that greets and then takes 2 s to answer
-query-balloon (so the next client's wait behind kvmmem can be timed); this server does, one client at a time as QEMU
+query-balloon (so the next client's wait behind kvmmem can be timed), or one that takes 150 ms over each
+query-balloon ("lag": how many monitors kvmmem holds at once); this server does, one client at a time as QEMU
 does, on the socket named by the -qmp unix:PATH,server=on of its own arguments.  It is started with
 argv[0] "qemu-system-x86_64" (see test_qmp.sh) so kvmmem's qemu backend lists it as a QEMU process.  Every
 command it receives is appended to LOG, one "execute" name per line, so the test sees what kvmmem sent, and
@@ -110,6 +111,8 @@ def serve(conn):
                 # Busy for 2 s, unless the client leaves first.
                 if select.select([conn], [], [], 2.0)[0] and not conn.recv(4096):
                     return
+            if MODE == "lag" and cmd.get("execute") == "query-balloon":
+                time.sleep(0.15)
             if MODE == "rc" and cmd.get("arguments", {}).get("property") == "guest-stats":
                 os._exit(3)  # what 9.2.0's release candidates do: the VM crashes
             ret = answer(cmd)

@@ -12,11 +12,23 @@
 # are intact, the held one is marked skipped and has its values again once the holder leaves.  Two late
 # answers in a row back a monitor off; a client that connects while kvmmem waits on a busy monitor gets its
 # greeting within the per-VM deadline.  A SIGSTOPped QEMU costs only its own values and is back after SIGCONT.
+# The test runs in PID and mount namespaces of its own (unshare, when it can): its /proc holds only its own
+# QEMUs, so the collector's timings are not those of every other QEMU on the machine, and its sockets live on
+# a tmpfs mounted only there, so no other test's exporter talks to its monitors in the middle of a check.
 set -u
 . "${KVMMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 require_exporter
 require_tools qemu-system-x86_64 curl python3
+if [ -z "${KVMMEM_QMP_TEST_NS:-}" ] && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	KVMMEM_QMP_TEST_NS=1 exec unshare --pid --fork --mount-proc sh "$0"
+fi
 tmpdir_with_cleanup
+if [ -n "${KVMMEM_QMP_TEST_NS:-}" ] && mount -t tmpfs -o size=16m,mode=700 kvmmem-test "$T"; then
+	# common.sh's cleanup, with the mount let go (lazily: QEMU may still be exiting) before the directory goes.
+	trap 'for p in $_TRACKED; do stop_pid "$p" 5; done; umount -l "$T"; rm -rf "$T"' EXIT
+else
+	skip_part "private namespaces" "unshare or a tmpfs mount failed: the machine's /proc, with every other QEMU on it"
+fi
 
 QEMU=$(command -v qemu-system-x86_64)
 # The fakes run under Debian's own python3 through a symlink named like QEMU, so the qemu backend lists them;
