@@ -46,10 +46,17 @@ struct name_node {
 	struct nametab_node node;
 };
 
-/* What one QEMU command line says, kept while the process's command line
- * stays byte for byte the same: parsing it is most of a scan's work, and
- * a guest's command line never changes while it runs.  Keyed by the pid's
- * directory name. */
+/* What one QEMU command line says, kept while the pid is the same
+ * process: parsing it is most of a scan's work, and reading it again is a
+ * second file per guest per scan.  The process is the same while its stat
+ * shows the start time and command name it showed when the command line
+ * was read: a reused pid is a process with another start time, and an
+ * execve sets the command name to the new program's.  What this assumes:
+ * a process's command line changes only by execve (QEMU never rewrites
+ * its argv; a program that does is read again only when it changes its
+ * name or execs), and an execve of a program whose name is the old
+ * command name is not the step from one QEMU to another.  Keyed by the
+ * pid's directory name. */
 struct cached {
 	struct nametab_node node;
 	unsigned seen; /* generation of the last scan that found it */
@@ -66,6 +73,11 @@ struct cached {
 	bool huge_known; /* huge holds the answer for process start start */
 	bool huge;
 	uint64_t start;
+	/* The process the command line was read from, as its stat said right
+	 * after: while the pid's stat says the same, it is that process. */
+	bool id_known;
+	uint64_t id_start;
+	char comm[PROC_COMM_MAX];
 	char key[];
 };
 
@@ -271,23 +283,22 @@ static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
 	e->vmem_requested = in->virtio_mem_requested;
 	e->hugetlb_memfd = in->hugetlb_memfd;
 	e->huge_known = false;
+	e->id_known = false;
 	return 0;
 }
 
 /* The cache entry of the QEMU process dname whose command line is in
  * b->text, parsed anew when it changed; NULL with *rc 0 when libvirt lists
- * the process already (it costs its name only then), or with *rc <0. */
+ * a new command line's guest already (only its name is parsed then), or
+ * with *rc <0. */
 static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t len, int *rc)
 {
 	struct qemu_backend *b = sp->b;
 	struct nametab_node *n = nametab_find(&b->cache, dname);
 	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
 	*rc = 0;
-	if (e && e->len == len && memcmp(e->cmdline, b->text, len) == 0) {
-		if (e->libvirt && e->name && nametab_find(sp->libvirt_names, e->name))
-			return NULL;
+	if (e && e->len == len && memcmp(e->cmdline, b->text, len) == 0)
 		return e;
-	}
 	bool guest_key, has_uuid;
 	buf_reset(&b->qname);
 	if (qemu_cmdline_identity(b->text, len, &b->qname, &guest_key, &has_uuid) == 0 && guest_key && has_uuid &&
@@ -349,16 +360,49 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	return 0;
 }
 
+/* The stat of the process dname into st: false when it cannot be read
+ * (gone), is no stat line, or the process is exiting (Z: exited, not yet
+ * reaped; X: being reaped; neither runs a guest). */
+static bool running_stat(int procfd, const char *dname, struct proc_stat *st)
+{
+	char rel[32], text[2048];
+	size_t len;
+	return path_join3(rel, sizeof(rel), dname, "/", "stat") >= 0 &&
+	       read_file_at_once(procfd, rel, text, sizeof(text), &len) == 0 && proc_stat_parse(text, len, st) == 0 &&
+	       st->state != 'Z' && st->state != 'X';
+}
+
+/* The QEMU process of entry e, its stat in st, into this scan. */
+static int take_cached(struct scan_pass *sp, struct cached *e, int procfd, const char *dname, pid_t pid,
+                       const struct proc_stat *st)
+{
+	e->seen = sp->b->gen;
+	/* libvirt may have listed the guest since (it came back up). */
+	if (e->libvirt && e->name && nametab_find(sp->libvirt_names, e->name))
+		return 0;
+	/* Whether file-backed memory is hugepages is the process's mount
+	 * table's say: asked again only for a new process. */
+	if (e->mem_path && (!e->huge_known || e->start != st->starttime)) {
+		e->huge = on_hugetlbfs(sp->b, procfd, dname, e->mem_path);
+		e->huge_known = true;
+		e->start = st->starttime;
+	}
+	return take_process(sp, e, pid, st);
+}
+
 /* One process of the scan.  Anything that fails to read is a process
  * that exited meanwhile, or not one at all: skipped quietly.  Files are
- * opened by their path relative to <procfs>: one open each, the cmdline
- * of every process and, for QEMU, its stat. */
+ * opened by their path relative to <procfs>, one open each.  A process
+ * new to the cache costs its cmdline (every process: whatever its command
+ * name says, QEMU's -name process= renames it) and, for QEMU, its stat;
+ * a QEMU process in the cache costs its stat alone while the stat says
+ * it is the same process (struct cached). */
 static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 {
 	struct scan_pass *sp = arg;
 	struct qemu_backend *b = sp->b;
-	char rel[32], stat_text[2048];
-	size_t len, slen;
+	char rel[32];
+	size_t len;
 	struct proc_stat st;
 	int rc;
 
@@ -366,28 +410,31 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	 * even its command line is read. */
 	if (sp->nknown && bsearch(&pid, sp->known, sp->nknown, sizeof(pid), cmp_pid))
 		return 0;
+	struct nametab_node *n = nametab_find(&b->cache, dname);
+	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
+	if (e && e->id_known) {
+		/* Gone or exiting: not seen, so the sweep drops the entry. */
+		if (!running_stat(procfd, dname, &st))
+			return 0;
+		if (e->id_start == st.starttime && strcmp(e->comm, st.comm) == 0)
+			return take_cached(sp, e, procfd, dname, pid, &st);
+	}
 	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
 		return 0;
 	if (read_file_at_once(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
 	    !qemu_cmdline_is_qemu(b->text, len))
 		return 0;
-	struct cached *e = cache_get(sp, dname, len, &rc);
+	e = cache_get(sp, dname, len, &rc);
 	if (!e)
 		return rc;
-	e->seen = b->gen;
-	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
-	if (path_join3(rel, sizeof(rel), dname, "/", "stat") < 0 ||
-	    read_file_at_once(procfd, rel, stat_text, sizeof(stat_text), &slen) < 0 ||
-	    proc_stat_parse(stat_text, slen, &st) < 0 || st.state == 'Z' || st.state == 'X')
+	/* The stat read after the command line: the process it names ran
+	 * that command line (or a later one, which the next scan sees). */
+	if (!running_stat(procfd, dname, &st))
 		return 0;
-	/* Whether file-backed memory is hugepages is the process's mount
-	 * table's say: asked again only for a new process. */
-	if (e->mem_path && (!e->huge_known || e->start != st.starttime)) {
-		e->huge = on_hugetlbfs(b, procfd, dname, e->mem_path);
-		e->huge_known = true;
-		e->start = st.starttime;
-	}
-	return take_process(sp, e, pid, &st);
+	e->id_known = true;
+	e->id_start = st.starttime;
+	memcpy(e->comm, st.comm, sizeof(e->comm));
+	return take_cached(sp, e, procfd, dname, pid, &st);
 }
 
 static int cmp_proc(const void *x, const void *y)

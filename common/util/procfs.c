@@ -25,37 +25,44 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 	struct proc_stat st;
 	memcpy(st.comm, open + 1, cl);
 	st.comm[cl] = '\0';
-	struct cursor c = cursor_make(close + 1, (size_t)(text + len - close - 1));
+	const char *p = close + 1, *end = text + len;
 	/* Field 3 is the state letter; fields 4..22 follow as numbers.  The
-	 * ones the core uses are parsed and checked, the others only skipped:
-	 * every domain's stat is read in every collection. */
-	cursor_skip_blanks(&c);
-	if (cursor_eof(&c) || *c.p == ' ' || *c.p == '\n')
+	 * ones the core uses are parsed and checked, the others only skipped,
+	 * by pointer rather than through a cursor call per field: every
+	 * domain's stat is read in every collection. */
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p == ' ' || *p == '\n')
 		return -EINVAL;
-	st.state = *c.p++;
+	st.state = *p++;
 	for (int field = 4; field <= 22; field++) {
-		int64_t v;
-		cursor_skip_blanks(&c);
-		if (cursor_eof(&c) || *c.p == '\n')
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p == '\n')
 			return -EINVAL;
 		if (field != 4 && field != 14 && field != 15 && field != 22) {
-			while (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
-				c.p++;
+			while (p < end && *p != ' ' && *p != '\n')
+				p++;
 			continue;
 		}
-		if (cursor_i64(&c, field == 4 ? INT64_MIN : 0, INT64_MAX, &v) != 0)
+		struct cursor n = cursor_make(p, (size_t)(end - p));
+		int64_t v;
+		uint64_t u;
+		if (field == 4 ? cursor_i64(&n, INT64_MIN, INT64_MAX, &v) : cursor_u64(&n, INT64_MAX, &u))
 			return -EINVAL;
-		if (!cursor_eof(&c) && *c.p != ' ' && *c.p != '\n')
+		p = n.p;
+		if (p < end && *p != ' ' && *p != '\n')
 			return -EINVAL;
 		if (field == 4)
 			st.ppid = v;
 		else if (field == 14)
-			st.utime = (uint64_t)v;
+			st.utime = u;
 		else if (field == 15)
-			st.stime = (uint64_t)v;
+			st.stime = u;
 		else
-			st.starttime = (uint64_t)v;
+			st.starttime = u;
 	}
+	struct cursor c = cursor_make(p, (size_t)(end - p));
 	/* vsize (23) and rss (24): optional, so a short line still parses. */
 	st.has_rss = false;
 	uint64_t vsize, rss;
@@ -86,15 +93,20 @@ int proc_each_pid(const char *procfs, int (*fn)(int procfd, const char *name, pi
 		return -errno;
 	struct dirent *de;
 	int r = 0;
+	int fd = dirfd(d);
 	while (r == 0 && (de = readdir(d)) != NULL) {
-		uint64_t pid;
-		/* parse_u64_value allows blanks and a newline; a directory name
-		 * of digits only starts with 1-9 (pid 0 has none). */
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name) ||
-		    parse_u64_value(de->d_name, strlen(de->d_name), &pid) != 0 || pid > INT_MAX)
+		/* Digits only, starting with 1-9 (pid 0 has no directory), and a
+		 * value that fits a pid: one pass over the name, since /proc has
+		 * an entry for every process. */
+		const char *p = de->d_name;
+		uint64_t pid = 0;
+		if (*p < '1' || *p > '9')
 			continue;
-		r = fn(dirfd(d), de->d_name, (pid_t)pid, arg);
+		for (; *p >= '0' && *p <= '9' && pid <= INT_MAX; p++)
+			pid = pid * 10 + (uint64_t)(*p - '0');
+		if (*p != '\0' || pid > INT_MAX)
+			continue;
+		r = fn(fd, de->d_name, (pid_t)pid, arg);
 	}
 	closedir(d);
 	return r;

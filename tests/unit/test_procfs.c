@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util/procfs.h"
@@ -104,11 +107,44 @@ static void test_each_pid(void **state)
 	assert_int_equal(proc_stat_read("/nonexistent/kvmmem/stat", &st), -ENOENT);
 }
 
+static int collect_pids(int procfd, const char *name, pid_t pid, void *arg)
+{
+	(void)procfd;
+	char *out = arg;
+	size_t len = strlen(out);
+	snprintf(out + len, 256 - len, "%s=%d ", name, (int)pid);
+	return 0;
+}
+
+/* Only a directory name of digits that starts with 1-9 and fits a pid is
+ * a process: the names next to them in a procfs, and hostile ones. */
+static void test_each_pid_names(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/kvmmem-procfs-XXXXXX", path[96];
+	assert_non_null(mkdtemp(root));
+	static const char *const names[] = {
+	    "self", "0", "012", "12a", "1 ", "-1", "2147483648", "99999999999999999999", "2147483647"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	char got[256] = "";
+	assert_int_equal(proc_each_pid(root, collect_pids, got), 0);
+	assert_string_equal(got, "2147483647=2147483647 ");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat_parse),
 	    cmocka_unit_test(test_each_pid),
+	    cmocka_unit_test(test_each_pid_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
