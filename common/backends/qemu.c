@@ -37,7 +37,8 @@ struct qemu_proc {
 	enum dom_source source;
 	char vmid[DOM_VMID_MAX];
 	char uuid[UUID_STRING_LEN];
-	char *name; /* owned; NULL: named by pid */
+	/* The cache entry's (entries outlive publish()); NULL: named by pid. */
+	const char *name;
 	struct domain_config config;
 	struct mval memory, rss, vmem_size, vmem_requested;
 };
@@ -137,8 +138,6 @@ static bool drop_unseen(struct nametab_node *n, void *arg)
 
 static void procs_clear(struct qemu_backend *b)
 {
-	for (size_t i = 0; i < b->nprocs; i++)
-		free(b->procs[i].name);
 	b->nprocs = 0;
 }
 
@@ -353,10 +352,7 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	p->vmem_requested = e->vmem_requested;
 	if (st->has_rss && st->rss_pages <= UINT64_MAX / b->page_size)
 		mval_set_u64(&p->rss, st->rss_pages * b->page_size);
-	if (e->name && !(p->name = strdup(e->name))) {
-		b->nprocs--;
-		return -ENOMEM;
-	}
+	p->name = e->name;
 	return 0;
 }
 
@@ -504,7 +500,12 @@ static int publish(struct qemu_backend *b, struct snapshot *s)
 	struct buf name;
 	int rc = 0;
 	buf_init(&name, QEMU_NAME_MAX + 32);
-	if (b->nprocs > 1)
+	/* /proc lists processes by pid, which mostly is the order of their
+	 * start: sorted already then. */
+	bool sorted = true;
+	for (size_t i = 1; i < b->nprocs && sorted; i++)
+		sorted = cmp_proc(&b->procs[i - 1], &b->procs[i]) < 0;
+	if (!sorted)
 		qsort(b->procs, b->nprocs, sizeof(*b->procs), cmp_proc);
 	for (size_t i = 0; i < b->nprocs; i++) {
 		const struct qemu_proc *p = &b->procs[i];

@@ -25,24 +25,28 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 	struct proc_stat st;
 	memcpy(st.comm, open + 1, cl);
 	st.comm[cl] = '\0';
+	/* The fields after the name end at the line's end. */
 	const char *p = close + 1, *end = text + len;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl != NULL)
+		end = nl;
 	/* Field 3 is the state letter; fields 4..22 follow as numbers.  The
-	 * ones the core uses are parsed and checked, the others only skipped,
-	 * by pointer rather than through a cursor call per field: every
-	 * domain's stat is read in every collection. */
+	 * ones the core uses are parsed and checked, the others only skipped
+	 * (memchr to the next blank): every domain's stat is read in every
+	 * collection. */
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p == end || *p == ' ' || *p == '\n')
+	if (p == end || *p == ' ')
 		return -EINVAL;
 	st.state = *p++;
 	for (int field = 4; field <= 22; field++) {
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
-		if (p == end || *p == '\n')
+		if (p == end)
 			return -EINVAL;
 		if (field != 4 && field != 14 && field != 15 && field != 22) {
-			while (p < end && *p != ' ' && *p != '\n')
-				p++;
+			const char *blank = memchr(p, ' ', (size_t)(end - p));
+			p = blank != NULL ? blank : end;
 			continue;
 		}
 		struct cursor n = cursor_make(p, (size_t)(end - p));
@@ -51,7 +55,7 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 		if (field == 4 ? cursor_i64(&n, INT64_MIN, INT64_MAX, &v) : cursor_u64(&n, INT64_MAX, &u))
 			return -EINVAL;
 		p = n.p;
-		if (p < end && *p != ' ' && *p != '\n')
+		if (p < end && *p != ' ')
 			return -EINVAL;
 		if (field == 4)
 			st.ppid = v;
@@ -62,14 +66,14 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 		else
 			st.starttime = u;
 	}
-	struct cursor c = cursor_make(p, (size_t)(end - p));
 	/* vsize (23) and rss (24): optional, so a short line still parses. */
+	struct cursor c = cursor_make(p, (size_t)(end - p));
 	st.has_rss = false;
 	uint64_t vsize, rss;
 	cursor_skip_blanks(&c);
 	if (cursor_u64(&c, UINT64_MAX, &vsize) == 0 && !cursor_eof(&c) && *c.p == ' ') {
 		cursor_skip_blanks(&c);
-		if (cursor_u64(&c, UINT64_MAX, &rss) == 0 && (cursor_eof(&c) || *c.p == ' ' || *c.p == '\n')) {
+		if (cursor_u64(&c, UINT64_MAX, &rss) == 0 && (cursor_eof(&c) || *c.p == ' ')) {
 			st.has_rss = true;
 			st.rss_pages = rss;
 		}

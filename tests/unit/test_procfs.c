@@ -48,6 +48,12 @@ static void test_stat_parse(void **state)
 	    {"1 (a) ", -EINVAL},
 	    /* A name longer than any kernel's: not a stat line. */
 	    {"1 (0123456789012345678901234567890123456789012345678901234567890123456789) S " TAIL, -EINVAL},
+	    /* A line that ends before field 22, whatever follows it. */
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20\n0 1 0 42\n", -EINVAL},
+	    /* A newline in the name is the name's. */
+	    {"1 (a\nb) S " TAIL, 0, "a\nb", 'S', 1, 999, 777, 5000},
+	    /* Blanks and tabs between fields are one separator. */
+	    {"1 (a)  S\t0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0  42", 0, "a", 'S', 0, 3, 4, 42},
 	    /* A field beyond 64 bits. */
 	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99999999999999999999\n", -EINVAL},
 	};
@@ -68,6 +74,35 @@ static void test_stat_parse(void **state)
 		assert_int_equal(st.utime, t[i].utime);
 		assert_int_equal(st.stime, t[i].stime);
 		assert_int_equal(st.starttime, t[i].start);
+	}
+}
+
+/* Fields 23 (vsize) and 24 (rss) are optional: rss is read when both are
+ * numbers on the line. */
+static void test_stat_rss(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tail;
+		bool has;
+		uint64_t rss;
+	} t[] = {
+	    {" 3037736960 50000 18446744073709551615 1\n", true, 50000},
+	    {" 3037736960 50000", true, 50000},
+	    {" 3037736960 50000\n", true, 50000},
+	    {"", false, 0},
+	    {" 3037736960", false, 0},
+	    {" 3037736960\n50000\n", false, 0},
+	    {" 3037736960 5x000\n", false, 0},
+	    {" x 50000\n", false, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char line[256];
+		int n = snprintf(line, sizeof(line), "1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 42%s", t[i].tail);
+		struct proc_stat st;
+		assert_int_equal(proc_stat_parse(line, (size_t)n, &st), 0);
+		if (st.has_rss != t[i].has || (t[i].has && st.rss_pages != t[i].rss))
+			fail_msg("case %zu: has_rss %d rss %llu", i, st.has_rss, (unsigned long long)st.rss_pages);
 	}
 }
 
@@ -143,6 +178,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat_parse),
+	    cmocka_unit_test(test_stat_rss),
 	    cmocka_unit_test(test_each_pid),
 	    cmocka_unit_test(test_each_pid_names),
 	};
