@@ -29,6 +29,8 @@
 #include "util/parse.h"
 #include "util/paths.h"
 #include "util/procfs.h"
+#include "util/statfds.h"
+#include "util/utf8.h"
 
 struct qemu_proc {
 	pid_t pid;
@@ -79,6 +81,7 @@ struct cached {
 	bool id_known;
 	uint64_t id_start;
 	char comm[PROC_COMM_MAX];
+	int stat_fd; /* its /proc/<pid>/stat kept open, or -1 */
 	char key[];
 };
 
@@ -93,6 +96,7 @@ struct qemu_backend {
 	struct nametab cache; /* struct cached by pid */
 	unsigned gen;
 	struct qemu_pve pve; /* which Proxmox guest a process is */
+	struct statfds fds;  /* the stat descriptors of cached processes */
 	pid_t *known;        /* other backends' pids, one collection's */
 	size_t aknown;
 
@@ -116,23 +120,31 @@ static bool drop_all(struct nametab_node *n, void *arg)
 	return true;
 }
 
-static void cached_free(struct cached *e)
+static void cached_free(struct qemu_backend *b, struct cached *e)
 {
 	if (!e)
 		return;
+	statfds_close(&b->fds, &e->stat_fd);
 	free(e->cmdline);
 	free(e->name);
 	free(e->mem_path);
 	free(e);
 }
 
-/* Frees an entry the scan of generation *arg did not find. */
+/* Frees an entry the latest scan of backend arg did not find. */
 static bool drop_unseen(struct nametab_node *n, void *arg)
 {
+	struct qemu_backend *b = arg;
 	struct cached *e = nametab_entry(n, struct cached, node);
-	if (arg && e->seen == *(const unsigned *)arg)
+	if (e->seen == b->gen)
 		return false;
-	cached_free(e);
+	cached_free(b, e);
+	return true;
+}
+
+static bool drop_cached(struct nametab_node *n, void *arg)
+{
+	cached_free(arg, nametab_entry(n, struct cached, node));
 	return true;
 }
 
@@ -150,7 +162,7 @@ static void destroy(void *self)
 	free(b->procs);
 	nametab_sweep(&b->names, drop_all, NULL);
 	nametab_fini(&b->names);
-	nametab_sweep(&b->cache, drop_unseen, NULL);
+	nametab_sweep(&b->cache, drop_cached, b);
 	nametab_fini(&b->cache);
 	free(b->nodes);
 	free(b->known);
@@ -181,42 +193,6 @@ static void *create(const struct collect_opts *o)
 		return NULL;
 	}
 	return b;
-}
-
-/* Is path on a hugetlbfs, as the process's own mount table says (KubeVirt
- * and containers have their own)?  The longest mount point that holds
- * path decides.  Mount points with escaped blanks (\040) never match. */
-static bool on_hugetlbfs(struct qemu_backend *b, int procfd, const char *dname, const char *path)
-{
-	char rel[32];
-	size_t len, best = 0;
-	bool huge = false;
-	if (path_join3(rel, sizeof(rel), dname, "/", "mounts") < 0 ||
-	    read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0)
-		return false;
-	struct cursor c = cursor_make(b->text, len);
-	struct kv_line l;
-	while (kv_next(&c, &l)) {
-		/* "<device> <mount point> <type> ...": kv_next split the device off. */
-		struct cursor r = l.rest;
-		cursor_skip_blanks(&r);
-		const char *mp = r.p;
-		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
-			r.p++;
-		size_t mpl = (size_t)(r.p - mp);
-		cursor_skip_blanks(&r);
-		const char *ty = r.p;
-		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
-			r.p++;
-		size_t tyl = (size_t)(r.p - ty);
-		if (mpl == 0 || mpl < best || strncmp(path, mp, mpl) != 0)
-			continue;
-		if (!(mpl == 1 || path[mpl] == '/' || path[mpl] == '\0'))
-			continue;
-		best = mpl;
-		huge = tyl == 9 && memcmp(ty, "hugetlbfs", 9) == 0;
-	}
-	return huge;
 }
 
 struct scan_pass {
@@ -316,6 +292,7 @@ static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t 
 			return NULL;
 		}
 		memcpy(e->key, dname, kl + 1);
+		e->stat_fd = -1;
 		nametab_add(&b->cache, &e->node, e->key);
 	}
 	if (cache_fill(b, e, len) < 0) {
@@ -356,16 +333,10 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	return 0;
 }
 
-/* The stat of the process dname into st: false when it cannot be read
- * (gone), is no stat line, or the process is exiting (Z: exited, not yet
- * reaped; X: being reaped; neither runs a guest). */
-static bool running_stat(int procfd, const char *dname, struct proc_stat *st)
+static bool running(const struct proc_stat *st)
 {
-	char rel[32], text[2048];
-	size_t len;
-	return path_join3(rel, sizeof(rel), dname, "/", "stat") >= 0 &&
-	       read_file_at_once(procfd, rel, text, sizeof(text), &len) == 0 && proc_stat_parse(text, len, st) == 0 &&
-	       st->state != 'Z' && st->state != 'X';
+	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
+	return st->state != 'Z' && st->state != 'X';
 }
 
 /* The QEMU process of entry e, its stat in st, into this scan. */
@@ -379,7 +350,7 @@ static int take_cached(struct scan_pass *sp, struct cached *e, int procfd, const
 	/* Whether file-backed memory is hugepages is the process's mount
 	 * table's say: asked again only for a new process. */
 	if (e->mem_path && (!e->huge_known || e->start != st->starttime)) {
-		e->huge = on_hugetlbfs(sp->b, procfd, dname, e->mem_path);
+		e->huge = proc_on_hugetlbfs(procfd, dname, e->mem_path, sp->b->text, PARSE_MAX_FILE);
 		e->huge_known = true;
 		e->start = st->starttime;
 	}
@@ -409,10 +380,15 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	struct nametab_node *n = nametab_find(&b->cache, dname);
 	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
 	if (e && e->id_known) {
-		/* Gone or exiting: not seen, so the sweep drops the entry. */
-		if (!running_stat(procfd, dname, &st))
+		/* A kept descriptor fails once its process is gone, whatever
+		 * now runs under the pid: that is a new process, read below. */
+		bool kept = e->stat_fd >= 0;
+		int r = statfds_read(&b->fds, &e->stat_fd, procfd, dname, &st);
+		if (r < 0 && !kept)
+			return 0; /* gone: not seen, so the sweep drops the entry */
+		if (r == 0 && !running(&st))
 			return 0;
-		if (e->id_start == st.starttime && strcmp(e->comm, st.comm) == 0)
+		if (r == 0 && e->id_start == st.starttime && strcmp(e->comm, st.comm) == 0)
 			return take_cached(sp, e, procfd, dname, pid, &st);
 	}
 	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
@@ -425,7 +401,7 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 		return rc;
 	/* The stat read after the command line: the process it names ran
 	 * that command line (or a later one, which the next scan sees). */
-	if (!running_stat(procfd, dname, &st))
+	if (statfds_read(&b->fds, &e->stat_fd, procfd, dname, &st) < 0 || !running(&st))
 		return 0;
 	e->id_known = true;
 	e->id_start = st.starttime;
@@ -448,29 +424,6 @@ static void name_add(struct qemu_backend *b, const char *name)
 		nametab_add(&b->names, &b->nodes[b->nnodes++].node, name);
 }
 
-/* Appends name with every byte that is not part of valid UTF-8 replaced
- * by U+FFFD: a command line is any bytes, a label value is UTF-8. */
-static void put_utf8(struct buf *out, const char *name)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	while (*p) {
-		unsigned c = *p;
-		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		unsigned cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-		size_t i = 1;
-		for (; i < n && (p[i] & 0xc0) == 0x80; i++)
-			cp = cp << 6 | (p[i] & 0x3f);
-		static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
-		if (n == 0 || i < n || cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			buf_puts(out, "\xef\xbf\xbd");
-			p++;
-			continue;
-		}
-		buf_append(out, p, n);
-		p += n;
-	}
-}
-
 /* The label of p: its own name, or one made unique.  Into out. */
 static int unique_name(const struct qemu_backend *b, const struct qemu_proc *p, struct buf *out)
 {
@@ -479,7 +432,7 @@ static int unique_name(const struct qemu_backend *b, const struct qemu_proc *p, 
 		buf_puts(out, "qemu-pid-");
 		buf_put_u64(out, (uint64_t)p->pid);
 	} else {
-		put_utf8(out, p->name);
+		utf8_put_valid(out, p->name);
 		if (nametab_find(&b->names, out->data ? out->data : "")) {
 			buf_puts(out, "#");
 			if (p->vmid[0]) {
@@ -590,6 +543,7 @@ static int collect(void *self, struct snapshot *s)
 	complaint_set_begin(b->complaints);
 	procs_clear(b);
 	b->gen++;
+	statfds_budget(&b->fds);
 	qemu_pve_begin(&b->pve);
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
@@ -611,7 +565,7 @@ static int collect(void *self, struct snapshot *s)
 		rc = publish(b, s);
 	procs_clear(b);
 	/* Processes this scan did not find are gone (or libvirt's now). */
-	nametab_sweep(&b->cache, drop_unseen, &b->gen);
+	nametab_sweep(&b->cache, drop_unseen, b);
 	/* The names belong to this snapshot: none may outlive it here. */
 	nametab_sweep(&b->names, drop_all, NULL);
 	b->nnodes = 0;

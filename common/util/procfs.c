@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/parse.h"
+#include "util/paths.h"
 
 /* A stat line is well under 1 kB even with a 64-bit counter in every
  * field. */
@@ -90,6 +92,20 @@ int proc_stat_read(const char *path, struct proc_stat *out)
 	return r != 0 ? r : proc_stat_parse(buf, len, out);
 }
 
+int proc_stat_pread(int fd, struct proc_stat *out)
+{
+	char buf[STAT_MAX];
+	ssize_t n;
+	do
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == sizeof(buf) - 1)
+		return -EFBIG;
+	return proc_stat_parse(buf, (size_t)n, out);
+}
+
 int proc_each_pid(const char *procfs, int (*fn)(int procfd, const char *name, pid_t pid, void *arg), void *arg)
 {
 	DIR *d = opendir(procfs);
@@ -114,4 +130,36 @@ int proc_each_pid(const char *procfs, int (*fn)(int procfd, const char *name, pi
 	}
 	closedir(d);
 	return r;
+}
+
+bool proc_on_hugetlbfs(int procfd, const char *dname, const char *path, char *buf, size_t bufsz)
+{
+	char rel[32];
+	size_t len, best = 0;
+	bool huge = false;
+	if (path_join3(rel, sizeof(rel), dname, "/", "mounts") < 0 || read_file_at(procfd, rel, buf, bufsz, &len) < 0)
+		return false;
+	struct cursor c = cursor_make(buf, len);
+	struct kv_line l;
+	while (kv_next(&c, &l)) {
+		/* "<device> <mount point> <type> ...": kv_next split the device off. */
+		struct cursor r = l.rest;
+		cursor_skip_blanks(&r);
+		const char *mp = r.p;
+		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
+			r.p++;
+		size_t mpl = (size_t)(r.p - mp);
+		cursor_skip_blanks(&r);
+		const char *ty = r.p;
+		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
+			r.p++;
+		size_t tyl = (size_t)(r.p - ty);
+		if (mpl == 0 || mpl < best || strncmp(path, mp, mpl) != 0)
+			continue;
+		if (!(mpl == 1 || path[mpl] == '/' || path[mpl] == '\0'))
+			continue;
+		best = mpl;
+		huge = tyl == 9 && memcmp(ty, "hugetlbfs", 9) == 0;
+	}
+	return huge;
 }

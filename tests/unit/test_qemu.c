@@ -279,16 +279,27 @@ static void test_cache_follows_the_process(void **state)
 	put_cmdline(&t, 800, ARGV("/usr/bin/kvm\0-name\0d\0"));
 	run(c, got, sizeof(got));
 	assert_string_equal(got, "d qemu - 1\nnamed qemu - 1\n");
-	/* A QEMU in the cache that vanishes: its stat is gone. */
-	snprintf(path, sizeof(path), "%s/801/stat", t.proc);
-	assert_int_equal(unlink(path), 0);
+	/* A QEMU in the cache whose stat no longer reads (through the
+	 * descriptor kept open: emptied here, ESRCH once a real process is
+	 * gone) is a new process: its cmdline is read again. */
+	put_cmdline(&t, 800, ARGV("/usr/bin/kvm\0-name\0f\0"));
+	snprintf(path, sizeof(path), "%s/800", t.proc);
+	put(path, "stat", "", 0);
 	run(c, got, sizeof(got));
-	assert_string_equal(got, "d qemu - 1\n");
+	assert_string_equal(got, "named qemu - 1\n");
+	put_stat(&t, 800, "sh", 'S', 99);
+	run(c, got, sizeof(got));
+	assert_string_equal(got, "f qemu - 1\nnamed qemu - 1\n");
+	/* A QEMU in the cache that vanishes: its directory is gone. */
+	snprintf(path, sizeof(path), "%s/801", t.proc);
+	rm_rf(path);
+	run(c, got, sizeof(got));
+	assert_string_equal(got, "f qemu - 1\n");
 	/* Not a process that is no QEMU: it turns into one by execve. */
 	put_cmdline(&t, 802, ARGV("/usr/bin/qemu-system-x86_64\0-name\0e\0"));
 	put_stat(&t, 802, "qemu-system-x86", 'S', 22);
 	run(c, got, sizeof(got));
-	assert_string_equal(got, "d qemu - 1\ne qemu - 1\n");
+	assert_string_equal(got, "e qemu - 1\nf qemu - 1\n");
 	assert_string_equal(rec.text, "");
 	collection_free(c);
 	rm_rf(t.root);
