@@ -45,23 +45,23 @@ struct qemu_proc {
 	struct mval memory, rss, vmem_size, vmem_requested;
 };
 
+/* A bit per pid modulo this: which pids may have a cache entry. */
+#define QEMU_PID_BITS 65536
+
 struct name_node {
 	struct nametab_node node;
 };
 
-/* What one QEMU command line says, kept while the pid is the same
- * process: parsing it is most of a scan's work, and reading it again is a
- * second file per guest per scan.  The process is the same while its stat
- * shows the start time and command name it showed when the command line
- * was read: a reused pid is a process with another start time, and an
- * execve sets the command name to the new program's.  What this assumes:
- * a process's command line changes only by execve (QEMU never rewrites
- * its argv; a program that does is read again only when it changes its
- * name or execs), and an execve of a program whose name is the old
- * command name is not the step from one QEMU to another.  Keyed by the
- * pid's directory name. */
+/* What one QEMU command line says, kept while the pid is the same process
+ * (parsing is most of a scan's work, reading it again a second file per
+ * guest): while its stat shows the start time and command name it showed
+ * when the command line was read.  A reused pid has another start time;
+ * an execve sets the new program's name.  Assumed: a command line changes
+ * only by execve (QEMU never rewrites its argv), and no execve goes from
+ * one QEMU to another of the same name.  Keyed by the pid's name. */
 struct cached {
 	struct nametab_node node;
+	pid_t pid;
 	unsigned seen; /* generation of the last scan that found it */
 	size_t len;
 	char *cmdline; /* owned copy, len bytes */
@@ -76,8 +76,7 @@ struct cached {
 	bool huge_known; /* huge holds the answer for process start start */
 	bool huge;
 	uint64_t start;
-	/* The process the command line was read from, as its stat said right
-	 * after: while the pid's stat says the same, it is that process. */
+	/* What the stat said right after the command line was read. */
 	bool id_known;
 	uint64_t id_start;
 	char comm[PROC_COMM_MAX];
@@ -97,7 +96,10 @@ struct qemu_backend {
 	unsigned gen;
 	struct qemu_pve pve; /* which Proxmox guest a process is */
 	struct statfds fds;  /* the stat descriptors of cached processes */
-	pid_t *known;        /* other backends' pids, one collection's */
+	/* Bit pid % QEMU_PID_BITS: a cache entry may be that pid's.  Most
+	 * processes are not QEMU; the bit answers without a hash lookup. */
+	uint64_t cached_pids[QEMU_PID_BITS / 64];
+	pid_t *known; /* other backends' pids, one collection's */
 	size_t aknown;
 
 	struct qemu_proc *procs;
@@ -131,13 +133,28 @@ static void cached_free(struct qemu_backend *b, struct cached *e)
 	free(e);
 }
 
-/* Frees an entry the latest scan of backend arg did not find. */
+static void mark_pid(struct qemu_backend *b, pid_t pid)
+{
+	unsigned i = (unsigned)pid % QEMU_PID_BITS;
+	b->cached_pids[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static bool may_be_cached(const struct qemu_backend *b, pid_t pid)
+{
+	unsigned i = (unsigned)pid % QEMU_PID_BITS;
+	return b->cached_pids[i / 64] >> (i % 64) & 1;
+}
+
+/* Frees an entry the latest scan of backend arg did not find; marks the
+ * pids of the others anew. */
 static bool drop_unseen(struct nametab_node *n, void *arg)
 {
 	struct qemu_backend *b = arg;
 	struct cached *e = nametab_entry(n, struct cached, node);
-	if (e->seen == b->gen)
+	if (e->seen == b->gen) {
+		mark_pid(b, e->pid);
 		return false;
+	}
 	cached_free(b, e);
 	return true;
 }
@@ -266,7 +283,7 @@ static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
  * b->text, parsed anew when it changed; NULL with *rc 0 when libvirt lists
  * a new command line's guest already (only its name is parsed then), or
  * with *rc <0. */
-static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t len, int *rc)
+static struct cached *cache_get(struct scan_pass *sp, const char *dname, pid_t pid, size_t len, int *rc)
 {
 	struct qemu_backend *b = sp->b;
 	struct nametab_node *n = nametab_find(&b->cache, dname);
@@ -292,7 +309,9 @@ static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t 
 			return NULL;
 		}
 		memcpy(e->key, dname, kl + 1);
+		e->pid = pid;
 		e->stat_fd = -1;
+		mark_pid(b, pid);
 		nametab_add(&b->cache, &e->node, e->key);
 	}
 	if (cache_fill(b, e, len) < 0) {
@@ -359,11 +378,12 @@ static int take_cached(struct scan_pass *sp, struct cached *e, int procfd, const
 
 /* One process of the scan.  Anything that fails to read is a process
  * that exited meanwhile, or not one at all: skipped quietly.  Files are
- * opened by their path relative to <procfs>, one open each.  A process
- * new to the cache costs its cmdline (every process: whatever its command
- * name says, QEMU's -name process= renames it) and, for QEMU, its stat;
- * a QEMU process in the cache costs its stat alone while the stat says
- * it is the same process (struct cached). */
+ * opened by their path relative to <procfs>.  A process new to the cache
+ * costs its cmdline (every process: whatever its command name says,
+ * QEMU's -name process= renames it) and, for QEMU, its stat; a QEMU
+ * process in the cache costs its stat alone, through the descriptor kept
+ * from the scan before when the budget allows (util/statfds.h), while
+ * the stat says it is the same process (struct cached). */
 static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 {
 	struct scan_pass *sp = arg;
@@ -377,7 +397,7 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	 * even its command line is read. */
 	if (sp->nknown && bsearch(&pid, sp->known, sp->nknown, sizeof(pid), cmp_pid))
 		return 0;
-	struct nametab_node *n = nametab_find(&b->cache, dname);
+	struct nametab_node *n = may_be_cached(b, pid) ? nametab_find(&b->cache, dname) : NULL;
 	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
 	if (e && e->id_known) {
 		/* A kept descriptor fails once its process is gone, whatever
@@ -396,7 +416,7 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	if (read_file_at_once(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
 	    !qemu_cmdline_is_qemu(b->text, len))
 		return 0;
-	e = cache_get(sp, dname, len, &rc);
+	e = cache_get(sp, dname, pid, len, &rc);
 	if (!e)
 		return rc;
 	/* The stat read after the command line: the process it names ran
@@ -565,6 +585,7 @@ static int collect(void *self, struct snapshot *s)
 		rc = publish(b, s);
 	procs_clear(b);
 	/* Processes this scan did not find are gone (or libvirt's now). */
+	memset(b->cached_pids, 0, sizeof(b->cached_pids));
 	nametab_sweep(&b->cache, drop_unseen, b);
 	/* The names belong to this snapshot: none may outlive it here. */
 	nametab_sweep(&b->names, drop_all, NULL);

@@ -141,23 +141,29 @@ static void put_proc(struct tree *t, int pid, const char *cmd, size_t len, char 
 
 static void rm_rf(const char *path)
 {
-	char cmd[128];
+	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	assert_int_equal(system(cmd), 0);
 }
 
 #define ARGV(s) s, sizeof(s) - 1
 
+/* A temporary tree under /tmp: t->proc and t->qs made. */
+static void tree_make(struct tree *t)
+{
+	snprintf(t->root, sizeof(t->root), "/tmp/kvmmem-qemu-XXXXXX");
+	assert_non_null(mkdtemp(t->root));
+	snprintf(t->proc, sizeof(t->proc), "%s/proc", t->root);
+	snprintf(t->qs, sizeof(t->qs), "%s/qs", t->root);
+	mkdir(t->proc, 0755);
+	mkdir(t->qs, 0755);
+}
+
 static void test_changes_between_collections(void **state)
 {
 	(void)state;
 	struct tree t;
-	snprintf(t.root, sizeof(t.root), "/tmp/kvmmem-qemu-XXXXXX");
-	assert_non_null(mkdtemp(t.root));
-	snprintf(t.proc, sizeof(t.proc), "%s/proc", t.root);
-	snprintf(t.qs, sizeof(t.qs), "%s/qs", t.root);
-	mkdir(t.proc, 0755);
-	mkdir(t.qs, 0755);
+	tree_make(&t);
 	put_proc(&t, 700,
 	         ARGV("/usr/bin/kvm\0-id\0"
 	              "200\0-name\0a\0-m\0"
@@ -210,17 +216,6 @@ static void test_changes_between_collections(void **state)
 	assert_string_equal(rec.text, want);
 	collection_free(c);
 	rm_rf(t.root);
-}
-
-/* A temporary tree under /tmp: t->proc and t->qs made. */
-static void tree_make(struct tree *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/kvmmem-qemu-XXXXXX");
-	assert_non_null(mkdtemp(t->root));
-	snprintf(t->proc, sizeof(t->proc), "%s/proc", t->root);
-	snprintf(t->qs, sizeof(t->qs), "%s/qs", t->root);
-	mkdir(t->proc, 0755);
-	mkdir(t->qs, 0755);
 }
 
 /* The parse of a command line is kept while the pid's stat shows the same
