@@ -9,7 +9,8 @@
 #            BENCH_ROUNDS (5) interleaved rounds, the median of the rounds' ratios; the cost per process
 #            and per QEMU process, so linearity shows as the same figure at every P
 #   real     BENCH_QEMU_REAL (200) paused QEMU processes in a Proxmox layout under a temporary directory
-#            (the machine's /proc, with whatever else runs on it), measured the same way, then stopped by pid
+#            (the machine's /proc, with whatever else runs on it, other QEMU processes included: the table
+#            gives the processes and QEMU processes the floor saw), measured the same way, then stopped by pid
 #   libvirt  bench/gen.py's libvirt host of BENCH_DISC_LIBVIRT_N (1000) domains (the test driver in
 #            process): kvmmem with every collector, with and without --no-collector.qemu, so the cost the
 #            qemu collector adds to a libvirt host is its own figure
@@ -111,6 +112,10 @@ measure() {
 	done
 	local found
 	found=$(grep -c '^kvmmem_domain_info{' "$WORK/last.prom")
+	# What the floor saw in its last round: on the machine's /proc other QEMU processes (and their
+	# domains) come and go, and both sides read them.
+	np=$(awk -F= '$1 == "processes" { print $2 }' "$WORK/floor.out")
+	nq=$(awk -F= '$1 == "qemu" { print $2 }' "$WORK/floor.out")
 	k=$(echo "$ks" | median)
 	f=$(echo "$fs" | median)
 	local ratio
@@ -144,8 +149,7 @@ if [ "$REAL" -gt 0 ] && [ -n "$QEMU" ]; then
 			-device virtio-balloon-pci,id=balloon0,free-page-reporting=on >/dev/null 2>&1 || die "QEMU $v did not start"
 		QPIDS="$QPIDS $(cat "$QS/$v.pid")"
 	done
-	np=$(ls /proc | grep -c '^[0-9]*$')
-	measure "real QEMU" /proc "$QS" "$np" "$REAL"
+	measure "real QEMU" /proc "$QS" 0 "$REAL"
 	for p in $QPIDS; do kill "$p" 2>/dev/null; done
 	QPIDS=""
 	echo "discovery real QEMU done" >&2

@@ -29,6 +29,8 @@
 #include "util/parse.h"
 #include "util/paths.h"
 #include "util/procfs.h"
+#include "util/statfds.h"
+#include "util/utf8.h"
 
 struct qemu_proc {
 	pid_t pid;
@@ -37,21 +39,29 @@ struct qemu_proc {
 	enum dom_source source;
 	char vmid[DOM_VMID_MAX];
 	char uuid[UUID_STRING_LEN];
-	char *name; /* owned; NULL: named by pid */
+	/* The cache entry's (entries outlive publish()); NULL: named by pid. */
+	const char *name;
 	struct domain_config config;
 	struct mval memory, rss, vmem_size, vmem_requested;
 };
+
+/* A bit per pid modulo this: which pids may have a cache entry. */
+#define QEMU_PID_BITS 65536
 
 struct name_node {
 	struct nametab_node node;
 };
 
-/* What one QEMU command line says, kept while the process's command line
- * stays byte for byte the same: parsing it is most of a scan's work, and
- * a guest's command line never changes while it runs.  Keyed by the pid's
- * directory name. */
+/* What one QEMU command line says, kept while the pid is the same process
+ * (parsing is most of a scan's work, reading it again a second file per
+ * guest): while its stat shows the start time and command name it showed
+ * when the command line was read.  A reused pid has another start time;
+ * an execve sets the new program's name.  Assumed: a command line changes
+ * only by execve (QEMU never rewrites its argv), and no execve goes from
+ * one QEMU to another of the same name.  Keyed by the pid's name. */
 struct cached {
 	struct nametab_node node;
+	pid_t pid;
 	unsigned seen; /* generation of the last scan that found it */
 	size_t len;
 	char *cmdline; /* owned copy, len bytes */
@@ -66,6 +76,11 @@ struct cached {
 	bool huge_known; /* huge holds the answer for process start start */
 	bool huge;
 	uint64_t start;
+	/* What the stat said right after the command line was read. */
+	bool id_known;
+	uint64_t id_start;
+	char comm[PROC_COMM_MAX];
+	int stat_fd; /* its /proc/<pid>/stat kept open, or -1 */
 	char key[];
 };
 
@@ -80,7 +95,11 @@ struct qemu_backend {
 	struct nametab cache; /* struct cached by pid */
 	unsigned gen;
 	struct qemu_pve pve; /* which Proxmox guest a process is */
-	pid_t *known;        /* other backends' pids, one collection's */
+	struct statfds fds;  /* the stat descriptors of cached processes */
+	/* Bit pid % QEMU_PID_BITS: a cache entry may be that pid's.  Most
+	 * processes are not QEMU; the bit answers without a hash lookup. */
+	uint64_t cached_pids[QEMU_PID_BITS / 64];
+	pid_t *known; /* other backends' pids, one collection's */
 	size_t aknown;
 
 	struct qemu_proc *procs;
@@ -103,30 +122,51 @@ static bool drop_all(struct nametab_node *n, void *arg)
 	return true;
 }
 
-static void cached_free(struct cached *e)
+static void cached_free(struct qemu_backend *b, struct cached *e)
 {
 	if (!e)
 		return;
+	statfds_close(&b->fds, &e->stat_fd);
 	free(e->cmdline);
 	free(e->name);
 	free(e->mem_path);
 	free(e);
 }
 
-/* Frees an entry the scan of generation *arg did not find. */
+static void mark_pid(struct qemu_backend *b, pid_t pid)
+{
+	unsigned i = (unsigned)pid % QEMU_PID_BITS;
+	b->cached_pids[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static bool may_be_cached(const struct qemu_backend *b, pid_t pid)
+{
+	unsigned i = (unsigned)pid % QEMU_PID_BITS;
+	return b->cached_pids[i / 64] >> (i % 64) & 1;
+}
+
+/* Frees an entry the latest scan of backend arg did not find; marks the
+ * pids of the others anew. */
 static bool drop_unseen(struct nametab_node *n, void *arg)
 {
+	struct qemu_backend *b = arg;
 	struct cached *e = nametab_entry(n, struct cached, node);
-	if (arg && e->seen == *(const unsigned *)arg)
+	if (e->seen == b->gen) {
+		mark_pid(b, e->pid);
 		return false;
-	cached_free(e);
+	}
+	cached_free(b, e);
+	return true;
+}
+
+static bool drop_cached(struct nametab_node *n, void *arg)
+{
+	cached_free(arg, nametab_entry(n, struct cached, node));
 	return true;
 }
 
 static void procs_clear(struct qemu_backend *b)
 {
-	for (size_t i = 0; i < b->nprocs; i++)
-		free(b->procs[i].name);
 	b->nprocs = 0;
 }
 
@@ -139,7 +179,7 @@ static void destroy(void *self)
 	free(b->procs);
 	nametab_sweep(&b->names, drop_all, NULL);
 	nametab_fini(&b->names);
-	nametab_sweep(&b->cache, drop_unseen, NULL);
+	nametab_sweep(&b->cache, drop_cached, b);
 	nametab_fini(&b->cache);
 	free(b->nodes);
 	free(b->known);
@@ -170,42 +210,6 @@ static void *create(const struct collect_opts *o)
 		return NULL;
 	}
 	return b;
-}
-
-/* Is path on a hugetlbfs, as the process's own mount table says (KubeVirt
- * and containers have their own)?  The longest mount point that holds
- * path decides.  Mount points with escaped blanks (\040) never match. */
-static bool on_hugetlbfs(struct qemu_backend *b, int procfd, const char *dname, const char *path)
-{
-	char rel[32];
-	size_t len, best = 0;
-	bool huge = false;
-	if (path_join3(rel, sizeof(rel), dname, "/", "mounts") < 0 ||
-	    read_file_at(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0)
-		return false;
-	struct cursor c = cursor_make(b->text, len);
-	struct kv_line l;
-	while (kv_next(&c, &l)) {
-		/* "<device> <mount point> <type> ...": kv_next split the device off. */
-		struct cursor r = l.rest;
-		cursor_skip_blanks(&r);
-		const char *mp = r.p;
-		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
-			r.p++;
-		size_t mpl = (size_t)(r.p - mp);
-		cursor_skip_blanks(&r);
-		const char *ty = r.p;
-		while (!cursor_eof(&r) && *r.p != ' ' && *r.p != '\n')
-			r.p++;
-		size_t tyl = (size_t)(r.p - ty);
-		if (mpl == 0 || mpl < best || strncmp(path, mp, mpl) != 0)
-			continue;
-		if (!(mpl == 1 || path[mpl] == '/' || path[mpl] == '\0'))
-			continue;
-		best = mpl;
-		huge = tyl == 9 && memcmp(ty, "hugetlbfs", 9) == 0;
-	}
-	return huge;
 }
 
 struct scan_pass {
@@ -271,23 +275,22 @@ static int cache_fill(struct qemu_backend *b, struct cached *e, size_t len)
 	e->vmem_requested = in->virtio_mem_requested;
 	e->hugetlb_memfd = in->hugetlb_memfd;
 	e->huge_known = false;
+	e->id_known = false;
 	return 0;
 }
 
 /* The cache entry of the QEMU process dname whose command line is in
  * b->text, parsed anew when it changed; NULL with *rc 0 when libvirt lists
- * the process already (it costs its name only then), or with *rc <0. */
-static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t len, int *rc)
+ * a new command line's guest already (only its name is parsed then), or
+ * with *rc <0. */
+static struct cached *cache_get(struct scan_pass *sp, const char *dname, pid_t pid, size_t len, int *rc)
 {
 	struct qemu_backend *b = sp->b;
 	struct nametab_node *n = nametab_find(&b->cache, dname);
 	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
 	*rc = 0;
-	if (e && e->len == len && memcmp(e->cmdline, b->text, len) == 0) {
-		if (e->libvirt && e->name && nametab_find(sp->libvirt_names, e->name))
-			return NULL;
+	if (e && e->len == len && memcmp(e->cmdline, b->text, len) == 0)
 		return e;
-	}
 	bool guest_key, has_uuid;
 	buf_reset(&b->qname);
 	if (qemu_cmdline_identity(b->text, len, &b->qname, &guest_key, &has_uuid) == 0 && guest_key && has_uuid &&
@@ -306,6 +309,9 @@ static struct cached *cache_get(struct scan_pass *sp, const char *dname, size_t 
 			return NULL;
 		}
 		memcpy(e->key, dname, kl + 1);
+		e->pid = pid;
+		e->stat_fd = -1;
+		mark_pid(b, pid);
 		nametab_add(&b->cache, &e->node, e->key);
 	}
 	if (cache_fill(b, e, len) < 0) {
@@ -342,23 +348,48 @@ static int take_process(struct scan_pass *sp, const struct cached *e, pid_t pid,
 	p->vmem_requested = e->vmem_requested;
 	if (st->has_rss && st->rss_pages <= UINT64_MAX / b->page_size)
 		mval_set_u64(&p->rss, st->rss_pages * b->page_size);
-	if (e->name && !(p->name = strdup(e->name))) {
-		b->nprocs--;
-		return -ENOMEM;
-	}
+	p->name = e->name;
 	return 0;
+}
+
+static bool running(const struct proc_stat *st)
+{
+	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
+	return st->state != 'Z' && st->state != 'X';
+}
+
+/* The QEMU process of entry e, its stat in st, into this scan. */
+static int take_cached(struct scan_pass *sp, struct cached *e, int procfd, const char *dname, pid_t pid,
+                       const struct proc_stat *st)
+{
+	e->seen = sp->b->gen;
+	/* libvirt may have listed the guest since (it came back up). */
+	if (e->libvirt && e->name && nametab_find(sp->libvirt_names, e->name))
+		return 0;
+	/* Whether file-backed memory is hugepages is the process's mount
+	 * table's say: asked again only for a new process. */
+	if (e->mem_path && (!e->huge_known || e->start != st->starttime)) {
+		e->huge = proc_on_hugetlbfs(procfd, dname, e->mem_path, sp->b->text, PARSE_MAX_FILE);
+		e->huge_known = true;
+		e->start = st->starttime;
+	}
+	return take_process(sp, e, pid, st);
 }
 
 /* One process of the scan.  Anything that fails to read is a process
  * that exited meanwhile, or not one at all: skipped quietly.  Files are
- * opened by their path relative to <procfs>: one open each, the cmdline
- * of every process and, for QEMU, its stat. */
+ * opened by their path relative to <procfs>.  A process new to the cache
+ * costs its cmdline (every process: whatever its command name says,
+ * QEMU's -name process= renames it) and, for QEMU, its stat; a QEMU
+ * process in the cache costs its stat alone, through the descriptor kept
+ * from the scan before when the budget allows (util/statfds.h), while
+ * the stat says it is the same process (struct cached). */
 static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 {
 	struct scan_pass *sp = arg;
 	struct qemu_backend *b = sp->b;
-	char rel[32], stat_text[2048];
-	size_t len, slen;
+	char rel[32];
+	size_t len;
 	struct proc_stat st;
 	int rc;
 
@@ -366,28 +397,36 @@ static int scan_one(int procfd, const char *dname, pid_t pid, void *arg)
 	 * even its command line is read. */
 	if (sp->nknown && bsearch(&pid, sp->known, sp->nknown, sizeof(pid), cmp_pid))
 		return 0;
+	struct nametab_node *n = may_be_cached(b, pid) ? nametab_find(&b->cache, dname) : NULL;
+	struct cached *e = n ? nametab_entry(n, struct cached, node) : NULL;
+	if (e && e->id_known) {
+		/* A kept descriptor fails once its process is gone, whatever
+		 * now runs under the pid: that is a new process, read below. */
+		bool kept = e->stat_fd >= 0;
+		int r = statfds_read(&b->fds, &e->stat_fd, procfd, dname, &st);
+		if (r < 0 && !kept)
+			return 0; /* gone: not seen, so the sweep drops the entry */
+		if (r == 0 && !running(&st))
+			return 0;
+		if (r == 0 && e->id_start == st.starttime && strcmp(e->comm, st.comm) == 0)
+			return take_cached(sp, e, procfd, dname, pid, &st);
+	}
 	if (path_join3(rel, sizeof(rel), dname, "/", "cmdline") < 0)
 		return 0;
 	if (read_file_at_once(procfd, rel, b->text, PARSE_MAX_FILE, &len) < 0 || len == 0 ||
 	    !qemu_cmdline_is_qemu(b->text, len))
 		return 0;
-	struct cached *e = cache_get(sp, dname, len, &rc);
+	e = cache_get(sp, dname, pid, len, &rc);
 	if (!e)
 		return rc;
-	e->seen = b->gen;
-	/* Z: exited, not yet reaped; X: being reaped.  Neither runs a guest. */
-	if (path_join3(rel, sizeof(rel), dname, "/", "stat") < 0 ||
-	    read_file_at_once(procfd, rel, stat_text, sizeof(stat_text), &slen) < 0 ||
-	    proc_stat_parse(stat_text, slen, &st) < 0 || st.state == 'Z' || st.state == 'X')
+	/* The stat read after the command line: the process it names ran
+	 * that command line (or a later one, which the next scan sees). */
+	if (statfds_read(&b->fds, &e->stat_fd, procfd, dname, &st) < 0 || !running(&st))
 		return 0;
-	/* Whether file-backed memory is hugepages is the process's mount
-	 * table's say: asked again only for a new process. */
-	if (e->mem_path && (!e->huge_known || e->start != st.starttime)) {
-		e->huge = on_hugetlbfs(b, procfd, dname, e->mem_path);
-		e->huge_known = true;
-		e->start = st.starttime;
-	}
-	return take_process(sp, e, pid, &st);
+	e->id_known = true;
+	e->id_start = st.starttime;
+	memcpy(e->comm, st.comm, sizeof(e->comm));
+	return take_cached(sp, e, procfd, dname, pid, &st);
 }
 
 static int cmp_proc(const void *x, const void *y)
@@ -405,29 +444,6 @@ static void name_add(struct qemu_backend *b, const char *name)
 		nametab_add(&b->names, &b->nodes[b->nnodes++].node, name);
 }
 
-/* Appends name with every byte that is not part of valid UTF-8 replaced
- * by U+FFFD: a command line is any bytes, a label value is UTF-8. */
-static void put_utf8(struct buf *out, const char *name)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	while (*p) {
-		unsigned c = *p;
-		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		unsigned cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-		size_t i = 1;
-		for (; i < n && (p[i] & 0xc0) == 0x80; i++)
-			cp = cp << 6 | (p[i] & 0x3f);
-		static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
-		if (n == 0 || i < n || cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			buf_puts(out, "\xef\xbf\xbd");
-			p++;
-			continue;
-		}
-		buf_append(out, p, n);
-		p += n;
-	}
-}
-
 /* The label of p: its own name, or one made unique.  Into out. */
 static int unique_name(const struct qemu_backend *b, const struct qemu_proc *p, struct buf *out)
 {
@@ -436,7 +452,7 @@ static int unique_name(const struct qemu_backend *b, const struct qemu_proc *p, 
 		buf_puts(out, "qemu-pid-");
 		buf_put_u64(out, (uint64_t)p->pid);
 	} else {
-		put_utf8(out, p->name);
+		utf8_put_valid(out, p->name);
 		if (nametab_find(&b->names, out->data ? out->data : "")) {
 			buf_puts(out, "#");
 			if (p->vmid[0]) {
@@ -457,7 +473,12 @@ static int publish(struct qemu_backend *b, struct snapshot *s)
 	struct buf name;
 	int rc = 0;
 	buf_init(&name, QEMU_NAME_MAX + 32);
-	if (b->nprocs > 1)
+	/* /proc lists processes by pid, which mostly is the order of their
+	 * start: sorted already then. */
+	bool sorted = true;
+	for (size_t i = 1; i < b->nprocs && sorted; i++)
+		sorted = cmp_proc(&b->procs[i - 1], &b->procs[i]) < 0;
+	if (!sorted)
 		qsort(b->procs, b->nprocs, sizeof(*b->procs), cmp_proc);
 	for (size_t i = 0; i < b->nprocs; i++) {
 		const struct qemu_proc *p = &b->procs[i];
@@ -542,6 +563,7 @@ static int collect(void *self, struct snapshot *s)
 	complaint_set_begin(b->complaints);
 	procs_clear(b);
 	b->gen++;
+	statfds_budget(&b->fds);
 	qemu_pve_begin(&b->pve);
 	/* The names other backends listed, so libvirt's processes stay
 	 * libvirt's and no name is taken twice. */
@@ -563,7 +585,8 @@ static int collect(void *self, struct snapshot *s)
 		rc = publish(b, s);
 	procs_clear(b);
 	/* Processes this scan did not find are gone (or libvirt's now). */
-	nametab_sweep(&b->cache, drop_unseen, &b->gen);
+	memset(b->cached_pids, 0, sizeof(b->cached_pids));
+	nametab_sweep(&b->cache, drop_unseen, b);
 	/* The names belong to this snapshot: none may outlive it here. */
 	nametab_sweep(&b->names, drop_all, NULL);
 	b->nnodes = 0;

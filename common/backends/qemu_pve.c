@@ -2,6 +2,7 @@
 #include "backends/qemu_pve.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,7 +51,8 @@ bool qemu_pve_pidfile_names(struct qemu_pve *p, const char *vmid, pid_t pid)
 	if (n < 0)
 		return false;
 	memcpy(path + n, ".pid", 5);
-	int rc = read_file(path, text, sizeof(text), &len);
+	/* One read: a pidfile is a line, and one is read per guest per scan. */
+	int rc = read_file_at_once(AT_FDCWD, path, text, sizeof(text), &len);
 	if (rc == 0 && libvirt_pid_parse_pidfile(text, len, &named) == 0 && named == pid) {
 		complain_key_release(p->log, p->complaints, path, "pid %d is VMID %s again", (int)pid, vmid);
 		return true;

@@ -112,11 +112,16 @@ int cursor_u64(struct cursor *c, uint64_t max, uint64_t *out)
 	const char *p = c->p;
 	uint64_t v = 0;
 
+	/* The limits once, not a division per digit: thousands of numbers
+	 * are parsed per collection. */
+	const uint64_t top = max / 10;
+	const unsigned last = (unsigned)(max % 10);
+
 	if (p >= c->end || *p < '0' || *p > '9')
 		return -EINVAL;
 	for (; p < c->end && *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
-		if (v > (max - d) / 10)
+		if (v > top || (v == top && d > last))
 			return -ERANGE;
 		v = v * 10 + d;
 	}

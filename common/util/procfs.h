@@ -1,6 +1,6 @@
 /*
- * procfs.h - the two things every source asks of <procfs>: a process's
- * stat line, and the list of processes.
+ * procfs.h - what sources ask of <procfs>: a process's stat line, the
+ * list of processes, and what a process's mount table says of a path.
  *
  * See proc(5), /proc/[pid]/stat: the command name (field 2) sits in
  * parentheses and may itself hold spaces and ')', so the fields after it
@@ -35,6 +35,11 @@ struct proc_stat {
 int proc_stat_parse(const char *text, size_t len, struct proc_stat *out);
 /* Reads and parses the stat file at path.  0 or a negative errno. */
 int proc_stat_read(const char *path, struct proc_stat *out);
+/* Reads and parses a stat file kept open (fd), from its start: the kernel
+ * writes the line anew for each read at offset 0, and a descriptor of
+ * /proc/<pid>/stat belongs to that process, -ESRCH once it is gone (a
+ * reused pid is another process).  0 or a negative errno. */
+int proc_stat_pread(int fd, struct proc_stat *out);
 
 /*
  * Calls fn for every process directory of procfs (a name of digits that
@@ -43,5 +48,15 @@ int proc_stat_read(const char *path, struct proc_stat *out);
  * 0 after the last entry; a negative errno when procfs cannot be read.
  */
 int proc_each_pid(const char *procfs, int (*fn)(int procfd, const char *name, pid_t pid, void *arg), void *arg);
+
+/*
+ * Is path on a hugetlbfs, as the mount table of process dname (a
+ * directory of procfd) says?  Each process has its own (KubeVirt's
+ * launcher, containers).  The longest mount point that holds path
+ * decides; mount points with escaped blanks (\040) never match.  buf
+ * (bufsz bytes) holds the table while it is read; false when it cannot
+ * be read.
+ */
+bool proc_on_hugetlbfs(int procfd, const char *dname, const char *path, char *buf, size_t bufsz);
 
 #endif

@@ -92,9 +92,16 @@ static void test_cursor_limits(void **state)
 		uint64_t want;
 		size_t consumed;
 	} cases[] = {
-	    {"100 rest", 100, 0, 100, 3}, {"101", 100, -ERANGE, 0, 0},
-	    {"255", 255, 0, 255, 3},      {"256", 255, -ERANGE, 0, 0},
-	    {"x1", 10, -EINVAL, 0, 0},    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX, 20},
+	    {"100 rest", 100, 0, 100, 3},
+	    {"101", 100, -ERANGE, 0, 0},
+	    {"255", 255, 0, 255, 3},
+	    {"256", 255, -ERANGE, 0, 0},
+	    {"0", 0, 0, 0, 1},
+	    {"1", 0, -ERANGE, 0, 0},
+	    {"109", 109, 0, 109, 3},
+	    {"110", 109, -ERANGE, 0, 0},
+	    {"x1", 10, -EINVAL, 0, 0},
+	    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX, 20},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		struct cursor c = cursor_make(cases[i].in, strlen(cases[i].in));

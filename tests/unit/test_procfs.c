@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util/procfs.h"
@@ -45,6 +48,12 @@ static void test_stat_parse(void **state)
 	    {"1 (a) ", -EINVAL},
 	    /* A name longer than any kernel's: not a stat line. */
 	    {"1 (0123456789012345678901234567890123456789012345678901234567890123456789) S " TAIL, -EINVAL},
+	    /* A line that ends before field 22, whatever follows it. */
+	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20\n0 1 0 42\n", -EINVAL},
+	    /* A newline in the name is the name's. */
+	    {"1 (a\nb) S " TAIL, 0, "a\nb", 'S', 1, 999, 777, 5000},
+	    /* Blanks and tabs between fields are one separator. */
+	    {"1 (a)  S\t0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0  42", 0, "a", 'S', 0, 3, 4, 42},
 	    /* A field beyond 64 bits. */
 	    {"1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99999999999999999999\n", -EINVAL},
 	};
@@ -65,6 +74,35 @@ static void test_stat_parse(void **state)
 		assert_int_equal(st.utime, t[i].utime);
 		assert_int_equal(st.stime, t[i].stime);
 		assert_int_equal(st.starttime, t[i].start);
+	}
+}
+
+/* Fields 23 (vsize) and 24 (rss) are optional: rss is read when both are
+ * numbers on the line. */
+static void test_stat_rss(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tail;
+		bool has;
+		uint64_t rss;
+	} t[] = {
+	    {" 3037736960 50000 18446744073709551615 1\n", true, 50000},
+	    {" 3037736960 50000", true, 50000},
+	    {" 3037736960 50000\n", true, 50000},
+	    {"", false, 0},
+	    {" 3037736960", false, 0},
+	    {" 3037736960\n50000\n", false, 0},
+	    {" 3037736960 5x000\n", false, 0},
+	    {" x 50000\n", false, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char line[256];
+		int n = snprintf(line, sizeof(line), "1 (a) S 0 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 42%s", t[i].tail);
+		struct proc_stat st;
+		assert_int_equal(proc_stat_parse(line, (size_t)n, &st), 0);
+		if (st.has_rss != t[i].has || (t[i].has && st.rss_pages != t[i].rss))
+			fail_msg("case %zu: has_rss %d rss %llu", i, st.has_rss, (unsigned long long)st.rss_pages);
 	}
 }
 
@@ -104,11 +142,45 @@ static void test_each_pid(void **state)
 	assert_int_equal(proc_stat_read("/nonexistent/kvmmem/stat", &st), -ENOENT);
 }
 
+static int collect_pids(int procfd, const char *name, pid_t pid, void *arg)
+{
+	(void)procfd;
+	char *out = arg;
+	size_t len = strlen(out);
+	snprintf(out + len, 256 - len, "%s=%d ", name, (int)pid);
+	return 0;
+}
+
+/* Only a directory name of digits that starts with 1-9 and fits a pid is
+ * a process: the names next to them in a procfs, and hostile ones. */
+static void test_each_pid_names(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/kvmmem-procfs-XXXXXX", path[96];
+	assert_non_null(mkdtemp(root));
+	static const char *const names[] = {
+	    "self", "0", "012", "12a", "1 ", "-1", "2147483648", "99999999999999999999", "2147483647"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	char got[256] = "";
+	assert_int_equal(proc_each_pid(root, collect_pids, got), 0);
+	assert_string_equal(got, "2147483647=2147483647 ");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat_parse),
+	    cmocka_unit_test(test_stat_rss),
 	    cmocka_unit_test(test_each_pid),
+	    cmocka_unit_test(test_each_pid_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
