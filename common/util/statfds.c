@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include "util/paths.h"
@@ -16,6 +17,18 @@ void statfds_budget(struct statfds *f)
 		soft = (rlim_t)STATFDS_MAX * 4;
 	f->max = (size_t)soft / 4;
 	f->ceiling = (int)(soft / 2);
+	f->floor = f->ceiling >= FD_SETSIZE + (int)f->max ? FD_SETSIZE : 0;
+}
+
+/* nfd, or a copy of it at f->floor or higher (nfd closed); -1 when no copy
+ * can be made there. */
+static int raise_fd(const struct statfds *f, int nfd)
+{
+	if (nfd >= f->floor)
+		return nfd;
+	int hi = fcntl(nfd, F_DUPFD_CLOEXEC, f->floor);
+	(void)close(nfd);
+	return hi;
 }
 
 void statfds_close(struct statfds *f, int *fd)
@@ -42,10 +55,10 @@ int statfds_read(struct statfds *f, int *fd, int procfd, const char *dname, stru
 	if (nfd < 0)
 		return -errno;
 	int r = proc_stat_pread(nfd, st);
-	if (r == 0 && f->kept < f->max && nfd < f->ceiling) {
+	if (r == 0 && f->kept < f->max && (nfd = raise_fd(f, nfd)) >= 0 && nfd < f->ceiling) {
 		*fd = nfd;
 		f->kept++;
-	} else {
+	} else if (nfd >= 0) {
 		(void)close(nfd);
 	}
 	return r;

@@ -22,14 +22,17 @@ struct statfds {
 	size_t kept; /* descriptors held now */
 	size_t max;  /* the most that may be held */
 	int ceiling; /* no descriptor this high or higher is kept */
+	int floor;   /* kept descriptors are moved to this number or higher */
 };
 
 /*
  * Sets the budget from RLIMIT_NOFILE: a quarter of the soft limit, each
  * descriptor numbered below half of it, so the process this runs in
- * (collectd's, with other plugins) keeps most of its descriptors and the
- * low numbers select() takes.  Cheap: call it before each collection, a
- * front-end may raise the limit after start.
+ * (collectd's, with other plugins) keeps most of its descriptors.  When
+ * half the limit leaves room for all of them above FD_SETSIZE, they are
+ * moved there: the numbers select() can take stay free for the front-end
+ * and other plugins.  Cheap: call it before each collection, a front-end
+ * may raise the limit after start.
  */
 void statfds_budget(struct statfds *f);
 /*

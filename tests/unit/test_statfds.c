@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -33,6 +34,7 @@ static void test_budget(void **state)
 	statfds_budget(&f);
 	assert_int_equal(f.max, 256);
 	assert_int_equal(f.ceiling, 512);
+	assert_int_equal(f.floor, 0);
 	rl.rlim_cur = 64;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	statfds_budget(&f);
@@ -44,6 +46,7 @@ static void test_budget(void **state)
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 		statfds_budget(&f);
 		assert_int_equal(f.max, STATFDS_MAX);
+		assert_int_equal(f.floor, FD_SETSIZE);
 	}
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
@@ -111,11 +114,55 @@ static void test_read_keep_close(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* With room above FD_SETSIZE, a kept descriptor sits there, so the
+ * numbers select() takes stay free; the read is the same. */
+static void test_kept_above_select(void **state)
+{
+	(void)state;
+	struct rlimit old, rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < (rlim_t)FD_SETSIZE * 8) {
+		printf("SKIP: test_kept_above_select needs a hard open-file limit of %d\n", FD_SETSIZE * 8);
+		return;
+	}
+	rl = old;
+	rl.rlim_cur = (rlim_t)FD_SETSIZE * 8;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	char root[] = "/tmp/kvmmem-statfds-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	int procfd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(procfd >= 0 && procfd < FD_SETSIZE);
+	struct statfds f = {0};
+	statfds_budget(&f);
+	assert_int_equal(f.floor, FD_SETSIZE);
+	int fd = -1;
+	struct proc_stat st;
+	put_stat(root, 100, 'S');
+	assert_int_equal(statfds_read(&f, &fd, procfd, "100", &st), 0);
+	assert_true(fd >= FD_SETSIZE && fd < f.ceiling);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	put_stat(root, 100, 'T');
+	assert_int_equal(statfds_read(&f, &fd, procfd, "100", &st), 0);
+	assert_int_equal(st.state, 'T');
+	/* The low number the open took was given back. */
+	int low = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(low >= 0 && low < FD_SETSIZE);
+	close(low);
+	statfds_close(&f, &fd);
+	assert_int_equal(f.kept, 0);
+	close(procfd);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_read_keep_close),
+	    cmocka_unit_test(test_kept_above_select),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
