@@ -284,12 +284,12 @@ $(O)/bench/floor: bench/floor.c
 
 # The discovery case (bench/discovery.sh): the qemu collector against the least work of finding QEMU
 # processes in /proc.
-$(O)/bench/floor_discovery: bench/floor_discovery.c
+$(O)/bench/floor_discovery: bench/floor_discovery.c bench/floor_args.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE -o $@ $<
 
 # The QMP case (bench/qmp.sh): the qmp collector against the least work of asking every QEMU monitor.
-$(O)/bench/floor_qmp: bench/floor_qmp.c
+$(O)/bench/floor_qmp: bench/floor_qmp.c bench/floor_args.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -D_GNU_SOURCE -o $@ $<
 

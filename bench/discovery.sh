@@ -30,6 +30,8 @@ EXPORTER="$O/kvmmem_exporter"
 FLOOR=${BENCH_DISC_FLOOR:-$O/bench/floor_discovery}
 RES=${BENCH_RESULTS:-$O/bench}
 HZ=$(getconf CLK_TCK)
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
 
 die() {
 	echo "bench: $*" >&2
@@ -49,19 +51,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# utime+stime of PID in clock ticks (the comm field may hold spaces).
-cpu_ticks() {
-	local s
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	set -- $s
-	echo $((${12} + ${13}))
-}
 
 # kvmmem_ms ARGS...: a server with ARGS, one warm-up scrape, then SCRAPES scrapes: CPU ms per scrape.
 kvmmem_ms() {
@@ -91,10 +80,6 @@ kvmmem_ms() {
 floor_ms() {
 	"$FLOOR" "$1" "$2" "$SCRAPES" 2 >"$WORK/floor.out" || die "floor failed"
 	awk -F= '$1 == "cpu_us_mean" { printf "%.2f", $2 / 1000 }' "$WORK/floor.out"
-}
-
-median() {
-	tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # measure LABEL PROCFS RUNDIR NPROC NQEMU: ROUNDS interleaved rounds of kvmmem (qemu collector only) and

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor_args.h"
+
 static char buf[64 * 1024];
 
 static double cpu_us(void)
@@ -104,21 +106,6 @@ __attribute__((noinline)) static void one_pass(const char *procfs, const char *r
 		}
 	}
 	closedir(d);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* A positive count of at most a million, else def. */
-static int count(const char *s, int def)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= 1000000 ? (int)v : def;
 }
 
 int main(int argc, char **argv)

@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor_args.h"
+
 #define BUF 8192
 
 static const char commands[] =
@@ -266,21 +268,6 @@ static void pass_par(struct vm *vms, size_t n, struct totals *t, double *hold, s
 			vms[i].fd = -1;
 			hold[i] = mono_us() - vms[i].t_connect;
 		}
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* A positive count of at most a million, else def. */
-static int count(const char *s, int def)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= 1000000 ? (int)v : def;
 }
 
 /* The monitors of dir: every <name>.qmp. */

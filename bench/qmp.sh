@@ -41,6 +41,8 @@ EXPORTER="$O/kvmmem_exporter"
 FLOOR=${BENCH_QMP_FLOOR:-$O/bench/floor_qmp}
 RES=${BENCH_RESULTS:-$O/bench}
 HZ=$(getconf CLK_TCK)
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
 
 die() {
 	echo "bench: qmp: $*" >&2
@@ -89,30 +91,11 @@ mkdir -p "$QS" "$WORK/bin"
 mount -t tmpfs -o size=16m,mode=700 kvmmem-bench "$QS" || skip "cannot mount a tmpfs for the monitors' sockets"
 ln -s "$QEMU" "$WORK/bin/kvm"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# utime+stime of PID in clock ticks (the comm field may hold spaces).
-cpu_ticks() {
-	local s
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 # utime+stime of every QEMU process, in clock ticks, in one awk.
 qemu_ticks() {
 	local f=()
 	for p in $QPIDS; do f+=("/proc/$p/stat"); done
 	awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }' "${f[@]}"
-}
-
-ms() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'; }
-
-median() {
-	tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # med_p99 FILE: median and p99 of a column of seconds, in milliseconds.

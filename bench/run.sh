@@ -69,6 +69,8 @@ FLOOR=${BENCH_FLOOR:-$O/bench/floor}
 PLUGIN="$O/kvmmem.so"
 RES=${BENCH_RESULTS:-$O/bench}
 HZ=$(getconf CLK_TCK)
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
 
 die() {
 	echo "bench: $*" >&2
@@ -110,19 +112,6 @@ apt_install() {
 
 # --- helpers -----------------------------------------------------------------
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# utime+stime of PID in clock ticks (the comm field may hold spaces).
-cpu_ticks() {
-	local s
-	s=$(cat "/proc/$1/stat") || return 1
-	s=${s##*) }
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
 hwm_kib() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
 }
@@ -161,8 +150,6 @@ scrapes() {
 med_p99() {
 	sort -g "$1" | awk '{ v[NR] = $1 * 1000 } END { m = v[int((NR + 1) / 2)]; i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "%.2f %.2f", m, v[i] }'
 }
-
-ms() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'; }
 
 # rounds PID URL N PLAIN: $ROUNDS rounds of the floor (FLOOR_CMD, its mean
 # CPU per iteration) then the same scrapes of the kvmmem server PID as its
