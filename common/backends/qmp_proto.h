@@ -38,8 +38,8 @@ struct qmp_rx {
 	struct json_tokener *tok; /* owned; made with the first line */
 };
 
-/* An empty buffer for lines of at most max bytes (their end not counted);
- * it holds at most max bytes plus one append's. */
+/* An empty buffer for lines of at most max bytes before their '\n' (a
+ * '\r' counts); it holds at most max bytes plus one append's. */
 void qmp_rx_init(struct qmp_rx *rx, size_t max);
 void qmp_rx_free(struct qmp_rx *rx);
 /* Appends n bytes read.  0, -ENOMEM, or -EFBIG when the line they leave
