@@ -149,7 +149,8 @@ static bool empty_return(const char *line, size_t len, struct qmp_msg *m)
 	size_t n = len - np - nq;
 	for (size_t i = 0; i < n; i++) {
 		char c = line[np + i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '_'))
 			return false;
 	}
 	m->kind = QMP_RETURN;

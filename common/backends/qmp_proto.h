@@ -33,8 +33,8 @@ struct json_tokener;
 struct qmp_rx {
 	char *data; /* owned: lines already taken out (before off), then the rest */
 	size_t len, alloc, max;
-	size_t off;     /* where the bytes not yet taken out start */
-	size_t scanned; /* bytes from off on known to hold no end of line */
+	size_t off;               /* where the bytes not yet taken out start */
+	size_t scanned;           /* bytes from off on known to hold no end of line */
 	struct json_tokener *tok; /* owned; made with the first line */
 };
 
@@ -51,13 +51,13 @@ enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };
 
 struct qmp_msg {
 	enum qmp_kind kind;
-	char id[QMP_ID_MAX];       /* the echoed "id" of a reply, "" without */
+	char id[QMP_ID_MAX]; /* the echoed "id" of a reply, "" without */
 	/* owned: the greeting's "QMP" or the "return" value; NULL for an
 	 * empty object returned ({}), which every qmp_map_* below refuses
 	 * as it refuses {} */
 	struct json_object *value;
-	int major, minor, micro;   /* the greeting's QEMU version, -1 when not given */
-	struct json_object *root;  /* owned: the whole message; NULL with value */
+	int major, minor, micro;  /* the greeting's QEMU version, -1 when not given */
+	struct json_object *root; /* owned: the whole message; NULL with value */
 };
 
 /*

@@ -375,11 +375,11 @@ static void test_line_bound(void **state)
 		memcpy(line, head, sizeof(head) - 1);
 		line[n - 1] = '}';
 		line[n] = '\n';
-		size_t tl = 0;
 		memcpy(two, line, n + 1);
-		tl = n + 1;
-		memcpy(two + tl, "{\"return\": 1, \"id\": \"p\"}\r\n", 27);
-		tl += 27;
+		size_t tl = n + 1;
+		static const char next[] = "{\"return\": 1, \"id\": \"p\"}\r\n";
+		memcpy(two + tl, next, sizeof(next) - 1);
+		tl += sizeof(next) - 1;
 		static const size_t steps[] = {0, 1, 7, BOUND, BOUND + 1};
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 			char id[QMP_ID_MAX] = "";
@@ -486,11 +486,8 @@ static void test_monitors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cases),
-	    cmocka_unit_test(test_huge_reply),
-	    cmocka_unit_test(test_line_bound),
-	    cmocka_unit_test(test_empty_return),
-	    cmocka_unit_test(test_monitors),
+	    cmocka_unit_test(test_cases),        cmocka_unit_test(test_huge_reply), cmocka_unit_test(test_line_bound),
+	    cmocka_unit_test(test_empty_return), cmocka_unit_test(test_monitors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
