@@ -26,34 +26,47 @@
 
 struct json_object;
 
-/* The bytes read from one monitor that do not yet form a whole line. */
+struct json_tokener;
+
+/* The bytes read from one monitor that do not yet form a whole line, and
+ * the one JSON tokener its lines are parsed with. */
 struct qmp_rx {
-	char *data; /* owned */
+	char *data; /* owned: lines already taken out (before off), then the rest */
 	size_t len, alloc, max;
+	size_t off;               /* where the bytes not yet taken out start */
+	size_t scanned;           /* bytes from off on known to hold no end of line */
+	struct json_tokener *tok; /* owned; made with the first line */
 };
 
-/* An empty buffer that holds at most max bytes of one line. */
+/* An empty buffer for lines of at most max bytes before their '\n' (a
+ * '\r' counts); it holds at most max bytes plus one append's. */
 void qmp_rx_init(struct qmp_rx *rx, size_t max);
 void qmp_rx_free(struct qmp_rx *rx);
-/* Appends n bytes read.  0, -ENOMEM, or -EFBIG when a line grows past the
- * buffer's max (the monitor then costs its VM's values). */
+/* Appends n bytes read.  0, -ENOMEM, or -EFBIG when the line they leave
+ * unfinished is longer than the buffer's max (the monitor then costs its
+ * VM's values). */
 int qmp_rx_append(struct qmp_rx *rx, const char *p, size_t n);
 
 enum qmp_kind { QMP_GREETING, QMP_RETURN, QMP_ERROR, QMP_EVENT };
 
 struct qmp_msg {
 	enum qmp_kind kind;
-	char id[QMP_ID_MAX];       /* the echoed "id" of a reply, "" without */
-	struct json_object *value; /* owned: the greeting's "QMP" or the "return" value */
-	int major, minor, micro;   /* the greeting's QEMU version, -1 when not given */
-	struct json_object *root;  /* owned: the whole message */
+	char id[QMP_ID_MAX]; /* the echoed "id" of a reply, "" without */
+	/* owned: the greeting's "QMP" or the "return" value; NULL for an
+	 * empty object returned ({}), which every qmp_map_* below refuses
+	 * as it refuses {} */
+	struct json_object *value;
+	int major, minor, micro;  /* the greeting's QEMU version, -1 when not given */
+	struct json_object *root; /* owned: the whole message; NULL with value */
 };
 
 /*
  * Takes the next whole line out of rx and parses it into m.  1 with a
  * message (free it with qmp_msg_free), 0 when no whole line is there yet,
  * -EINVAL when the line is not a QMP message (it is dropped; the caller
- * decides whether the monitor is still worth reading), -ENOMEM.
+ * decides whether the monitor is still worth reading), -EFBIG when it is
+ * longer than the buffer's max (dropped too), -ENOMEM.  The line is parsed
+ * where it lies in the buffer, with the buffer's one tokener.
  */
 int qmp_rx_next(struct qmp_rx *rx, struct qmp_msg *m);
 void qmp_msg_free(struct qmp_msg *m);

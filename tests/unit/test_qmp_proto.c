@@ -2,8 +2,9 @@
  * paused and booted guests, Proxmox VE's patched query-balloon, QEMU 9.2's
  * counters, 2^64-1 and last-update 0, a 9.1.9x greeting, events between
  * replies, garbage, lines over the cap; each fed whole and one byte at a
- * time, through the exchange that decides what is sent; and the monitor
- * socket of QEMU command lines. */
+ * time, through the exchange that decides what is sent; a line exactly at
+ * the cap and one byte over; QEMU's empty return and lines near it; and the
+ * monitor socket of QEMU command lines. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,7 +239,8 @@ static const struct {
      0},
     {"replies not ours are ignored",
      "balloon0",
-     GREET72 CAPS "{\"return\": {\"actual\": 9}, \"id\": \"zz\"}\r\n{\"return\": {\"actual\": 9}}\r\n",
+     GREET72 CAPS "{\"return\": {\"actual\": 9}, \"id\": \"zz\"}\r\n{\"return\": {\"actual\": 9}}\r\n"
+                  "{\"return\": {}, \"id\": \"zz\"}\r\n{\"return\": {}}\r\n",
      QX_REPLIES,
      0,
      false,
@@ -334,6 +336,105 @@ static void test_huge_reply(void **state)
 	qmp_rx_free(&rx);
 }
 
+#define BOUND 64 /* the rx cap of the bound tests */
+
+/* Feeds in to a buffer of cap BOUND in chunks of step (0: at once): the
+ * first error, or the number of messages. */
+static int feed(const char *in, size_t len, size_t step, char id[QMP_ID_MAX])
+{
+	struct qmp_rx rx;
+	int got = 0, r = 0;
+	qmp_rx_init(&rx, BOUND);
+	for (size_t off = 0; off < len && r >= 0;) {
+		size_t n = step && len - off > step ? step : len - off;
+		r = qmp_rx_append(&rx, in + off, n);
+		off += n;
+		struct qmp_msg m;
+		while (r == 0 && (r = qmp_rx_next(&rx, &m)) == 1) {
+			memcpy(id, m.id, QMP_ID_MAX);
+			qmp_msg_free(&m);
+			got++;
+			r = 0;
+		}
+		assert_true(r < 0 || rx.len - rx.off <= BOUND);
+	}
+	qmp_rx_free(&rx);
+	return r < 0 ? r : got;
+}
+
+/* A line of exactly the cap is read, whole or in pieces, then another; one
+ * byte more is refused, whether its end came or not. */
+static void test_line_bound(void **state)
+{
+	(void)state;
+	char line[BOUND + 2], two[2 * BOUND + 4];
+	static const char head[] = "{\"return\": 7, \"id\": \"b\"";
+	for (size_t extra = 0; extra < 2; extra++) {
+		size_t n = BOUND + extra;
+		memset(line, ' ', n);
+		memcpy(line, head, sizeof(head) - 1);
+		line[n - 1] = '}';
+		line[n] = '\n';
+		memcpy(two, line, n + 1);
+		size_t tl = n + 1;
+		static const char next[] = "{\"return\": 1, \"id\": \"p\"}\r\n";
+		memcpy(two + tl, next, sizeof(next) - 1);
+		tl += sizeof(next) - 1;
+		static const size_t steps[] = {0, 1, 7, BOUND, BOUND + 1};
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			char id[QMP_ID_MAX] = "";
+			print_message("a line of %zu bytes, cap %d, step %zu\n", n, BOUND, steps[k]);
+			assert_int_equal(feed(two, tl, steps[k], id), extra ? -EFBIG : 2);
+			if (!extra)
+				assert_string_equal(id, "p");
+			/* Without its end: refused as soon as it is past the cap. */
+			assert_int_equal(feed(line, n, steps[k], id), extra ? -EFBIG : 0);
+		}
+	}
+}
+
+/* QEMU's own empty return is taken without a tree; anything near it is
+ * json-c's to judge. */
+static void test_empty_return(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		int rc;
+		const char *id;
+		bool tree;
+	} lines[] = {
+	    {"{\"return\": {}, \"id\": \"c\"}\r", 0, "c", false},
+	    {"{\"return\": {}, \"id\": \"c-1_Z\"}", 0, "c-1_Z", false},
+	    {"{\"return\":{},\"id\":\"c\"}", 0, "c", true},
+	    {"{\"return\": {}, \"id\": \"c\\u0041\"}", 0, "cA", true},
+	    {"{\"return\": {}, \"id\": \"\"}", 0, "", true},
+	    {"{\"return\": {}, \"id\": \"toolongid\"}", 0, "", true},
+	    {"{\"return\": {}, \"id\": \"a\"b\"}", -EINVAL, "", false},
+	    {"{\"return\": {}, \"id\": \"c\"}}", -EINVAL, "", false},
+	    {"{\"return\": {}, \"id\": \"c\"}x", -EINVAL, "", false},
+	    {"{\"return\": {}, \"id\": \"c\"", -EINVAL, "", false},
+	};
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		struct qmp_msg m;
+		print_message("%s\n", lines[k].line);
+		assert_int_equal(qmp_parse_line(lines[k].line, strlen(lines[k].line), &m), lines[k].rc);
+		if (lines[k].rc == 0) {
+			assert_int_equal(m.kind, QMP_RETURN);
+			assert_string_equal(m.id, lines[k].id);
+			assert_int_equal(m.root != NULL, lines[k].tree);
+			assert_int_equal(m.value != NULL, lines[k].tree);
+			struct mval f[DF_COUNT];
+			memset(f, 0, sizeof(f));
+			/* {} is no answer to any of ours, with or without a tree. */
+			assert_int_equal(qmp_map_balloon(m.value, f), -EINVAL);
+			assert_int_equal(qmp_map_guest_stats(m.value, f), -EINVAL);
+			assert_int_equal(qmp_map_polling_interval(m.value, f), -EINVAL);
+			qmp_msg_free(&m);
+		}
+	}
+}
+
 static const struct {
 	const char *what;
 	const char *cmd;
@@ -385,9 +486,8 @@ static void test_monitors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cases),
-	    cmocka_unit_test(test_huge_reply),
-	    cmocka_unit_test(test_monitors),
+	    cmocka_unit_test(test_cases),        cmocka_unit_test(test_huge_reply), cmocka_unit_test(test_line_bound),
+	    cmocka_unit_test(test_empty_return), cmocka_unit_test(test_monitors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
