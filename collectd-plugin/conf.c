@@ -9,11 +9,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/errbuf.h"
 
 void cd_conf_init(struct cd_conf *c)
 {
@@ -44,25 +45,13 @@ void cd_conf_free(struct cd_conf *c)
 	cd_conf_init(c);
 }
 
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errsz > 0)
-		vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Exactly one non-empty string. */
 static int get_string(const oconfig_item_t *ci, char **dst, char *err, size_t errsz)
 {
 	if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING)
-		return fail(err, errsz, "option %s needs exactly one string argument", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s needs exactly one string argument", ci->key);
 	if (ci->values[0].value.string[0] == '\0')
-		return fail(err, errsz, "option %s must not be empty", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s must not be empty", ci->key);
 	char *s = strdup(ci->values[0].value.string);
 	if (s == NULL)
 		return -ENOMEM;
@@ -93,7 +82,8 @@ static int get_bool(const oconfig_item_t *ci, bool *dst, char *err, size_t errsz
 			}
 		}
 	}
-	return fail(err, errsz, "option %s needs exactly one boolean argument (true or false)", ci->key);
+	return errbuf_fail(err, errsz, -EINVAL, "option %s needs exactly one boolean argument (true or false)",
+	                   ci->key);
 }
 
 static int get_instance_format(const oconfig_item_t *ci, struct cd_conf *c, char *err, size_t errsz)
@@ -102,21 +92,21 @@ static int get_instance_format(const oconfig_item_t *ci, struct cd_conf *c, char
 	int n = ci->values_num;
 
 	if (n < 1 || n > 2)
-		return fail(err, errsz, "option %s needs one or two of: name uuid", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s needs one or two of: name uuid", ci->key);
 	for (int i = 0; i < n; i++) {
 		const oconfig_value_t *v = &ci->values[i];
 		if (v->type != OCONFIG_TYPE_STRING)
-			return fail(err, errsz, "option %s needs one or two of: name uuid", ci->key);
+			return errbuf_fail(err, errsz, -EINVAL, "option %s needs one or two of: name uuid", ci->key);
 		if (strcasecmp(v->value.string, "name") == 0)
 			f[i] = CD_INST_NAME;
 		else if (strcasecmp(v->value.string, "uuid") == 0)
 			f[i] = CD_INST_UUID;
 		else
-			return fail(err, errsz, "option %s: unknown field \"%s\" (known: name uuid)", ci->key,
-			            v->value.string);
+			return errbuf_fail(err, errsz, -EINVAL, "option %s: unknown field \"%s\" (known: name uuid)",
+			                   ci->key, v->value.string);
 	}
 	if (n == 2 && f[0] == f[1])
-		return fail(err, errsz, "option %s lists a field twice", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s lists a field twice", ci->key);
 	for (int i = 0; i < n; i++)
 		c->inst[i] = f[i];
 	c->ninst = (size_t)n;
@@ -144,7 +134,8 @@ static int add_domain(const oconfig_item_t *ci, struct cd_conf *c, char *err, si
 		if (rc != 0) {
 			char why[128];
 			regerror(rc, &m.re, why, sizeof(why));
-			r = fail(err, errsz, "option %s: bad regular expression %s: %s", ci->key, text, why);
+			r = errbuf_fail(err, errsz, -EINVAL, "option %s: bad regular expression %s: %s", ci->key, text,
+			                why);
 			free(text);
 			return r;
 		}
@@ -168,10 +159,10 @@ static int add_domain(const oconfig_item_t *ci, struct cd_conf *c, char *err, si
 static int get_timeout(const oconfig_item_t *ci, struct cd_conf *c, char *err, size_t errsz)
 {
 	if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER)
-		return fail(err, errsz, "option %s needs exactly one number (seconds)", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s needs exactly one number (seconds)", ci->key);
 	double t = ci->values[0].value.number;
 	if (!isfinite(t) || t < 0.001 || t > 3600)
-		return fail(err, errsz, "option %s must be between 0.001 and 3600 seconds", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s must be between 0.001 and 3600 seconds", ci->key);
 	c->timeout_seconds = t;
 	return 0;
 }
@@ -181,10 +172,10 @@ static int get_timeout(const oconfig_item_t *ci, struct cd_conf *c, char *err, s
 static int get_qmp_timeout(const oconfig_item_t *ci, struct cd_conf *c, char *err, size_t errsz)
 {
 	if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER)
-		return fail(err, errsz, "option %s needs exactly one number (seconds)", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s needs exactly one number (seconds)", ci->key);
 	double t = ci->values[0].value.number;
 	if (!isfinite(t) || t < 0.001 || t > 10)
-		return fail(err, errsz, "option %s must be between 0.001 and 10 seconds", ci->key);
+		return errbuf_fail(err, errsz, -EINVAL, "option %s must be between 0.001 and 10 seconds", ci->key);
 	c->qmp_timeout_ms = (int)(t * 1000 + 0.5);
 	return 0;
 }
@@ -199,7 +190,7 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 		int r;
 
 		if (ci->children_num != 0)
-			return fail(err, errsz, "option %s: blocks are not allowed here", k);
+			return errbuf_fail(err, errsz, -EINVAL, "option %s: blocks are not allowed here", k);
 		if (strcasecmp(k, "Connection") == 0)
 			r = get_string(ci, &c->uri, err, errsz);
 		else if (strcasecmp(k, "SysfsPath") == 0)
@@ -235,7 +226,7 @@ int cd_conf_apply(struct cd_conf *c, const oconfig_item_t *block, char *err, siz
 		else if (strcasecmp(k, "QMPTimeout") == 0)
 			r = get_qmp_timeout(ci, c, err, errsz);
 		else
-			r = fail(err, errsz, "unknown option %s", k);
+			r = errbuf_fail(err, errsz, -EINVAL, "unknown option %s", k);
 		if (r != 0)
 			return r;
 	}

@@ -2,11 +2,11 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model/env.h"
+#include "util/errbuf.h"
 #include "util/parse.h"
 
 enum flag_id {
@@ -46,20 +46,6 @@ static const struct flag_def flags[] = {
 };
 
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
-
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 void cli_defaults(struct cli_opts *o)
 {
@@ -160,36 +146,37 @@ static const struct flag_def *find_flag(const char *name, size_t len)
 static int set_value(const struct flag_def *f, const char *v, struct cli_opts *o, char *err, size_t errsz)
 {
 	if (v[0] == '\0')
-		return fail(err, errsz, "invalid value '' for flag '--%s': empty", f->name);
+		return errbuf_fail(err, errsz, -EINVAL, "invalid value '' for flag '--%s': empty", f->name);
 	switch (f->id) {
 	case F_LISTEN:
 		if (cli_parse_listen(v, o->listen_host, sizeof(o->listen_host), &o->listen_port) != 0)
-			return fail(err, errsz,
-			            "invalid value '%s' for flag '--%s': expected [HOST]:PORT such as :19177, "
-			            "127.0.0.1:19177 or [::1]:19177",
-			            v, f->name);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '--%s': expected [HOST]:PORT such as :19177, "
+			                   "127.0.0.1:19177 or [::1]:19177",
+			                   v, f->name);
 		o->listen_address = v;
 		return 0;
 	case F_TELEMETRY:
 		/* Checked before the value is quoted back: a long one would not
 		 * fit the message. */
 		if (strlen(v) > CLI_MAX_TELEMETRY_PATH)
-			return fail(err, errsz, "invalid value for flag '--%s': longer than %d bytes", f->name,
-			            CLI_MAX_TELEMETRY_PATH);
+			return errbuf_fail(err, errsz, -EINVAL, "invalid value for flag '--%s': longer than %d bytes",
+			                   f->name, CLI_MAX_TELEMETRY_PATH);
 		if (v[0] != '/' || v[1] == '\0' || strcmp(v, "/-/healthy") == 0)
-			return fail(err, errsz,
-			            "invalid value '%s' for flag '--%s': expected a path starting with '/', "
-			            "other than / and /-/healthy",
-			            v, f->name);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '--%s': expected a path starting with '/', "
+			                   "other than / and /-/healthy",
+			                   v, f->name);
 		/* libmicrohttpd decodes %XX before the path is compared, ends it
 		 * at '?', and a client never sends '#', blanks or control
 		 * characters: a path with one of them could never be matched. */
 		for (const char *c = v; *c != '\0'; c++) {
 			if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '?' || *c == '#' || *c == '%')
-				return fail(err, errsz,
-				            "invalid value '%s' for flag '--%s': no request path matches a '%%', "
-				            "'?', '#', blank or control character",
-				            v, f->name);
+				return errbuf_fail(
+				    err, errsz, -EINVAL,
+				    "invalid value '%s' for flag '--%s': no request path matches a '%%', "
+				    "'?', '#', blank or control character",
+				    v, f->name);
 		}
 		o->telemetry_path = v;
 		return 0;
@@ -198,19 +185,20 @@ static int set_value(const struct flag_def *f, const char *v, struct cli_opts *o
 		return 0;
 	case F_SCRAPE_TIMEOUT:
 		if (cli_parse_duration(v, &o->scrape_timeout_ms) != 0)
-			return fail(err, errsz,
-			            "invalid value '%s' for flag '--%s': expected a positive duration of at most 24h "
-			            "such as 500ms, 8s or 1m",
-			            v, f->name);
+			return errbuf_fail(
+			    err, errsz, -EINVAL,
+			    "invalid value '%s' for flag '--%s': expected a positive duration of at most 24h "
+			    "such as 500ms, 8s or 1m",
+			    v, f->name);
 		return 0;
 	case F_LOG_LEVEL:
 		if (log_level_parse(v, &o->log_level) != 0)
-			return fail(err, errsz,
-			            "invalid value '%s' for flag '--%s': expected error, warn, info or debug", v,
-			            f->name);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '--%s': expected error, warn, info or debug", v,
+			                   f->name);
 		return 0;
 	default:
-		return fail(err, errsz, "flag '--%s' takes no value", f->name);
+		return errbuf_fail(err, errsz, -EINVAL, "flag '--%s' takes no value", f->name);
 	}
 }
 
@@ -239,7 +227,7 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-			return fail(err, errsz, "unexpected argument '%s', try --help", a);
+			return errbuf_fail(err, errsz, -EINVAL, "unexpected argument '%s', try --help", a);
 		name = a + 2;
 		eq = strchr(name, '=');
 		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -250,7 +238,8 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 			int r = collect_flags_parse(&o->coll, &fa, err, errsz);
 			bool used_next = fa.used_next;
 			if (r == -ENOENT)
-				return fail(err, errsz, "unknown flag '--%.*s', try --help", (int)len, name);
+				return errbuf_fail(err, errsz, -EINVAL, "unknown flag '--%.*s', try --help", (int)len,
+				                   name);
 			if (r != 0)
 				return r;
 			i += used_next ? 1 : 0;
@@ -258,7 +247,7 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 		}
 		if (!f->takes_value) {
 			if (eq != NULL)
-				return fail(err, errsz, "flag '--%s' takes no value", f->name);
+				return errbuf_fail(err, errsz, -EINVAL, "flag '--%s' takes no value", f->name);
 			set_switch(f, o);
 			continue;
 		}
@@ -267,7 +256,7 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, char *err, size_
 			v = eq + 1;
 		} else {
 			if (i + 1 >= argc)
-				return fail(err, errsz, "flag '--%s' needs a value", f->name);
+				return errbuf_fail(err, errsz, -EINVAL, "flag '--%s' needs a value", f->name);
 			v = argv[++i];
 		}
 		int r = set_value(f, v, o, err, errsz);

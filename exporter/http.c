@@ -17,7 +17,7 @@
 
 #include "util/buf.h"
 #include "encoding.h"
-#include "errbuf.h"
+#include "util/errbuf.h"
 #include "exposition.h"
 #include "http_listen.h"
 #include "http_shape.h"

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 static int bind_one(int family, const struct sockaddr *sa, socklen_t salen, bool dual_stack, int *fdout)
 {

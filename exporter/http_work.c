@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 /* A request refused for too many waiting checks waits this long for its
  * 429, so a flood is not answered faster than it would be checked. */

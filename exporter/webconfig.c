@@ -10,7 +10,7 @@
 
 #include <yaml.h>
 
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 /* One parse: the document, the struct being filled and the error text. */
 struct wc_parse {

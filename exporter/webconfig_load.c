@@ -11,7 +11,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 /* Reads a whole regular file of at most max bytes into a new
  * NUL-terminated string.  Anything else (a FIFO, a device, a directory) is

@@ -2,26 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "table.h"
+#include "util/errbuf.h"
 #include "util/parse.h"
-
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 void top_cli_defaults(struct top_opts *o)
 {
@@ -72,28 +58,32 @@ static int set_value(const char *flag, const char *v, struct top_opts *o, char *
 
 	if (strcmp(flag, "d") == 0 || strcmp(flag, "delay") == 0) {
 		if (top_parse_delay(v, &o->delay_ms) != 0)
-			return fail(err, errsz, "invalid value '%s' for flag '%s': expected seconds from 0.1 to 3600",
-			            v, flag[1] ? "--delay" : "-d");
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '%s': expected seconds from 0.1 to 3600", v,
+			                   flag[1] ? "--delay" : "-d");
 	} else if (strcmp(flag, "n") == 0 || strcmp(flag, "iterations") == 0) {
 		if (parse_count(v, 1000000000, &n) != 0)
-			return fail(err, errsz, "invalid value '%s' for flag '%s': expected a positive count", v,
-			            flag[1] ? "--iterations" : "-n");
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '%s': expected a positive count", v,
+			                   flag[1] ? "--iterations" : "-n");
 		o->count = (unsigned long)n;
 	} else if (strcmp(flag, "width") == 0) {
 		if (parse_count(v, TOP_LINE_MAX - 1, &n) != 0 || n < 20)
-			return fail(err, errsz, "invalid value '%s' for flag '--width': expected 20 to %d columns", v,
-			            TOP_LINE_MAX - 1);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '--width': expected 20 to %d columns", v,
+			                   TOP_LINE_MAX - 1);
 		o->width = (int)n;
 	} else if (strcmp(flag, "sort") == 0) {
 		if (top_col_lookup(v, &o->sort) != 0)
-			return fail(err, errsz,
-			            "invalid value '%s' for flag '--sort': expected a column heading such as "
-			            "NAME, MAX or KSM",
-			            v);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value '%s' for flag '--sort': expected a column heading such as "
+			                   "NAME, MAX or KSM",
+			                   v);
 	} else if (strcmp(flag, "filter") == 0) {
 		if (strlen(v) >= TOP_FILTER_MAX)
-			return fail(err, errsz, "invalid value for flag '--filter': longer than %d bytes",
-			            TOP_FILTER_MAX - 1);
+			return errbuf_fail(err, errsz, -EINVAL,
+			                   "invalid value for flag '--filter': longer than %d bytes",
+			                   TOP_FILTER_MAX - 1);
 		o->filter = v[0] != '\0' ? v : NULL;
 	} else {
 		return -ENOENT;
@@ -166,13 +156,15 @@ static int own_flag(const struct arg *g, const char *next, bool *used_next, stru
 		if (set_switch(g->name, g->len, o) != 0)
 			return -ENOENT;
 		if (g->value != NULL)
-			return fail(err, errsz, "flag '%s%s' takes no value", g->is_short ? "-" : "--", name);
+			return errbuf_fail(err, errsz, -EINVAL, "flag '%s%s' takes no value", g->is_short ? "-" : "--",
+			                   name);
 		return 0;
 	}
 	const char *v = g->value;
 	if (v == NULL) {
 		if (next == NULL)
-			return fail(err, errsz, "flag '%s%s' needs a value", g->is_short ? "-" : "--", name);
+			return errbuf_fail(err, errsz, -EINVAL, "flag '%s%s' needs a value", g->is_short ? "-" : "--",
+			                   name);
 		v = next;
 		*used_next = true;
 	}
@@ -189,7 +181,7 @@ int top_cli_parse(int argc, char *const argv[], struct top_opts *o, char *err, s
 		bool used_next;
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 		if (split_arg(argv[i], &g) != 0)
-			return fail(err, errsz, "unexpected argument '%s', try --help", argv[i]);
+			return errbuf_fail(err, errsz, -EINVAL, "unexpected argument '%s', try --help", argv[i]);
 		int r = own_flag(&g, next, &used_next, o, err, errsz);
 		if (r == -ENOENT && !g.is_short) {
 			struct flag_arg fa = {g.name, g.len, g.value, next, false};
@@ -197,8 +189,8 @@ int top_cli_parse(int argc, char *const argv[], struct top_opts *o, char *err, s
 			used_next = fa.used_next;
 		}
 		if (r == -ENOENT)
-			return fail(err, errsz, "unknown flag '%s%.*s', try --help", g.is_short ? "-" : "--",
-			            (int)g.len, g.name);
+			return errbuf_fail(err, errsz, -EINVAL, "unknown flag '%s%.*s', try --help",
+			                   g.is_short ? "-" : "--", (int)g.len, g.name);
 		if (r != 0)
 			return r;
 		once |= g.len == 4 && memcmp(g.name, "once", 4) == 0;
@@ -206,7 +198,7 @@ int top_cli_parse(int argc, char *const argv[], struct top_opts *o, char *err, s
 		i += used_next ? 1 : 0;
 	}
 	if (once && json && o->mode < TOP_HELP)
-		return fail(err, errsz, "--once and --json exclude each other");
+		return errbuf_fail(err, errsz, -EINVAL, "--once and --json exclude each other");
 	return 0;
 }
 

@@ -2,11 +2,11 @@
 #include "model/collect_flags.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model/env.h"
+#include "util/errbuf.h"
 #include "util/parse.h"
 
 struct path_flag {
@@ -32,20 +32,6 @@ static const struct path_flag path_flags[] = {
 };
 
 #define NPATH_FLAGS (sizeof(path_flags) / sizeof(path_flags[0]))
-
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static const char **path_slot(struct collect_flags *f, const struct path_flag *p)
 {
@@ -93,13 +79,14 @@ static int qmp_flag(struct collect_flags *f, struct flag_arg *a, char *err, size
 		return -ENOENT;
 	if (value == NULL) {
 		if (a->next == NULL)
-			return fail(err, errsz, "flag '--%s' needs a value", QMP_TIMEOUT_FLAG);
+			return errbuf_fail(err, errsz, -EINVAL, "flag '--%s' needs a value", QMP_TIMEOUT_FLAG);
 		value = a->next;
 		a->used_next = true;
 	}
 	if (parse_ms(value, &f->qmp_timeout_ms) != 0)
-		return fail(err, errsz, "invalid value '%s' for flag '--%s': a duration from 1ms to 10s", value,
-		            QMP_TIMEOUT_FLAG);
+		return errbuf_fail(err, errsz, -EINVAL,
+		                   "invalid value '%s' for flag '--%s': a duration from 1ms to 10s", value,
+		                   QMP_TIMEOUT_FLAG);
 	return 0;
 }
 
@@ -136,12 +123,12 @@ int collect_flags_parse(struct collect_flags *f, struct flag_arg *a, char *err, 
 			continue;
 		if (value == NULL) {
 			if (a->next == NULL)
-				return fail(err, errsz, "flag '--%s' needs a value", p->name);
+				return errbuf_fail(err, errsz, -EINVAL, "flag '--%s' needs a value", p->name);
 			value = a->next;
 			a->used_next = true;
 		}
 		if (value[0] == '\0')
-			return fail(err, errsz, "invalid value '' for flag '--%s': empty", p->name);
+			return errbuf_fail(err, errsz, -EINVAL, "invalid value '' for flag '--%s': empty", p->name);
 		*path_slot(f, p) = value;
 		return 0;
 	}
@@ -153,7 +140,7 @@ int collect_flags_parse(struct collect_flags *f, struct flag_arg *a, char *err, 
 		return -ENOENT;
 	if (value != NULL) {
 		*f = saved;
-		return fail(err, errsz, "flag '--%.*s' takes no value", (int)len, name);
+		return errbuf_fail(err, errsz, -EINVAL, "flag '--%.*s' takes no value", (int)len, name);
 	}
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 static void test_formats_and_returns_rc(void **state)
 {

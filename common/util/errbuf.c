@@ -1,5 +1,5 @@
 /* errbuf.c - error text into a caller's buffer (see errbuf.h). */
-#include "errbuf.h"
+#include "util/errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,9 +1,10 @@
 /*
  * errbuf.h - error text for callers that pass in their own buffer.
  *
- * The web config loader and the HTTP front both report a failure as a
- * negative errno plus one line of text in a caller's (err, errsz) buffer;
- * this is the one helper that fills it.
+ * The command-line and configuration parsers of every front-end, the web
+ * config loader and the HTTP front report a failure as a negative errno
+ * plus one line of text in a caller's (err, errsz) buffer; this is the one
+ * helper that fills it.
  */
 #ifndef KVMMEM_ERRBUF_H
 #define KVMMEM_ERRBUF_H
