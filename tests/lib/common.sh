@@ -99,6 +99,22 @@ track_pid() {
 	_TRACKED="$_TRACKED $1"
 }
 
+# start_qemu PIDFILE ARGS...: runs ARGS (a QEMU command line) daemonized, writing PIDFILE, and tracks its pid
+# in QEMU_PID (QEMU is no child of this shell after -daemonize, so stop_pid's kill and kill -0 are what
+# count).  A QEMU that does not start fails the test with its output.
+start_qemu() {
+	_sq_pf=$1
+	shift
+	if ! "$@" -pidfile "$_sq_pf" -daemonize >"$T/qemu.log" 2>&1; then
+		cat "$T/qemu.log"
+		echo "FAIL: QEMU did not start: $*"
+		exit 1
+	fi
+	wait_until 5 test -s "$_sq_pf" || { echo "FAIL: no pidfile $_sq_pf"; exit 1; }
+	QEMU_PID=$(cat "$_sq_pf")
+	track_pid "$QEMU_PID"
+}
+
 # untrack_pid PID: forgets PID once the test has reaped it itself; its number may belong to a stranger soon.
 untrack_pid() {
 	_up_keep=

@@ -23,20 +23,6 @@ ln -s "$QEMU" "$T/bin/kvm"
 UUID_WEB=7b10d7af-b932-4c66-b2c3-000000000100
 UUID_PLAIN=00000000-0000-4000-8000-0000000000aa
 
-# start_qemu PIDFILE ARGS...: starts a daemonized QEMU, which writes PIDFILE; tracks its pid (QEMU is no
-# child of this shell after -daemonize, so stop_pid's kill and kill -0 are what count).
-start_qemu() {
-	_pf=$1
-	shift
-	if ! "$@" -pidfile "$_pf" -daemonize >"$T/qemu.log" 2>&1; then
-		cat "$T/qemu.log"
-		echo "FAIL: QEMU did not start: $*"
-		exit 1
-	fi
-	wait_until 5 test -s "$_pf" || { echo "FAIL: no pidfile $_pf"; exit 1; }
-	track_pid "$(cat "$_pf")"
-}
-
 common="-S -nodefaults -display none"
 # shellcheck disable=SC2086
 start_qemu "$QS/100.pid" "$T/bin/kvm" -name "$P-web,debug-threads=on" \

@@ -48,18 +48,10 @@ ln -s "$SYSPY" "$T/bin/qemu-system-x86_64"
 CLIENT="$SYSPY $TOP/tests/qmp/qmp_client.py"
 MiB=1048576
 
-# start_qemu PIDFILE ARGS...: a daemonized QEMU that writes PIDFILE; its pid is tracked.
-start_qemu() {
-	_pf=$1
-	shift
-	if ! "$@" -pidfile "$_pf" -daemonize >"$T/qemu.log" 2>&1; then
-		cat "$T/qemu.log"
-		echo "FAIL: QEMU did not start: $*"
-		exit 1
-	fi
-	wait_until 5 test -s "$_pf" || { echo "FAIL: no pidfile $_pf"; exit 1; }
-	track_pid "$(cat "$_pf")"
-	see_pid "$(cat "$_pf")"
+# start_seen PIDFILE ARGS...: start_qemu, and the QEMU is in the test's procfs.
+start_seen() {
+	start_qemu "$@"
+	see_pid "$QEMU_PID"
 }
 
 # start_fake MODE: a fake monitor on $T/fake-MODE.qmp, guest $P-fake-MODE, commands logged to $T/fake-MODE.log.
@@ -75,13 +67,13 @@ start_fake() {
 
 common="-machine q35 -S -nodefaults -display none"
 # shellcheck disable=SC2086
-start_qemu "$T/a.pid" "$QEMU" -name "$P-a" -m 1024 $common -device virtio-balloon-pci,id=balloon0 \
+start_seen "$T/a.pid" "$QEMU" -name "$P-a" -m 1024 $common -device virtio-balloon-pci,id=balloon0 \
 	-qmp "unix:$T/a.qmp,server=on,wait=off"
 # shellcheck disable=SC2086
-start_qemu "$T/b.pid" "$QEMU" -name "$P-b" -m 512 $common -device virtio-balloon-pci \
+start_seen "$T/b.pid" "$QEMU" -name "$P-b" -m 512 $common -device virtio-balloon-pci \
 	-chardev "socket,id=mon0,path=$T/b.qmp,server=on,wait=off" -mon chardev=mon0,mode=control
 # shellcheck disable=SC2086
-start_qemu "$QS/100.pid" "$T/bin/kvm" -name "$P-pve" -m 768 $common \
+start_seen "$QS/100.pid" "$T/bin/kvm" -name "$P-pve" -m 768 $common \
 	-chardev "socket,id=qmp,path=$QS/100.qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
 	-device virtio-balloon-pci,id=balloon0
 B=$(cat "$T/b.pid")

@@ -84,28 +84,23 @@ APPEND="console=ttyS0 panic=-1 quiet fill=8 rdinit=/kvmmem-meminfo-init"
 boot="-machine pc,accel=tcg -smp 1 -nodefaults -no-user-config -display none -kernel $T/vmlinuz -initrd $T/initrd.img"
 QPIDS=
 
-# start_qemu VM PIDFILE ARGS...: a daemonized QEMU that writes PIDFILE, its console in $T/VM.console; its
-# pid is tracked.
-start_qemu() {
-	_vm=$1 _pf=$2
-	shift 2
+# start_guest VM PIDFILE ARGS...: start_qemu with the guest's kernel, its console in $T/VM.console.
+start_guest() {
+	_vm=$1
+	shift
+	_pf=$1
+	shift
 	# shellcheck disable=SC2086 # $boot is split on purpose
-	if ! "$@" $boot -append "$APPEND" -serial "file:$T/$_vm.console" -pidfile "$_pf" -daemonize >"$T/qemu.log" 2>&1; then
-		cat "$T/qemu.log"
-		echo "FAIL: QEMU did not start: $*"
-		exit 1
-	fi
-	wait_until 5 test -s "$_pf" || { echo "FAIL: no pidfile $_pf"; exit 1; }
-	track_pid "$(cat "$_pf")"
-	QPIDS="$QPIDS $(cat "$_pf")"
+	start_qemu "$_pf" "$@" $boot -append "$APPEND" -serial "file:$T/$_vm.console"
+	QPIDS="$QPIDS $QEMU_PID"
 }
-start_qemu 100 "$QS/100.pid" "$T/bin/kvm" -name "$P-100,debug-threads=on" -smbios "type=1,uuid=$U100" \
+start_guest 100 "$QS/100.pid" "$T/bin/kvm" -name "$P-100,debug-threads=on" -smbios "type=1,uuid=$U100" \
 	-m size=256M,slots=1,maxmem=512M -chardev "socket,id=qmp,path=$QS/100.qmp,server=on,wait=off" \
 	-mon chardev=qmp,mode=control -device virtio-balloon-pci,id=balloon0
-start_qemu 101 "$QS/101.pid" "$T/bin/kvm" -name "$P-101,debug-threads=on" -smbios "type=1,uuid=$U101" -m 256 \
+start_guest 101 "$QS/101.pid" "$T/bin/kvm" -name "$P-101,debug-threads=on" -smbios "type=1,uuid=$U101" -m 256 \
 	-chardev "socket,id=qmp,path=$QS/101.qmp,server=on,wait=off" -mon chardev=qmp,mode=control \
 	-device virtio-balloon-pci,id=balloon0,guest-stats-polling-interval=2
-start_qemu plain "$T/plain.pid" "$QEMU" -name "$P-plain" -m 256 -qmp "unix:$T/plain.qmp,server=on,wait=off" \
+start_guest plain "$T/plain.pid" "$QEMU" -name "$P-plain" -m 256 -qmp "unix:$T/plain.qmp,server=on,wait=off" \
 	-device virtio-balloon-pci,guest-stats-polling-interval=2
 # pvestatd sets the period of a Proxmox VM when it starts.
 $CLIENT set-interval "$QS/100.qmp" /machine/peripheral/balloon0 2 || fail "qom-set on VM 100"
